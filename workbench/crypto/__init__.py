@@ -1,0 +1,1 @@
+"""Password hashing, tokens and API-key encryption compatible with the web app (no database)."""
