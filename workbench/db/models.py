@@ -1,0 +1,34 @@
+"""Every mapped class, in one import: `from workbench.db.models import Scenario`."""
+
+from __future__ import annotations
+
+from workbench.db.auth_models import Account, Session, User, Verification
+from workbench.db.base import Base
+from workbench.db.prompt_models import Prompt, UserApiKey, Variable
+from workbench.db.scenario_models import (
+    Scenario,
+    ScenarioExpectation,
+    ScenarioSuite,
+    ScenarioSuiteItem,
+    ScenarioTurn,
+    ScenarioVersion,
+)
+from workbench.db.workbench_models import InstallationSetting
+
+__all__ = [
+    "Account",
+    "Base",
+    "InstallationSetting",
+    "Prompt",
+    "Scenario",
+    "ScenarioExpectation",
+    "ScenarioSuite",
+    "ScenarioSuiteItem",
+    "ScenarioTurn",
+    "ScenarioVersion",
+    "Session",
+    "User",
+    "UserApiKey",
+    "Variable",
+    "Verification",
+]

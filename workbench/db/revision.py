@@ -1,0 +1,6 @@
+"""The Alembic revision this code needs, known without loading Alembic (import stays fast).
+
+A test checks it equals the head of `migrations/versions`.
+"""
+
+HEAD_REVISION = "0001_contract"

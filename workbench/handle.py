@@ -1,0 +1,43 @@
+"""`Workbench`: what a signed-in user holds. Every service is reached through it.
+
+Each service is built on first use and bound to this handle's user, so no public function
+anywhere takes a user id from its caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workbench.db.engine import Database
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """Who the handle belongs to: public profile fields only, never credentials."""
+
+    id: str
+    email: str
+    name: str
+
+
+class Workbench:
+    """A signed-in user's handle on the workbench.
+
+    >>> wb = workbench.connect()          # doctest: +SKIP
+    >>> wb.scenarios.list()               # doctest: +SKIP
+    """
+
+    def __init__(self, database: Database, user: SignedInUser) -> None:
+        self._database = database
+        self._user = user
+
+    @property
+    def user(self) -> SignedInUser:
+        return self._user
+
+    @property
+    def database(self) -> Database:
+        return self._database
+
+    def __repr__(self) -> str:
+        return f"Workbench(user={self._user.email!r}, database={self._database.describe()!r})"

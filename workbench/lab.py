@@ -1,0 +1,45 @@
+"""`workbench lab`: JupyterLab on a writable copy of the tutorials, with the database ready."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def tutorials_dir() -> Path:
+    """The tutorials shipped with the package, or the repository's `notebooks/`."""
+    packaged = Path(__file__).resolve().parent / "_notebooks"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def copy_tutorials(target: Path) -> list[Path]:
+    """Copy the tutorials into `target`, never overwriting a notebook the user has there."""
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for notebook in sorted(tutorials_dir().glob("*.ipynb")):
+        destination = target / notebook.name
+        if not destination.exists():
+            shutil.copyfile(notebook, destination)
+            copied.append(destination)
+    return copied
+
+
+def launch_lab(*, target: str | None, port: int | None, open_browser: bool) -> int:
+    from workbench.db.engine import open_database
+
+    database = open_database()  # starts and upgrades the embedded server, or checks the URL's
+    print(f"Database ready: {database.describe()}")
+    directory = Path(target) if target else Path.cwd() / "workbench-tutorials"
+    for path in copy_tutorials(directory):
+        print(f"Copied {path.name} to {directory}")
+    command = [sys.executable, "-m", "jupyterlab", f"--notebook-dir={directory}"]
+    if port is not None:
+        command.append(f"--port={port}")
+    if not open_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses root otherwise (containers, CI)
+    return subprocess.call(command)

@@ -1,0 +1,1 @@
+"""User-scoped services: every operation a signed-in user can do, reached through `Workbench`."""

@@ -1,0 +1,75 @@
+"""What every service shares: the user it is scoped to, and one transaction per action.
+
+Database errors are translated here, once: a unique violation becomes `Duplicate` naming the
+field (Prisma's P2002), a lost connection becomes `ConfigError`. Services never catch driver
+exceptions themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from workbench.db.engine import Database, connection_error
+from workbench.errors import Duplicate, ValidationError
+
+# Unique index → (field a user would recognise, what it is unique within).
+UNIQUE_FIELDS: dict[str, tuple[str, str]] = {
+    "user_email_key": ("email", "an account with this email already exists"),
+    "Scenario_user_id_name_key": ("name", "you already have a scenario with this name"),
+    "ScenarioSuite_user_id_name_key": ("name", "you already have a suite with this name"),
+    "variable_user_id_key_key": ("key", "you already have a variable with this key"),
+    "user_api_key_user_id_provider_key": ("provider", "you already have a key for this provider"),
+    "ScenarioSuiteItem_pkey": ("scenario", "this scenario is already in the suite"),
+    "ScenarioVersion_scenarioId_version_key": ("version", "this version already exists"),
+}
+
+
+@contextmanager
+def translated_errors(database: Database) -> Iterator[None]:
+    """Turn driver exceptions raised inside the block into the workbench's own errors."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise integrity_error(error) from None
+    except OperationalError as error:
+        raise connection_error(database.url, database.source, error) from None
+    except DBAPIError as error:
+        if isinstance(
+            error.orig, pg_errors.CharacterNotInRepertoire | pg_errors.UntranslatableCharacter
+        ):
+            raise ValidationError(
+                "Text contains a character PostgreSQL cannot store (a NUL character, \\x00); "
+                "remove it and try again."
+            ) from None
+        raise
+
+
+def integrity_error(error: IntegrityError) -> Exception:
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None) or ""
+    if isinstance(error.orig, pg_errors.UniqueViolation):
+        field, meaning = UNIQUE_FIELDS.get(constraint, ("value", "this value is already taken"))
+        return Duplicate(f"Duplicate {field}: {meaning}.", field=field)
+    return ValidationError(f"The database refused the change ({constraint or 'constraint'}).")
+
+
+class UserScopedService:
+    """Base of every service: bound to one database and one user, never told a user id."""
+
+    def __init__(self, database: Database, user_id: str) -> None:
+        self._database = database
+        self._user_id = user_id
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """One user action: all or nothing, with driver errors translated."""
+        with translated_errors(self._database), self._database.transaction() as session:
+            yield session
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(user_id={self._user_id!r})"
