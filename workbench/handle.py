@@ -7,8 +7,13 @@ anywhere takes a user id from its caller.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from workbench.db.engine import Database
+
+if TYPE_CHECKING:
+    from workbench.services.api_keys import ApiKeyService
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,13 @@ class Workbench:
     @property
     def database(self) -> Database:
         return self._database
+
+    @cached_property
+    def api_keys(self) -> ApiKeyService:
+        """Your provider API keys: set, list, deactivate, delete (never shown again)."""
+        from workbench.services.api_keys import ApiKeyService
+
+        return ApiKeyService(self._database, self._user.id)
 
     def __repr__(self) -> str:
         return f"Workbench(user={self._user.email!r}, database={self._database.describe()!r})"
