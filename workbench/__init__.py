@@ -34,9 +34,11 @@ _LAZY = {
     "Database": "workbench.db.engine",
     "open_database": "workbench.db.engine",
     "Workbench": "workbench.handle",
+    "ApiKeyEditor": "workbench.widgets.api_keys",
 }
 
 __all__ = [
+    "ApiKeyEditor",
     "AuthError",
     "ConfigError",
     "Conflict",

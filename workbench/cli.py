@@ -3,6 +3,7 @@
 workbench db upgrade        build or update the schema (DATABASE_URL, else embedded)
 workbench db check          compare `public` with the shared contract
 workbench lab               JupyterLab on a writable copy of the tutorials
+workbench keys rotate       re-encrypt every API key under a new ENCRYPTION_KEY
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, default=None)
     lab.add_argument("--no-browser", action="store_true")
     lab.set_defaults(command=open_lab)
+
+    from workbench.keys_cli import add_keys_commands
+
+    add_keys_commands(commands)
     return parser
 
 

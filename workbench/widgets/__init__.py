@@ -1,0 +1,1 @@
+"""Notebook widgets: thin ipywidgets views over the services (editors, lists, run views)."""

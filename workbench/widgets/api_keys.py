@@ -1,0 +1,126 @@
+"""`ApiKeyEditor`: enter, replace, deactivate and delete provider API keys from a notebook.
+
+    from workbench.widgets.api_keys import ApiKeyEditor
+    ApiKeyEditor(wb.api_keys)
+
+A view over `ApiKeyService`: everything it shows comes from `list()` (metadata only), and the
+key typed into the password field is handed to `set()` and then cleared, whether the save worked
+or not, so a notebook saved with its widget state never holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ipywidgets import HTML, Button, Dropdown, HBox, Label, Layout, Password, Text, VBox
+
+from workbench.errors import WorkbenchError
+from workbench.services.api_keys import PROVIDERS, ApiKeyService, ApiKeyView
+
+_ERROR_COLOR = "#b00020"
+
+
+class ApiKeyRow(HBox):  # type: ignore[misc]
+    """One stored key: what it is, and buttons to deactivate or reactivate and delete it."""
+
+    def __init__(self, view: ApiKeyView) -> None:
+        super().__init__()
+        self.view = view
+        label = PROVIDERS.get(view.provider, view.provider)
+        state = "active" if view.is_active else "deactivated"
+        self.summary = Label(
+            f"{label} · {view.key_name} · {state} · updated {view.updated_at:%Y-%m-%d %H:%M} UTC"
+        )
+        self.deactivate_button = Button(description="Deactivate", icon="pause")
+        self.reactivate_button = Button(description="Reactivate", icon="play")
+        self.delete_button = Button(description="Delete", icon="trash", button_style="danger")
+        toggle = self.deactivate_button if view.is_active else self.reactivate_button
+        self.children = [self.summary, toggle, self.delete_button]
+
+
+class ApiKeyEditor(VBox):  # type: ignore[misc]
+    """Enter a key for a provider and manage the keys already stored.
+
+    >>> editor = ApiKeyEditor(wb.api_keys)   # doctest: +SKIP
+    >>> editor                               # doctest: +SKIP
+    """
+
+    def __init__(self, service: ApiKeyService) -> None:
+        super().__init__()
+        self._service = service
+        self.provider = Dropdown(
+            options=[(label, name) for name, label in PROVIDERS.items()], description="Provider"
+        )
+        self.key_name = Text(description="Key name", placeholder="for example: work")
+        self.secret = Password(description="API key", placeholder="paste the key here")
+        self.save_button = Button(description="Save key", button_style="primary", icon="lock")
+        self.status = Label()
+        self.key_list = VBox(layout=Layout(margin="8px 0 0 0"))
+        self.key_rows: dict[str, ApiKeyRow] = {}
+        self.save_button.on_click(self._on_save)
+        self.children = [
+            HTML("<b>Provider API keys</b> (stored encrypted; never shown again)"),
+            self.provider,
+            self.key_name,
+            self.secret,
+            self.save_button,
+            self.status,
+            self.key_list,
+        ]
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the list of stored keys from the database."""
+        self.key_rows = {view.provider: self._row_for(view) for view in self._service.list()}
+        self.key_list.children = list(self.key_rows.values()) or [Label("No keys stored yet.")]
+
+    def _on_save(self, _button: Button) -> None:
+        provider = self.provider.value
+        try:
+            view = self._service.set(
+                provider=provider, api_key=self.secret.value, key_name=self.key_name.value
+            )
+        except WorkbenchError as error:
+            self._show(f"Not saved: {error}", error=True)
+            return
+        finally:
+            # Cleared on success and failure alike: the key must not linger in a synced trait.
+            self.secret.value = ""
+        self._show(f"Saved the {PROVIDERS[provider]} key {view.key_name!r}.")
+        self.refresh()
+
+    def _row_for(self, view: ApiKeyView) -> ApiKeyRow:
+        row = ApiKeyRow(view)
+        provider = view.provider
+        which = f"the {PROVIDERS.get(provider, provider)} key {view.key_name!r}"
+        row.deactivate_button.on_click(
+            self._action(
+                lambda: self._service.deactivate(provider=provider), f"Deactivated {which}."
+            )
+        )
+        row.reactivate_button.on_click(
+            self._action(
+                lambda: self._service.reactivate(provider=provider), f"Reactivated {which}."
+            )
+        )
+        row.delete_button.on_click(
+            self._action(lambda: self._service.delete(provider=provider), f"Deleted {which}.")
+        )
+        return row
+
+    def _action(self, act: Callable[[], Any], done: str) -> Callable[[Button], None]:
+        def on_click(button: Button) -> None:
+            try:
+                act()
+            except WorkbenchError as error:
+                self._show(str(error), error=True)
+            else:
+                self._show(done)
+            self.refresh()
+
+        return on_click
+
+    def _show(self, message: str, *, error: bool = False) -> None:
+        self.status.value = message
+        self.status.style.text_color = _ERROR_COLOR if error else None
