@@ -6,22 +6,12 @@ from the `alembic` command line, the URL comes from DATABASE_URL or the embedded
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 from sqlalchemy import text
 
 from workbench.db.base import WORKBENCH_SCHEMA
+from workbench.db.migrate import MIGRATION_LOCK, context_options
 from workbench.db.models import Base
-
-CONTRACT_SCHEMAS = {None, "public", WORKBENCH_SCHEMA}
-
-
-def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Look at the contract's schemas only, and never at Alembic's own table."""
-    if type_ == "schema":
-        return name in CONTRACT_SCHEMAS
-    return not (type_ == "table" and name == "alembic_version")
 
 
 def run_migrations_online() -> None:
@@ -31,15 +21,11 @@ def run_migrations_online() -> None:
 
         database = open_database(check_schema=False)
     with database.engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            version_table_schema=WORKBENCH_SCHEMA,
-            include_schemas=True,
-            include_name=include_name,
-            compare_type=True,
-        )
+        context.configure(connection=connection, target_metadata=Base.metadata, **context_options())
         with context.begin_transaction():
+            # Two kernels may upgrade a fresh database at once: the second waits here, then
+            # finds the work done. The lock ends with the transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {WORKBENCH_SCHEMA}"))
             context.run_migrations()
 

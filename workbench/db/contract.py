@@ -17,12 +17,8 @@ from sqlalchemy import Connection, text
 CONTRACT_SQL = Path(__file__).with_name("contract") / "schema.sql"
 
 # What a healthy database beside the web app may hold beyond the contract.
-ALLOWED_EXTRAS = {
-    ("column", "account.issuer"): "Better Auth 1.7 column",
-    ("table", "_prisma_migrations"): "Prisma's migration history",
-    ("column", "_prisma_migrations.*"): "Prisma's migration history",
-    ("constraint", "_prisma_migrations.*"): "Prisma's migration history",
-}
+BETTER_AUTH_EXTRAS = {("column", "account.issuer"): "Better Auth 1.7 column"}
+PRISMA_HISTORY = "_prisma_migrations"
 
 CATALOG_QUERIES = {
     "enum": """
@@ -131,5 +127,6 @@ def _compare(
 
 
 def _allowed_reason(kind: str, name: str) -> str | None:
-    table = name.split(".", 1)[0]
-    return ALLOWED_EXTRAS.get((kind, name)) or ALLOWED_EXTRAS.get((kind, f"{table}.*"))
+    if name.startswith(PRISMA_HISTORY):  # the table, its columns, key and index
+        return "Prisma's migration history"
+    return BETTER_AUTH_EXTRAS.get((kind, name))

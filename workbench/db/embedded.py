@@ -83,7 +83,7 @@ def _ensure_database(url: URL) -> None:
         ).fetchone()
         if not exists:
             # Another kernel may create it between our check and our create; that is fine.
-            with suppress(psycopg.errors.DuplicateDatabase):
+            with suppress(psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
 
 

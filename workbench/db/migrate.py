@@ -6,16 +6,39 @@ migration leaves the database exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import DBAPIError
 
+from workbench.db.base import WORKBENCH_SCHEMA
 from workbench.db.engine import Database
 from workbench.errors import ConfigError, WorkbenchError
+
+
+CONTRACT_SCHEMAS = {None, "public", WORKBENCH_SCHEMA}
+MIGRATION_LOCK = 0x776F726B62656E63  # "workbenc": the advisory lock that serialises upgrades
+
+
+def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """What Alembic compares: the contract's schemas only, never Alembic's own table."""
+    if type_ == "schema":
+        return name in CONTRACT_SCHEMAS
+    return not (type_ == "table" and name == "alembic_version")
+
+
+def context_options() -> dict[str, Any]:
+    """The options env.py and the autogenerate test both configure Alembic with."""
+    return {
+        "version_table_schema": WORKBENCH_SCHEMA,
+        "include_schemas": True,
+        "include_name": include_name,
+        "compare_type": True,
+    }
 
 
 def migrations_dir() -> Path:
