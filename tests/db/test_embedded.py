@@ -16,8 +16,8 @@ OPEN_AND_REPORT = """
 import os, workbench
 database = workbench.open_database()
 with database.engine.connect() as conn:
-    pid = conn.exec_driver_sql("SELECT setting FROM pg_settings WHERE name = 'data_directory'").scalar()
-print(database.local, pid, os.getpid())
+    data_dir = conn.exec_driver_sql("SHOW data_directory").scalar()
+print(database.local, data_dir, os.getpid())
 """
 
 
@@ -49,7 +49,7 @@ def open_in_subprocess(home: Path) -> subprocess.Popen[str]:
 def test_two_processes_starting_at_once_share_one_server(fresh_home: Path) -> None:
     first, second = open_in_subprocess(fresh_home), open_in_subprocess(fresh_home)
     outputs = [process.communicate(timeout=120) for process in (first, second)]
-    for process, (out, err) in zip((first, second), outputs, strict=True):
+    for process, (_, err) in zip((first, second), outputs, strict=True):
         assert process.returncode == 0, err
     data_dirs = {out.split()[1] for out, _ in outputs}
     assert data_dirs == {str(fresh_home / "data" / "pg")}
@@ -63,7 +63,7 @@ def test_a_later_process_reuses_the_running_server(fresh_home: Path) -> None:
     assert url is not None
     pid_before = (fresh_home / "data" / "pg" / "postmaster.pid").read_text().split()[0]
     later = open_in_subprocess(fresh_home)
-    out, err = later.communicate(timeout=60)
+    _, err = later.communicate(timeout=60)
     assert later.returncode == 0, err
     assert (fresh_home / "data" / "pg" / "postmaster.pid").read_text().split()[0] == pid_before
 

@@ -19,7 +19,6 @@ from workbench.db.base import WORKBENCH_SCHEMA
 from workbench.db.engine import Database
 from workbench.errors import ConfigError, WorkbenchError
 
-
 CONTRACT_SCHEMAS = {None, "public", WORKBENCH_SCHEMA}
 MIGRATION_LOCK = 0x776F726B62656E63  # "workbenc": the advisory lock that serialises upgrades
 
