@@ -99,7 +99,8 @@ def main() -> int:
         cold.append(json.loads(run(TIME_OPEN, env))["open"])
     cold_s = statistics.median(cold)
     print(
-        f"first connection, stopped embedded server: {cold_s:.2f} s median (target < {STOPPED_TARGET_S} s)"
+        f"first connection, stopped embedded server: {cold_s:.2f} s median "
+        f"(target < {STOPPED_TARGET_S} s)"
     )
     if cold_s >= STOPPED_TARGET_S:
         failures.append("starting the embedded server is too slow")
