@@ -1,0 +1,289 @@
+"""The export document: scenarios and suites as plain data, and reading it back with every problem.
+
+Format `workbench.scenarios/v1` (the same shape as YAML or JSON):
+
+    format: workbench.scenarios/v1
+    scenarios:
+      - name: Greeting
+        description: null
+        locale: en
+        status: DRAFT                 # DRAFT, PUBLISHED or ARCHIVED
+        tags: [smoke]
+        turns:
+          - user: Hi, I'm Ada
+          - expect:
+              - {type: MUST_CONTAIN, value: Ada}
+              - {type: MUST_CONTAIN_ANY, values: [hello, hi], case_sensitive: true}
+              - {type: REGEX, value: '\\d+'}
+              - {type: SEMANTIC_ASSERT, value: The reply is friendly, threshold: 0.7}
+    suites:
+      - name: Smoke
+        description: null
+        tags: []
+        scenarios: [Greeting]         # scenario names, in suite order
+
+An expectation lists only what differs from the defaults (`case_sensitive: false`, no
+`threshold`, no `value`, no `values`). Only `name` is required in a scenario (and a suite);
+`locale` defaults to "en", `status` to DRAFT. Positions in problems are 0-based paths into the
+document: `scenarios[3].turns[2].expectations[1].value`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from workbench.db.enums import ScenarioTurnType
+from workbench.services.scenario_types import ExpectationSpec, ScenarioCreate, TurnSpec
+from workbench.services.scenario_validation import (
+    check_description,
+    check_name,
+    check_scenario,
+    check_tags,
+    check_turns,
+)
+
+FORMAT: Final = "workbench.scenarios/v1"
+SCENARIO_KEYS: Final = ("name", "description", "locale", "status", "tags", "turns")
+EXPECTATION_KEYS: Final = ("type", "value", "values", "case_sensitive", "threshold")
+SUITE_KEYS: Final = ("name", "description", "tags", "scenarios")
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """A suite as the document gives it: members by scenario name, in order."""
+
+    name: str
+    description: str | None
+    tags: tuple[str, ...]
+    scenarios: tuple[str, ...]
+
+
+# ---------------------------------------------------------------- writing
+
+
+def scenario_entry(spec: ScenarioCreate) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "locale": spec.locale,
+        "status": str(spec.status),
+        "tags": list(spec.tags),
+        "turns": [turn_entry(turn) for turn in spec.turns],
+    }
+
+
+def turn_entry(turn: TurnSpec) -> dict[str, Any]:
+    if turn.type is ScenarioTurnType.USER:
+        return {"user": turn.text}
+    return {"expect": [expectation_entry(spec) for spec in turn.expectations]}
+
+
+def expectation_entry(spec: ExpectationSpec) -> dict[str, Any]:
+    entry: dict[str, Any] = {"type": str(spec.type)}
+    if spec.value is not None:
+        entry["value"] = spec.value
+    if spec.values:
+        entry["values"] = list(spec.values)
+    if spec.case_sensitive:
+        entry["case_sensitive"] = True
+    if spec.threshold is not None:
+        entry["threshold"] = spec.threshold
+    return entry
+
+
+def suite_entry(suite: SuiteEntry) -> dict[str, Any]:
+    return {
+        "name": suite.name,
+        "description": suite.description,
+        "tags": list(suite.tags),
+        "scenarios": list(suite.scenarios),
+    }
+
+
+def document(scenarios: Sequence[ScenarioCreate], suites: Sequence[SuiteEntry]) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "scenarios": [scenario_entry(spec) for spec in scenarios],
+        "suites": [suite_entry(suite) for suite in suites],
+    }
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Reading:
+    """What reading a document found: scenarios and suites, and every problem (as text)."""
+
+    scenarios: list[tuple[int, ScenarioCreate]]
+    """Each valid scenario with its index in the document."""
+    suites: list[tuple[int, SuiteEntry]]
+    problems: list[str]
+
+
+def read_document(data: Any) -> Reading:
+    """The scenarios and suites of a parsed document, each checked as the service would."""
+    reading = Reading([], [], [])
+    if not isinstance(data, Mapping):
+        reading.problems.append(f"document: must be a mapping with 'format', not {kind(data)}")
+        return reading
+    if data.get("format") != FORMAT:
+        given = data.get("format")
+        reading.problems.append(f"format: must be {FORMAT!r}, got {given!r}")
+    unknown_keys(data, ("format", "scenarios", "suites"), "", reading.problems)
+    for index, entry in enumerate(entries(data, "scenarios", reading.problems)):
+        spec = read_scenario(entry, f"scenarios[{index}]", reading.problems)
+        if spec is not None:
+            reading.scenarios.append((index, spec))
+    for index, entry in enumerate(entries(data, "suites", reading.problems)):
+        suite = read_suite(entry, f"suites[{index}]", reading.problems)
+        if suite is not None:
+            reading.suites.append((index, suite))
+    duplicate_names([(i, s.name) for i, s in reading.scenarios], "scenarios", reading.problems)
+    duplicate_names([(i, s.name) for i, s in reading.suites], "suites", reading.problems)
+    return reading
+
+
+def kind(value: Any) -> str:
+    return "nothing" if value is None else f"a {type(value).__name__}"
+
+
+def entries(data: Mapping[str, Any], key: str, problems: list[str]) -> Sequence[Any]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        problems.append(f"{key}: must be a list, not {kind(value)}")
+        return ()
+    return value
+
+
+def unknown_keys(
+    entry: Mapping[str, Any], known: Sequence[str], path: str, problems: list[str]
+) -> None:
+    for key in entry:
+        if key not in known:
+            where = f"{path}.{key}" if path else str(key)
+            problems.append(f"{where}: unknown key; known keys are {', '.join(known)}")
+
+
+def read_scenario(entry: Any, path: str, problems: list[str]) -> ScenarioCreate | None:
+    """One scenario entry; None (with its problems recorded) if it is not valid."""
+    if not isinstance(entry, Mapping):
+        problems.append(f"{path}: must be a mapping, not {kind(entry)}")
+        return None
+    found: list[str] = []
+    unknown_keys(entry, SCENARIO_KEYS, path, found)
+    turns, turn_problems = read_turns(entry.get("turns", []), path)
+    found += turn_problems
+    spec = ScenarioCreate(
+        name=entry.get("name"),  # type: ignore[arg-type]  # checked below
+        description=entry.get("description"),
+        locale=entry.get("locale", "en"),
+        status=entry.get("status", "DRAFT"),
+        tags=entry.get("tags") or (),
+    )
+    normalised, field_problems = check_scenario(spec)
+    found += [problem.at(path) for problem in field_problems]
+    found += [problem.at(path) for problem in check_turns(turns)]
+    problems += found
+    if found:
+        return None
+    return replace(normalised, turns=tuple(t for t in turns if t is not None))
+
+
+def read_turns(raw: Any, path: str) -> tuple[list[TurnSpec | None], list[str]]:
+    """Turns in document shape as specs; a malformed turn becomes None, its problem recorded."""
+    if isinstance(raw, str) or not isinstance(raw, Sequence):
+        return [], [f"{path}.turns: must be a list, not {kind(raw)}"]
+    turns: list[TurnSpec | None] = []
+    problems: list[str] = []
+    for index, item in enumerate(raw):
+        where = f"{path}.turns[{index}]"
+        if (
+            not isinstance(item, Mapping)
+            or len(item) != 1
+            or next(iter(item))
+            not in (
+                "user",
+                "expect",
+            )
+        ):
+            problems.append(
+                f"{where}: must be {{user: <text>}} or {{expect: [<expectations>]}}, "
+                f"not {item!r:.80}"
+            )
+            turns.append(None)
+            continue
+        if "user" in item:
+            turns.append(TurnSpec(ScenarioTurnType.USER, text=item["user"]))
+            continue
+        expectations, found = read_expectations(item["expect"], where)
+        problems += found
+        turns.append(None if found else TurnSpec(ScenarioTurnType.EXPECT, None, expectations))
+    return turns, problems
+
+
+def read_expectations(raw: Any, path: str) -> tuple[tuple[ExpectationSpec, ...], list[str]]:
+    if isinstance(raw, str) or not isinstance(raw, Sequence):
+        return (), [f"{path}.expect: must be a list of expectations, not {kind(raw)}"]
+    specs: list[ExpectationSpec] = []
+    problems: list[str] = []
+    for index, item in enumerate(raw):
+        where = f"{path}.expectations[{index}]"
+        if not isinstance(item, Mapping):
+            problems.append(f"{where}: must be a mapping with a 'type', not {kind(item)}")
+            continue
+        unknown_keys(item, EXPECTATION_KEYS, where, problems)
+        values = item.get("values") or ()
+        specs.append(
+            ExpectationSpec(
+                type=item.get("type"),  # type: ignore[arg-type]  # validation reports it
+                value=item.get("value"),
+                values=values,  # a list becomes a tuple; anything else is reported
+                case_sensitive=item.get("case_sensitive", False),
+                threshold=item.get("threshold"),
+            )
+        )
+    return tuple(specs), problems
+
+
+def read_suite(entry: Any, path: str, problems: list[str]) -> SuiteEntry | None:
+    if not isinstance(entry, Mapping):
+        problems.append(f"{path}: must be a mapping, not {kind(entry)}")
+        return None
+    found: list[str] = []
+    unknown_keys(entry, SUITE_KEYS, path, found)
+    name, name_problems = check_name(entry.get("name"))
+    tags, tag_problems = check_tags(entry.get("tags") or ())
+    description = entry.get("description")
+    checked = name_problems + tag_problems + check_description(description)
+    found += [problem.at(path) for problem in checked]
+    members = entry.get("scenarios") or ()
+    if isinstance(members, str) or not isinstance(members, Sequence):
+        found.append(f"{path}.scenarios: must be a list of scenario names, not {kind(members)}")
+        members = ()
+    for index, member in enumerate(members):
+        if not isinstance(member, str):
+            found.append(f"{path}.scenarios[{index}]: must be a scenario name, not {kind(member)}")
+        elif member in members[:index]:
+            found.append(f"{path}.scenarios[{index}]: {member!r} is listed twice")
+    problems += found
+    if found:
+        return None
+    return SuiteEntry(name, description, tags, tuple(m.strip() for m in members))
+
+
+def duplicate_names(names: Sequence[tuple[int, str]], what: str, problems: list[str]) -> None:
+    """Names must be unique within the document, as they are within an account."""
+    first: dict[str, int] = {}
+    for index, name in names:
+        if name in first:
+            problems.append(
+                f"{what}[{index}].name: {name!r} is also the name of {what}[{first[name]}]; "
+                "names must be unique"
+            )
+        else:
+            first[name] = index

@@ -1,0 +1,129 @@
+"""A scenario's saved versions: list them, read one, compare two, restore one.
+
+Part of `wb.scenarios` (mixed into `ScenarioService`):
+
+>>> for v in wb.scenarios.history(s.id): print(v.version, v.note)   # doctest: +SKIP
+>>> print(wb.scenarios.diff(s.id, 1, 3))                           # doctest: +SKIP
+version 1 → 3:
+  name changed: 'Greeting' → 'Greeting, polite'
+  turn 3 added: EXPECT [MUST_NOT_CONTAIN 'sorry']
+>>> wb.scenarios.restore(s.id, 1)                                   # doctest: +SKIP
+
+Restoring brings back a version's content (name, description, locale, tags, turns) as a new
+version; the status stays as it is, since moving between statuses has its own rules.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.db.models import Scenario, ScenarioVersion
+from workbench.errors import NotFound
+from workbench.services._base import UserScopedService
+from workbench.services.scenario_save import save_scenario
+from workbench.services.scenario_store import AnyRow, select_scenario
+from workbench.services.scenario_types import ScenarioDiff, ScenarioVersionView, ScenarioView
+from workbench.services.scenario_validation import validate_scenario
+from workbench.services.scenario_versions import content_of, diff_contents
+
+VERSION_COLUMNS = (
+    ScenarioVersion.scenario_id,
+    ScenarioVersion.version,
+    ScenarioVersion.note,
+    ScenarioVersion.created_at,
+    ScenarioVersion.snapshot,
+)
+
+
+class ScenarioHistory(UserScopedService):
+    """Version history of the user's scenarios (the methods live on `wb.scenarios`)."""
+
+    def history(self, scenario_id: str) -> list[ScenarioVersionView]:
+        """Every saved version of the scenario, newest first."""
+        with self._transaction() as session:
+            select_scenario(session, self._user_id, scenario_id)
+            rows = session.execute(
+                select(*VERSION_COLUMNS)
+                .where(ScenarioVersion.scenario_id == scenario_id)
+                .order_by(ScenarioVersion.version.desc())
+            ).all()
+        return [version_view(row) for row in rows]
+
+    def get_version(self, scenario_id: str, version: int) -> ScenarioVersionView:
+        """The scenario as it was saved at `version`."""
+        with self._transaction() as session:
+            return version_view(self._version_row(session, scenario_id, version))
+
+    def diff(self, scenario_id: str, from_version: int, to_version: int) -> ScenarioDiff:
+        """What changed between two versions; `print()` it for a readable list.
+
+        Removed turns are numbered as in `from_version`, added and changed ones as in
+        `to_version`.
+        """
+        with self._transaction() as session:
+            before = self._version_row(session, scenario_id, from_version)
+            after = self._version_row(session, scenario_id, to_version)
+        changes = diff_contents(
+            content_of(before.snapshot, version=from_version),
+            content_of(after.snapshot, version=to_version),
+        )
+        return ScenarioDiff(scenario_id, from_version, to_version, changes)
+
+    def restore(
+        self, scenario_id: str, version: int, *, expected_version: int | None = None
+    ) -> ScenarioView:
+        """Bring back `version`'s content as a new version (the status is left as it is)."""
+        with self._transaction() as session:
+            row = self._version_row(session, scenario_id, version)
+            content = validate_scenario(content_of(row.snapshot, version=version))
+            values = {
+                "name": content.name,
+                "description": content.description,
+                "locale": content.locale,
+                "tags": content.tags,
+            }
+            return save_scenario(
+                session,
+                self._user_id,
+                scenario_id,
+                values,
+                content.turns,
+                expected_version=expected_version,
+                allowed_from=None,
+                note=f"restored version {version}",
+            )
+
+    def _version_row(self, session: Session, scenario_id: str, version: int) -> AnyRow:
+        row = session.execute(
+            select(*VERSION_COLUMNS)
+            .join(Scenario, Scenario.id == ScenarioVersion.scenario_id)
+            .where(
+                ScenarioVersion.scenario_id == scenario_id,
+                Scenario.user_id == self._user_id,
+                ScenarioVersion.version == version,
+            )
+        ).first()
+        if row is None:
+            select_scenario(session, self._user_id, scenario_id)  # NotFound if not yours
+            raise NotFound(
+                f"Scenario {scenario_id!r} has no version {version!r}; "
+                "see wb.scenarios.history(id) for the versions it has."
+            )
+        return row
+
+
+def version_view(row: AnyRow) -> ScenarioVersionView:
+    content = content_of(row.snapshot, version=row.version)
+    return ScenarioVersionView(
+        scenario_id=row.scenario_id,
+        version=row.version,
+        note=row.note,
+        created_at=row.created_at,
+        name=content.name,
+        description=content.description,
+        locale=content.locale,
+        status=content.status,
+        tags=content.tags,
+        turns=content.turns,
+    )

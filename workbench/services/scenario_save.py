@@ -1,0 +1,100 @@
+"""The one write path every save of an existing scenario goes through.
+
+`save_scenario` bumps the version, writes the changed fields and (when given) replaces the turns,
+then snapshots the result, all inside the caller's transaction. The version and status checks are
+part of the UPDATE's WHERE clause, so two racing saves cannot both pass them: the second waits
+for the first's row lock, re-reads the row, matches nothing, and gets `Conflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from typing import Any, NoReturn
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from workbench.db.enums import ScenarioStatus
+from workbench.db.models import Scenario, ScenarioTurn
+from workbench.errors import Conflict, ValidationError
+from workbench.services.scenario_store import (
+    SCENARIO_COLUMNS,
+    insert_turns,
+    insert_versions,
+    load_turns,
+    select_scenario,
+    view_of,
+)
+from workbench.services.scenario_types import ScenarioView, TurnSpec, Unset
+from workbench.timeutil import utcnow
+
+# Target status → the statuses a scenario may move to it from.
+TRANSITIONS: dict[ScenarioStatus, frozenset[ScenarioStatus]] = {
+    ScenarioStatus.PUBLISHED: frozenset({ScenarioStatus.DRAFT}),
+    ScenarioStatus.ARCHIVED: frozenset({ScenarioStatus.DRAFT, ScenarioStatus.PUBLISHED}),
+    ScenarioStatus.DRAFT: frozenset({ScenarioStatus.PUBLISHED, ScenarioStatus.ARCHIVED}),
+}
+
+
+def save_scenario(
+    session: Session,
+    user_id: str,
+    scenario_id: str,
+    values: dict[str, Any],
+    turns: tuple[TurnSpec, ...] | Unset,
+    *,
+    expected_version: int | None,
+    allowed_from: Set[ScenarioStatus] | None,
+    note: str,
+) -> ScenarioView:
+    """Write `values` (attribute → value) and `turns` as a new version; the new view."""
+    now = utcnow()
+    if "tags" in values:
+        values = {**values, "tags": list(values["tags"])}
+    statement = update(Scenario).where(Scenario.id == scenario_id, Scenario.user_id == user_id)
+    if expected_version is not None:
+        statement = statement.where(Scenario.version == expected_version)
+    if allowed_from is not None:
+        statement = statement.where(Scenario.status.in_(allowed_from))
+    statement = statement.values(**values, version=Scenario.version + 1, updated_at=now)
+    row = session.execute(
+        statement.returning(*SCENARIO_COLUMNS),
+        execution_options={"synchronize_session": False},
+    ).first()
+    if row is None:
+        explain_refusal(session, user_id, scenario_id, expected_version, allowed_from)
+    if isinstance(turns, Unset):
+        current = load_turns(session, [scenario_id]).get(scenario_id, ())
+    else:
+        # Expectations go with their turns (ON DELETE CASCADE).
+        session.execute(delete(ScenarioTurn).where(ScenarioTurn.scenario_id == scenario_id))
+        insert_turns(session, [(scenario_id, turns)])
+        current = turns
+    view = view_of(row, current)
+    insert_versions(session, [(scenario_id, view.version, view.to_create(), note, now)])
+    return view
+
+
+def explain_refusal(
+    session: Session,
+    user_id: str,
+    scenario_id: str,
+    expected_version: int | None,
+    allowed_from: Set[ScenarioStatus] | None,
+) -> NoReturn:
+    """Raise the reason a guarded write matched no row: NotFound, Conflict or the status."""
+    row = select_scenario(session, user_id, scenario_id)
+    if expected_version is not None and row.version != expected_version:
+        raise Conflict(
+            f"Scenario {row.name!r} was saved since you read it (you had version "
+            f"{expected_version}, it is now at {row.version}); nothing was overwritten. "
+            "Reload it with wb.scenarios.get(id) and apply your change again."
+        )
+    if allowed_from is not None and row.status not in allowed_from:
+        sources = " or ".join(sorted(status.value for status in allowed_from))
+        raise ValidationError(
+            f"status: scenario {row.name!r} is {row.status.value}; this change is only "
+            f"allowed from {sources}."
+        )
+    # The row matched when re-read: it changed between the write and this check.
+    raise Conflict(f"Scenario {row.name!r} changed while saving; nothing was written. Try again.")

@@ -1,0 +1,311 @@
+"""Every rule a scenario must satisfy before anything is written, with every problem reported.
+
+Validation never stops at the first problem: it returns all of them, each naming the field and
+the position ("turn 3, expectation 2, value: MUST_CONTAIN needs a value"), and a normalised copy
+of the input (enums converted, names and tags stripped, duplicate tags dropped). It runs before
+the database is touched, so a scenario that fails it leaves nothing behind.
+
+Text is stored exactly as given (quotes, SQL, emoji, right-to-left marks, combining characters)
+with two exceptions PostgreSQL forces: NUL characters (`\\x00`) and lone surrogates cannot be
+stored in a `text` column, so they are refused here with a message saying so.
+
+REGEX patterns are checked with Python's `re`; the web app may evaluate them with JavaScript's
+`RegExp`, whose syntax differs in corners (lookbehind, named groups `(?P<..>)`, inline flags).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
+from workbench.errors import ValidationError
+from workbench.services.scenario_types import (
+    UNSET,
+    ExpectationSpec,
+    ScenarioCreate,
+    ScenarioUpdate,
+    TurnSpec,
+)
+
+NAME_MAX: Final = 200
+TAG_MAX: Final = 100
+LOCALE_PATTERN: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+_TAKES_VALUE: Final = {
+    ExpectationType.MUST_CONTAIN,
+    ExpectationType.MUST_NOT_CONTAIN,
+    ExpectationType.REGEX,
+    ExpectationType.SEMANTIC_ASSERT,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario. `turn` and `expectation` are 0-based indexes."""
+
+    field: str
+    message: str
+    turn: int | None = None
+    expectation: int | None = None
+
+    def describe(self) -> str:
+        """For people: "turn 3, expectation 2, value: ..." (positions counted from 1)."""
+        parts = []
+        if self.turn is not None:
+            parts.append(f"turn {self.turn + 1}")
+        if self.expectation is not None:
+            parts.append(f"expectation {self.expectation + 1}")
+        parts.append(self.field)
+        return f"{', '.join(parts)}: {self.message}"
+
+    def at(self, prefix: str) -> str:
+        """For documents: "scenarios[3].turns[2].expectations[1].value: ..." (0-based)."""
+        path = prefix
+        if self.turn is not None:
+            path += f".turns[{self.turn}]"
+        if self.expectation is not None:
+            path += f".expectations[{self.expectation}]"
+        if self.field and not (self.field == "turn" or self.field == "expectation"):
+            path += f".{self.field}" if path else self.field
+        return f"{path}: {self.message}"
+
+
+def raise_if_any(problems: Sequence[Problem], what: str) -> None:
+    """Raise one `ValidationError` listing every problem, or return if there are none."""
+    if not problems:
+        return
+    lines = [problem.describe() for problem in problems]
+    count = f"{len(lines)} problem" + ("" if len(lines) == 1 else "s")
+    raise ValidationError(
+        f"{what} cannot be saved ({count}):\n" + "\n".join(f"- {line}" for line in lines),
+        problems=lines,
+    )
+
+
+def text_problem(value: Any, *, required: bool) -> str | None:
+    """What is wrong with `value` as stored text, or None."""
+    if value is None:
+        return "is required" if required else None
+    if not isinstance(value, str):
+        return f"must be text, not {type(value).__name__}"
+    if "\x00" in value:
+        return "contains a NUL character (\\x00), which PostgreSQL cannot store; remove it"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate, which is not valid Unicode text; remove it"
+    if required and not value.strip():
+        return "is empty"
+    return None
+
+
+def check_name(name: Any, *, field: str = "name") -> tuple[str, list[Problem]]:
+    """A name stripped of surrounding whitespace: required, at most 200 characters."""
+    problem = text_problem(name, required=True)
+    if problem is not None:
+        return name, [
+            Problem(field, problem + ("; give it a name" if problem == "is empty" else ""))
+        ]
+    stripped = str(name).strip()
+    if len(stripped) > NAME_MAX:
+        message = f"is {len(stripped)} characters long; the limit is {NAME_MAX}"
+        return stripped, [Problem(field, message)]
+    return stripped, []
+
+
+def check_tags(tags: Any, *, field: str = "tags") -> tuple[tuple[str, ...], list[Problem]]:
+    """Tags stripped, duplicates dropped (first one kept); none empty or over 100 characters."""
+    if isinstance(tags, str) or not isinstance(tags, Sequence):
+        return (), [Problem(field, f"must be a list of text, not {type(tags).__name__}")]
+    problems: list[Problem] = []
+    kept: dict[str, None] = {}
+    for index, tag in enumerate(tags):
+        problem = text_problem(tag, required=True)
+        if problem is None and len(tag.strip()) > TAG_MAX:
+            problem = f"is {len(tag.strip())} characters long; the limit is {TAG_MAX}"
+        if problem is not None:
+            problems.append(Problem(f"{field}[{index}]", problem))
+        else:
+            kept.setdefault(tag.strip(), None)
+    return tuple(kept), problems
+
+
+def check_enum(value: Any, enum_type: type[enum.StrEnum], *, label: str) -> str | None:
+    if isinstance(value, enum_type):
+        return None
+    allowed = ", ".join(member.value for member in enum_type)
+    return f"unknown {label} {value!r}; use one of {allowed}"
+
+
+def check_locale(locale: Any) -> list[Problem]:
+    problem = text_problem(locale, required=True)
+    if problem is None and not LOCALE_PATTERN.fullmatch(locale):
+        problem = f"{locale!r} is not a locale tag like 'en', 'pt-BR' or 'zh-Hant-TW'"
+    return [] if problem is None else [Problem("locale", problem)]
+
+
+def check_expectation(spec: Any, turn: int, index: int) -> list[Problem]:
+    """The fields `spec.type` needs are there and sound, and no others are set."""
+
+    def problem(field: str, message: str) -> Problem:
+        return Problem(field, message, turn=turn, expectation=index)
+
+    if not isinstance(spec, ExpectationSpec):
+        hint = "use must_contain(...), regex(...) and the like"
+        return [problem("expectation", f"is a {type(spec).__name__}, not an expectation; {hint}")]
+    kind = spec.type
+    if not isinstance(kind, ExpectationType):
+        return [problem("type", str(check_enum(kind, ExpectationType, label="expectation type")))]
+    problems: list[Problem] = []
+    if kind in _TAKES_VALUE:
+        text = text_problem(spec.value, required=True)
+        if text in ("is required", "is empty"):
+            problems.append(problem("value", f"{kind.value} needs a value"))
+        elif text is not None:
+            problems.append(problem("value", text))
+        elif kind is ExpectationType.REGEX:
+            problems.extend(problem("value", m) for m in regex_problems(str(spec.value)))
+    elif spec.value is not None:
+        problems.append(problem("value", f"{kind.value} takes `values`, not `value`"))
+    problems.extend(problem(f, m) for f, m in values_problems(spec))
+    if not isinstance(spec.case_sensitive, bool):
+        problems.append(problem("case_sensitive", "must be True or False"))
+    problems.extend(problem("threshold", m) for m in threshold_problems(spec))
+    return problems
+
+
+def regex_problems(pattern: str) -> list[str]:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        return [f"REGEX does not compile: {error}"]
+    return []
+
+
+def values_problems(spec: ExpectationSpec) -> list[tuple[str, str]]:
+    if spec.type is not ExpectationType.MUST_CONTAIN_ANY:
+        return [("values", f"{spec.type} takes `value`, not `values`")] if spec.values else []
+    values = spec.values
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        return [("values", f"must be a list of text, not {type(values).__name__}")]
+    if not values:
+        return [("values", "MUST_CONTAIN_ANY needs at least one value")]
+    found = []
+    for index, value in enumerate(values):
+        text = text_problem(value, required=True)
+        if text is not None:
+            found.append((f"values[{index}]", text))
+    return found
+
+
+def threshold_problems(spec: ExpectationSpec) -> list[str]:
+    threshold = spec.threshold
+    if threshold is None:
+        return []
+    if spec.type is not ExpectationType.SEMANTIC_ASSERT:
+        return [f"only SEMANTIC_ASSERT takes a threshold, not {spec.type}"]
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        return [f"must be a number between 0 and 1, not {type(threshold).__name__}"]
+    if math.isnan(threshold) or not 0 <= threshold <= 1:
+        return [f"must be between 0 and 1, got {threshold}"]
+    return []
+
+
+def check_turn(turn: Any, index: int, seen_user: bool) -> list[Problem]:
+    if not isinstance(turn, TurnSpec):
+        hint = f"is a {type(turn).__name__}, not a turn; use user(...) or expect(...)"
+        return [Problem("turn", hint, turn=index)]
+    if not isinstance(turn.type, ScenarioTurnType):
+        message = check_enum(turn.type, ScenarioTurnType, label="turn type")
+        return [Problem("type", str(message), turn=index)]
+    if turn.type is ScenarioTurnType.USER:
+        problems = []
+        text = text_problem(turn.text, required=True)
+        if text is not None:
+            message = "a USER turn needs text" if text in ("is required", "is empty") else text
+            problems.append(Problem("text", message, turn=index))
+        if turn.expectations:
+            problems.append(Problem("expectations", "a USER turn has no expectations", turn=index))
+        return problems
+    problems = []
+    if not seen_user:
+        message = "an EXPECT turn must come after a USER turn (there is no reply to check yet)"
+        problems.append(Problem("turn", message, turn=index))
+    if turn.text is not None:
+        problems.append(Problem("text", "an EXPECT turn has no text", turn=index))
+    if not turn.expectations:
+        message = "an EXPECT turn needs at least one expectation"
+        problems.append(Problem("expectations", message, turn=index))
+    for position, spec in enumerate(turn.expectations):
+        problems.extend(check_expectation(spec, index, position))
+    return problems
+
+
+def check_turns(turns: Any) -> list[Problem]:
+    if isinstance(turns, str) or not isinstance(turns, Sequence):
+        return [Problem("turns", f"must be a list of turns, not {type(turns).__name__}")]
+    problems: list[Problem] = []
+    seen_user = False
+    for index, turn in enumerate(turns):
+        problems.extend(check_turn(turn, index, seen_user))
+        seen_user = seen_user or (isinstance(turn, TurnSpec) and turn.type is ScenarioTurnType.USER)
+    return problems
+
+
+def check_status(status: Any) -> list[Problem]:
+    message = check_enum(status, ScenarioStatus, label="status")
+    return [] if message is None else [Problem("status", message)]
+
+
+def check_description(description: Any) -> list[Problem]:
+    problem = text_problem(description, required=False)
+    return [] if problem is None else [Problem("description", problem)]
+
+
+def check_scenario(spec: ScenarioCreate) -> tuple[ScenarioCreate, list[Problem]]:
+    """Every problem with `spec`, and its normalised form (valid only if there are none)."""
+    name, problems = check_name(spec.name)
+    problems += check_description(spec.description)
+    problems += check_locale(spec.locale)
+    problems += check_status(spec.status)
+    tags, tag_problems = check_tags(spec.tags)
+    problems += tag_problems
+    problems += check_turns(spec.turns)
+    return replace(spec, name=name, tags=tags), problems
+
+
+def validate_scenario(spec: ScenarioCreate) -> ScenarioCreate:
+    """`spec` normalised, or a `ValidationError` listing every problem with its position."""
+    if not isinstance(spec, ScenarioCreate):
+        raise ValidationError(f"Expected a ScenarioCreate, got {type(spec).__name__}.")
+    normalised, problems = check_scenario(spec)
+    raise_if_any(problems, f"Scenario {spec.name!r}")
+    return normalised
+
+
+def validate_update(changes: ScenarioUpdate) -> ScenarioUpdate:
+    """The fields `changes` sets, each checked as on create; the rest stay `UNSET`."""
+    if not isinstance(changes, ScenarioUpdate):
+        raise ValidationError(f"Expected a ScenarioUpdate, got {type(changes).__name__}.")
+    problems: list[Problem] = []
+    normalised = changes
+    if changes.name is not UNSET:
+        name, found = check_name(changes.name)
+        normalised, problems = replace(normalised, name=name), problems + found
+    if changes.description is not UNSET:
+        problems += check_description(changes.description)
+    if changes.locale is not UNSET:
+        problems += check_locale(changes.locale)
+    if changes.status is not UNSET:
+        problems += check_status(changes.status)
+    if changes.tags is not UNSET:
+        tags, found = check_tags(changes.tags)
+        normalised, problems = replace(normalised, tags=tags), problems + found
+    if changes.turns is not UNSET:
+        problems += check_turns(changes.turns)
+    raise_if_any(problems, "The scenario")
+    return normalised
