@@ -26,6 +26,17 @@ from workbench.errors import (
 if TYPE_CHECKING:
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
+    from workbench.services.scenario_types import (
+        ScenarioCreate,
+        ScenarioUpdate,
+        expect,
+        must_contain,
+        must_contain_any,
+        must_not_contain,
+        regex,
+        semantic,
+        user,
+    )
 
 __version__ = "0.1.0"
 
@@ -35,6 +46,16 @@ _LAZY = {
     "open_database": "workbench.db.engine",
     "Workbench": "workbench.handle",
     "ApiKeyEditor": "workbench.widgets.api_keys",
+    # Writing scenarios: ScenarioCreate(name=..., turns=[user("Hi"), expect(must_contain("hello"))])
+    "ScenarioCreate": "workbench.services.scenario_types",
+    "ScenarioUpdate": "workbench.services.scenario_types",
+    "user": "workbench.services.scenario_types",
+    "expect": "workbench.services.scenario_types",
+    "must_contain": "workbench.services.scenario_types",
+    "must_contain_any": "workbench.services.scenario_types",
+    "must_not_contain": "workbench.services.scenario_types",
+    "regex": "workbench.services.scenario_types",
+    "semantic": "workbench.services.scenario_types",
 }
 
 __all__ = [
@@ -46,10 +67,19 @@ __all__ = [
     "DecryptionError",
     "Duplicate",
     "NotFound",
+    "ScenarioCreate",
+    "ScenarioUpdate",
     "ValidationError",
     "Workbench",
     "WorkbenchError",
+    "expect",
+    "must_contain",
+    "must_contain_any",
+    "must_not_contain",
     "open_database",
+    "regex",
+    "semantic",
+    "user",
 ]
 
 

@@ -6,14 +6,18 @@ anywhere takes a user id from its caller.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.db.engine import Database
 
 if TYPE_CHECKING:
     from workbench.services.api_keys import ApiKeyService
+    from workbench.services.scenario_types import ImportResult
+    from workbench.services.scenarios import ScenarioService
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,48 @@ class Workbench:
         from workbench.services.api_keys import ApiKeyService
 
         return ApiKeyService(self._database, self._user.id)
+
+    @cached_property
+    def scenarios(self) -> ScenarioService:
+        """Your scenarios: create, update, list, publish, version history, duplicate."""
+        from workbench.services.scenarios import ScenarioService
+
+        return ScenarioService(self._database, self._user.id)
+
+    def export_scenarios(
+        self,
+        *,
+        scenario_ids: Sequence[str] | None = None,
+        suite_ids: Sequence[str] | None = None,
+        format: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """Your scenarios and suites as YAML or JSON text (all of them unless ids are given).
+
+        >>> wb.export_scenarios(path="scenarios.yaml")      # doctest: +SKIP
+        """
+        from workbench.services.scenario_io import ScenarioIO
+
+        return ScenarioIO(self._database, self._user.id).export_scenarios(
+            scenario_ids=scenario_ids, suite_ids=suite_ids, format=format, path=path
+        )
+
+    def import_scenarios(
+        self,
+        source: str | os.PathLike[str] | Mapping[str, Any],
+        *,
+        format: str | None = None,
+        on_conflict: Literal["error", "skip", "rename"] = "error",
+    ) -> ImportResult:
+        """Import scenarios and suites from YAML/JSON text, a file path or a dict: all or nothing.
+
+        >>> wb.import_scenarios("scenarios.yaml", on_conflict="rename")   # doctest: +SKIP
+        """
+        from workbench.services.scenario_io import ScenarioIO
+
+        return ScenarioIO(self._database, self._user.id).import_scenarios(
+            source, format=format, on_conflict=on_conflict
+        )
 
     def __repr__(self) -> str:
         return f"Workbench(user={self._user.email!r}, database={self._database.describe()!r})"
