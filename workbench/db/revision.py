@@ -3,4 +3,4 @@
 A test checks it equals the head of `migrations/versions`.
 """
 
-HEAD_REVISION = "0001_contract"
+HEAD_REVISION = "0002_sign_in_throttle"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Text
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from workbench.db.base import WORKBENCH_SCHEMA, Base
+from workbench.db.base import WORKBENCH_SCHEMA, Base, UTCDateTime
 
 
 class InstallationSetting(Base):
@@ -23,3 +25,23 @@ class InstallationSetting(Base):
 
     def __repr__(self) -> str:
         return f"InstallationSetting(key={self.key!r}, value={self.value!r})"
+
+
+class SignInFailure(Base):
+    """One failed password sign-in, kept so every kernel sees the same throttle.
+
+    Rows older than the throttle window are pruned whenever a new failure is recorded.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("sign_in_failure_email_failed_at_idx", "email", "failed_at"),
+        {"schema": WORKBENCH_SCHEMA},
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"SignInFailure(email={self.email!r}, failed_at={self.failed_at!r})"
