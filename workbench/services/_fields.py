@@ -1,0 +1,133 @@
+"""Checks for the fields suites, prompts and variables share: names, text, tags, keys, enums.
+
+The rules match the scenario service's (scenario_validation.py): names and tags are stripped of
+surrounding whitespace, names are at most 200 characters and tags 100, duplicate tags are
+dropped, enum values are accepted in any case. Other text (descriptions, prompt content,
+variable values) is stored exactly as given, except what PostgreSQL cannot store in `text`:
+NUL characters and lone surrogates are refused up front, before anything is written.
+
+Every check returns problems ("field: what is wrong") instead of raising, so a service can
+report every problem of an input at once.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, TypeVar
+
+from workbench.errors import ValidationError
+from workbench.services.scenario_types import UNSET, Unset
+from workbench.services.templates import IDENTIFIER_RULE, is_identifier
+
+MAX_NAME_LENGTH: Final = 200
+MAX_TAG_LENGTH: Final = 100
+MAX_KEY_LENGTH: Final = 200
+"""Keys sit in a unique btree index; PostgreSQL refuses index entries over ~2,700 bytes."""
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+__all__ = ["UNSET", "Unset"]
+
+
+def text_problems(value: object, field: str, *, optional: bool = False) -> list[str]:
+    """Problems with a text field: missing, not a string, or not storable by PostgreSQL."""
+    if value is None:
+        return [] if optional else [f"{field}: is required"]
+    if not isinstance(value, str):
+        return [f"{field}: must be text (a str), not {type(value).__name__}"]
+    if "\x00" in value:
+        return [
+            f"{field}: contains a NUL character (\\x00) at character {value.index(chr(0)) + 1}, "
+            "which PostgreSQL cannot store; remove it"
+        ]
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return [f"{field}: contains a lone surrogate, which is not valid Unicode text; remove it"]
+    return []
+
+
+def clean_name(value: object, field: str = "name") -> tuple[str, list[str]]:
+    """A name stripped of surrounding whitespace, not empty, at most 200 characters."""
+    problems = text_problems(value, field)
+    if problems:
+        return "", problems
+    assert isinstance(value, str)
+    name = value.strip()
+    if not name:
+        return name, [f"{field}: is empty; give it a name"]
+    if len(name) > MAX_NAME_LENGTH:
+        return name, [f"{field}: is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"]
+    return name, []
+
+
+def key_problems(value: object, field: str = "key") -> list[str]:
+    """Problems with a variable key: identifier-shaped, at most 200 characters."""
+    problems = text_problems(value, field)
+    if problems:
+        return problems
+    assert isinstance(value, str)
+    if len(value) > MAX_KEY_LENGTH:
+        return [f"{field}: is {len(value)} characters long; the limit is {MAX_KEY_LENGTH}"]
+    if not is_identifier(value):
+        return [f"{field}: {value[:60]!r} is not a valid key; {IDENTIFIER_RULE}"]
+    return []
+
+
+def clean_tags(value: object, field: str = "tags") -> tuple[list[str], list[str]]:
+    """Tags stripped, duplicates dropped (first kept, order kept), and the problems found.
+
+    A bare string is refused rather than split into characters.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        return [], [f"{field}: must be a list of text, e.g. ['smoke', 'billing']"]
+    tags: dict[str, None] = {}
+    problems: list[str] = []
+    for index, tag in enumerate(value):
+        tag_field = f"{field}[{index}]"
+        found = text_problems(tag, tag_field)
+        if not found:
+            tag = tag.strip()
+            if not tag:
+                found = [f"{tag_field}: is empty"]
+            elif len(tag) > MAX_TAG_LENGTH:
+                found = [f"{tag_field}: is {len(tag)} characters long; the limit is 100"]
+        problems += found
+        if not found:
+            tags.setdefault(tag, None)
+    return list(tags), problems
+
+
+def clean_enum(value: object, enum_type: type[E], field: str) -> tuple[E | None, list[str]]:
+    """`value` as a member of `enum_type` (its value in any case, e.g. "draft"), or the problem."""
+    if isinstance(value, enum_type):
+        return value, []
+    if isinstance(value, str):
+        try:
+            return enum_type(value.strip().upper()), []
+        except ValueError:
+            pass
+    allowed = ", ".join(member.value for member in enum_type)
+    return None, [f"{field}: {value!r} is not one of {allowed}"]
+
+
+def page_problems(limit: Any, offset: Any) -> list[str]:
+    """Problems with `limit` (a positive int or None) and `offset` (an int, 0 or more)."""
+    problems = []
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        problems.append(f"limit: must be a whole number, 1 or more, or None; not {limit!r}")
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        problems.append(f"offset: must be a whole number, 0 or more; not {offset!r}")
+    return problems
+
+
+def raise_problems(what: str, problems: Sequence[str]) -> None:
+    """Raise one `ValidationError` listing every problem, if there are any."""
+    if not problems:
+        return
+    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+    raise ValidationError(
+        f"{what} ({count}):\n" + "\n".join(f"- {problem}" for problem in problems),
+        problems=list(problems),
+    )

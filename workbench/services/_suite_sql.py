@@ -1,0 +1,103 @@
+"""The statements behind suite membership: append, remove, reorder, compact, and the item list.
+
+Each is one statement whatever the number of scenarios: ids travel as one text[] parameter and
+`unnest ... WITH ORDINALITY` turns the array into rows with their positions. A suite's items are
+read ordered by ("orderIndex", "addedAt", "scenarioId"), so a gap (left by a scenario deleted
+elsewhere) never changes the order, and `COMPACT` closes gaps after every change.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, Text, bindparam, text
+
+from workbench.db.base import UTCDateTime
+from workbench.db.enums import SCENARIO_STATUS
+
+ITEM_ORDER = 'item."orderIndex", item."addedAt", item."scenarioId"'
+
+# Only the user's own scenarios join: another user's id (or a missing one) inserts nothing,
+# and the caller compares what came back with what was asked for.
+APPEND = text(
+    """
+INSERT INTO "ScenarioSuiteItem" ("suiteId", "scenarioId", "orderIndex", "addedAt")
+SELECT :suite_id, scenario.id, :first_index + given.position - 1, :now
+FROM unnest(CAST(:scenario_ids AS text[])) WITH ORDINALITY AS given(id, position)
+JOIN "Scenario" AS scenario ON scenario.id = given.id AND scenario.user_id = :user_id
+RETURNING "scenarioId"
+"""
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+NEXT_INDEX = text(
+    """
+SELECT COALESCE(MAX("orderIndex") + 1, 0) FROM "ScenarioSuiteItem" WHERE "suiteId" = :suite_id
+"""
+)
+
+REMOVE = text(
+    """
+DELETE FROM "ScenarioSuiteItem"
+WHERE "suiteId" = :suite_id AND "scenarioId" = ANY(CAST(:scenario_ids AS text[]))
+RETURNING "scenarioId"
+"""
+)
+
+REORDER = text(
+    """
+UPDATE "ScenarioSuiteItem" AS item SET "orderIndex" = given.position - 1
+FROM unnest(CAST(:scenario_ids AS text[])) WITH ORDINALITY AS given(id, position)
+WHERE item."suiteId" = :suite_id AND item."scenarioId" = given.id
+"""
+)
+
+COMPACT = text(
+    f"""
+UPDATE "ScenarioSuiteItem" AS target SET "orderIndex" = ranked.position
+FROM (
+    SELECT item."scenarioId", row_number() OVER (ORDER BY {ITEM_ORDER}) - 1 AS position
+    FROM "ScenarioSuiteItem" AS item WHERE item."suiteId" = :suite_id
+) AS ranked
+WHERE target."suiteId" = :suite_id AND target."scenarioId" = ranked."scenarioId"
+  AND target."orderIndex" <> ranked.position
+"""
+)
+
+# Owner check and bump of updatedAt in one statement; the row lock it takes serialises
+# concurrent changes to the same suite, which keeps the order dense.
+TOUCH = text(
+    """
+UPDATE "ScenarioSuite" SET "updatedAt" = :now
+WHERE id = :suite_id AND user_id = :user_id
+RETURNING id
+"""
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+# The suite row always comes back (scenario columns null for an empty suite), so "no row"
+# means "no such suite of yours" and the caller can tell it from "empty" in one round trip.
+# Counts are correlated subqueries on indexed columns, evaluated for this suite's rows only.
+ITEMS = text(
+    f"""
+SELECT suite.id AS suite_id,
+       row_number() OVER (ORDER BY {ITEM_ORDER}) - 1 AS position,
+       scenario.id AS scenario_id, scenario.name, scenario.status, scenario.version,
+       (SELECT count(*) FROM "ScenarioTurn" AS turn
+         WHERE turn."scenarioId" = scenario.id) AS turn_count,
+       (SELECT count(*) FROM "ScenarioExpectation" AS expectation
+         WHERE expectation."scenarioId" = scenario.id) AS expectation_count
+FROM "ScenarioSuite" AS suite
+LEFT JOIN ("ScenarioSuiteItem" AS item
+           JOIN "Scenario" AS scenario
+             ON scenario.id = item."scenarioId" AND scenario.user_id = :user_id)
+       ON item."suiteId" = suite.id
+WHERE suite.id = :suite_id AND suite.user_id = :user_id
+ORDER BY position
+"""
+).columns(
+    suite_id=Text,
+    position=Integer,
+    scenario_id=Text,
+    name=Text,
+    status=SCENARIO_STATUS,
+    version=Integer,
+    turn_count=Integer,
+    expectation_count=Integer,
+)

@@ -1,0 +1,392 @@
+"""Suites: named, ordered sets of the user's scenarios, run together. A scenario can be in many.
+
+>>> smoke = wb.suites.create(name="smoke", tags=["ci"])            # doctest: +SKIP
+>>> wb.suites.add(smoke.id, [greeting.id, refund.id])              # doctest: +SKIP
+>>> wb.suites.reorder(smoke.id, [refund.id, greeting.id])          # doctest: +SKIP
+>>> wb.suites.frame(smoke.id)                                      # doctest: +SKIP
+
+Order is kept in `"orderIndex"`, dense 0..n-1 after every change made here. A scenario deleted
+elsewhere leaves a gap until the next change; reads number the items 0..n-1 regardless.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from workbench.db.enums import ScenarioStatus
+from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem
+from workbench.errors import NotFound
+from workbench.services import _suite_sql as sql
+from workbench.services._base import UserScopedService
+from workbench.services._fields import (
+    UNSET,
+    Unset,
+    clean_name,
+    clean_tags,
+    raise_problems,
+    text_problems,
+)
+from workbench.services._listing import SortKey, TagMatch, common_filters, fetch_page, list_args
+from workbench.services.scenario_types import Page
+from workbench.timeutil import utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Item = ScenarioSuiteItem
+
+
+@dataclass(frozen=True)
+class SuiteView:
+    """A suite with the ids of its scenarios, in order."""
+
+    id: str
+    name: str
+    description: str | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    scenario_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SuiteSummary:
+    """One row of the suite list: the suite and how many scenarios it holds."""
+
+    id: str
+    name: str
+    description: str | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    scenario_count: int
+
+
+@dataclass(frozen=True)
+class SuiteItem:
+    """One scenario of a suite, at `position` (0-based), with its turn and expectation counts."""
+
+    position: int
+    scenario_id: str
+    name: str
+    status: ScenarioStatus
+    version: int
+    turn_count: int
+    expectation_count: int
+
+
+def owned_items(suite: Any) -> ColumnElement[bool]:
+    """Join condition: items whose scenario belongs to the suite's owner (defensive: the web
+    app could write a foreign one; it is never shown)."""
+    return and_(Scenario.id == Item.scenario_id, Scenario.user_id == suite.user_id)
+
+
+def scenario_ids_of(suite: Any) -> Any:
+    ordered = aggregate_order_by(
+        Item.scenario_id, Item.order_index, Item.added_at, Item.scenario_id
+    )
+    return (
+        select(func.array_agg(ordered))
+        .select_from(Item)
+        .join(Scenario, owned_items(suite))
+        .where(Item.suite_id == suite.id)
+        .correlate(suite)
+        .scalar_subquery()
+    )
+
+
+def scenario_count_of(suite: Any) -> Any:
+    return (
+        select(func.count())
+        .select_from(Item)
+        .join(Scenario, owned_items(suite))
+        .where(Item.suite_id == suite.id)
+        .correlate(suite)
+        .scalar_subquery()
+    )
+
+
+def suite_fields(suite: ScenarioSuite) -> dict[str, Any]:
+    return {
+        "id": suite.id,
+        "name": suite.name,
+        "description": suite.description,
+        "tags": tuple(suite.tags or ()),
+        "created_at": suite.created_at,
+        "updated_at": suite.updated_at,
+    }
+
+
+def id_list(scenario_ids: str | Iterable[str], field: str = "scenario_ids") -> builtins.list[str]:
+    """One id or many, as a list; every id must be text."""
+    ids = [scenario_ids] if isinstance(scenario_ids, str) else builtins.list(scenario_ids)
+    problems = [p for i, value in enumerate(ids) for p in text_problems(value, f"{field}[{i}]")]
+    raise_problems("Cannot change the suite", problems)
+    return ids
+
+
+def suite_not_found(suite_id: str) -> NotFound:
+    return NotFound(f"No suite with id {suite_id!r}; check the id (wb.suites.list()).")
+
+
+def scenarios_not_found(missing: Sequence[str]) -> NotFound:
+    # The same words as the scenario service's, so "not yours" reads exactly as "not there".
+    if len(missing) == 1:
+        return NotFound(f"No scenario with id {missing[0]!r}; check the id (wb.scenarios.list()).")
+    listed = ", ".join(repr(scenario_id) for scenario_id in missing)
+    return NotFound(f"No scenarios with ids {listed}; check the ids (wb.scenarios.list()).")
+
+
+def permutation_problems(current: Sequence[str], given: Sequence[str]) -> builtins.list[str]:
+    """What keeps `given` from being a reordering of `current` (each member exactly once)."""
+    members = set(current)
+    counts = Counter(given)
+    problems = [f"scenario {s!r} appears {n} times" for s, n in counts.items() if n > 1]
+    problems += [f"scenario {s!r} is not in the suite" for s in counts if s not in members]
+    problems += [
+        f"scenario {s!r} is missing from the new order" for s in current if s not in counts
+    ]
+    return problems
+
+
+class SuiteService(UserScopedService):
+    """The signed-in user's suites. Reach it as `wb.suites`."""
+
+    def create(
+        self,
+        *,
+        name: str,
+        description: str | None = None,
+        tags: Iterable[str] = (),
+        scenario_ids: str | Iterable[str] = (),
+    ) -> SuiteView:
+        """A new suite, optionally with scenarios (in that order). Names are unique per user."""
+        name, problems = clean_name(name)
+        tag_list, tag_problems = clean_tags(tags)
+        problems += text_problems(description, "description", optional=True) + tag_problems
+        raise_problems("Cannot create the suite", problems)
+        ids = id_list(scenario_ids)
+        now = utcnow()
+        row = ScenarioSuite(
+            user_id=self._user_id,
+            name=name,
+            description=description,
+            tags=tag_list,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._transaction() as session:
+            session.add(row)
+            session.flush()
+            self._append(session, row.id, ids)
+            return self._view(session, row.id)
+
+    def get(self, suite_id: str) -> SuiteView:
+        """The suite with its scenario ids in order; `NotFound` if it is not yours."""
+        with self._transaction() as session:
+            return self._view(session, suite_id)
+
+    def list(
+        self,
+        *,
+        tags: str | Iterable[str] | None = None,
+        tag_match: TagMatch = "any",
+        search: str | None = None,
+        sort: SortKey = "updated_at",
+        descending: bool | None = None,
+        offset: int = 0,
+        limit: int | None = 50,
+        count_total: bool = True,
+    ) -> Page[SuiteSummary]:
+        """A page of your suites with their scenario counts, in one query.
+
+        Arguments as for `wb.scenarios.list`: `tags` (any of them, or all with
+        `tag_match="all"`), `search` in name or description, `sort` "updated_at" (newest
+        first) or "name" (A to Z), `descending`, `offset`, `limit` (None: all), `count_total`.
+        """
+        args, problems = list_args(
+            tags=tags,
+            tag_match=tag_match,
+            search=search,
+            sort=sort,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+            count_total=count_total,
+        )
+        raise_problems("Cannot list suites", problems)
+        columns = [ScenarioSuite, scenario_count_of(ScenarioSuite).label("scenario_count")]
+
+        def summary(row: Any) -> SuiteSummary:
+            return SuiteSummary(**suite_fields(row[0]), scenario_count=row.scenario_count)
+
+        with self._transaction() as session:
+            return fetch_page(
+                session,
+                ScenarioSuite,
+                columns,
+                lambda entity: common_filters(entity, self._user_id, args),
+                args,
+                summary,
+            )
+
+    def update(
+        self,
+        suite_id: str,
+        *,
+        name: str | Unset = UNSET,
+        description: str | Unset | None = UNSET,
+        tags: Iterable[str] | Unset = UNSET,
+    ) -> SuiteView:
+        """Change the fields given; the others stay. `description=None` clears it."""
+        changes: dict[str, Any] = {}
+        problems: builtins.list[str] = []
+        if not isinstance(name, Unset):
+            changes["name"], found = clean_name(name)
+            problems += found
+        if not isinstance(description, Unset):
+            changes["description"] = description
+            problems += text_problems(description, "description", optional=True)
+        if not isinstance(tags, Unset):
+            changes["tags"], found = clean_tags(tags)
+            problems += found
+        raise_problems("Cannot update the suite", problems)
+        with self._transaction() as session:
+            row = self._row(session, suite_id)
+            for field, value in changes.items():
+                setattr(row, field, value)
+            if changes:
+                row.updated_at = utcnow()
+                session.flush()
+            return self._view(session, suite_id)
+
+    def rename(self, suite_id: str, name: str) -> SuiteView:
+        """Give the suite a new name; `Duplicate` (field "name") if you have one called that."""
+        return self.update(suite_id, name=name)
+
+    def delete(self, suite_id: str) -> None:
+        """Delete the suite (its scenarios stay; only the membership goes)."""
+        with self._transaction() as session:
+            session.delete(self._row(session, suite_id))
+
+    def add(self, suite_id: str, scenario_ids: str | Iterable[str]) -> SuiteView:
+        """Append one scenario or several, in the order given.
+
+        Only your own scenarios: any other id is `NotFound` and nothing is added. A scenario
+        already in the suite (or given twice) is `Duplicate` (field "scenario").
+        """
+        ids = id_list(scenario_ids)
+        with self._transaction() as session:
+            self._touch(session, suite_id)
+            self._append(session, suite_id, ids)
+            return self._view(session, suite_id)
+
+    def remove(self, suite_id: str, scenario_ids: str | Iterable[str]) -> SuiteView:
+        """Take one scenario or several out of the suite; the rest keep their order.
+
+        An id that is not in the suite is `NotFound` and nothing is removed.
+        """
+        ids = id_list(scenario_ids)
+        with self._transaction() as session:
+            self._touch(session, suite_id)
+            params = {"suite_id": suite_id, "scenario_ids": ids}
+            removed = set(session.scalars(sql.REMOVE, params))
+            missing = [scenario_id for scenario_id in ids if scenario_id not in removed]
+            if missing:
+                listed = ", ".join(repr(scenario_id) for scenario_id in missing)
+                raise NotFound(f"Not in suite {suite_id!r}: scenario {listed}; nothing removed.")
+            session.execute(sql.COMPACT, {"suite_id": suite_id})
+            return self._view(session, suite_id)
+
+    def reorder(self, suite_id: str, scenario_ids: Sequence[str]) -> SuiteView:
+        """Put the suite's scenarios in the order given, which must list each exactly once."""
+        ids = id_list(scenario_ids)
+        with self._transaction() as session:
+            self._touch(session, suite_id)
+            current = self._view(session, suite_id).scenario_ids
+            raise_problems(
+                "Cannot reorder the suite; give every scenario of the suite exactly once",
+                permutation_problems(current, ids),
+            )
+            session.execute(sql.REORDER, {"suite_id": suite_id, "scenario_ids": ids})
+            session.execute(sql.COMPACT, {"suite_id": suite_id})
+            return self._view(session, suite_id)
+
+    def items(self, suite_id: str) -> builtins.list[SuiteItem]:
+        """The suite's scenarios in order with their counts, in one query."""
+        with self._transaction() as session:
+            rows = session.execute(sql.ITEMS, {"suite_id": suite_id, "user_id": self._user_id})
+            found = rows.all()
+        if not found:
+            raise suite_not_found(suite_id)
+        return [
+            SuiteItem(
+                position=row.position,
+                scenario_id=row.scenario_id,
+                name=row.name,
+                status=row.status,
+                version=row.version,
+                turn_count=row.turn_count,
+                expectation_count=row.expectation_count,
+            )
+            for row in found
+            if row.scenario_id is not None
+        ]
+
+    def frame(self, suite_id: str) -> pd.DataFrame:
+        """The suite's scenarios as a DataFrame (see `workbench.frames.suite_frame`)."""
+        from workbench.frames import suite_frame
+
+        return suite_frame(self, suite_id)
+
+    def _append(self, session: Session, suite_id: str, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        first_index = session.scalar(sql.NEXT_INDEX, {"suite_id": suite_id})
+        params = {
+            "suite_id": suite_id,
+            "scenario_ids": builtins.list(ids),
+            "first_index": first_index,
+            "user_id": self._user_id,
+            "now": utcnow(),
+        }
+        # A scenario already in the suite fails here as a unique violation of the item's
+        # primary key, which _transaction translates into Duplicate(field="scenario").
+        added = set(session.scalars(sql.APPEND, params))
+        missing = [scenario_id for scenario_id in dict.fromkeys(ids) if scenario_id not in added]
+        if missing:
+            raise scenarios_not_found(missing)
+        session.execute(sql.COMPACT, {"suite_id": suite_id})
+
+    def _touch(self, session: Session, suite_id: str) -> None:
+        params = {"suite_id": suite_id, "user_id": self._user_id, "now": utcnow()}
+        if session.scalar(sql.TOUCH, params) is None:
+            raise suite_not_found(suite_id)
+
+    def _row(self, session: Session, suite_id: str) -> ScenarioSuite:
+        row = session.scalar(
+            select(ScenarioSuite)
+            .where(ScenarioSuite.id == suite_id, ScenarioSuite.user_id == self._user_id)
+            .with_for_update()
+        )
+        if row is None:
+            raise suite_not_found(suite_id)
+        return row
+
+    def _view(self, session: Session, suite_id: str) -> SuiteView:
+        statement = select(ScenarioSuite, scenario_ids_of(ScenarioSuite).label("ids")).where(
+            ScenarioSuite.id == suite_id, ScenarioSuite.user_id == self._user_id
+        )
+        found = session.execute(statement).first()
+        if found is None:
+            raise suite_not_found(suite_id)
+        return SuiteView(**suite_fields(found[0]), scenario_ids=tuple(found.ids or ()))
