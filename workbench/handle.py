@@ -16,8 +16,11 @@ from workbench.db.engine import Database
 
 if TYPE_CHECKING:
     from workbench.services.api_keys import ApiKeyService
+    from workbench.services.prompts import PromptService
     from workbench.services.scenario_types import ImportResult
     from workbench.services.scenarios import ScenarioService
+    from workbench.services.suites import SuiteService
+    from workbench.services.variables import VariableService
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,27 @@ class Workbench:
         return ScenarioIO(self._database, self._user.id).import_scenarios(
             source, format=format, on_conflict=on_conflict
         )
+
+    @cached_property
+    def suites(self) -> SuiteService:
+        """Your suites: ordered sets of scenarios to run together."""
+        from workbench.services.suites import SuiteService
+
+        return SuiteService(self._database, self._user.id)
+
+    @cached_property
+    def prompts(self) -> PromptService:
+        """Your prompts: templates with `{{name}}` placeholders, rendered with your variables."""
+        from workbench.services.prompts import PromptService
+
+        return PromptService(self._database, self._user.id)
+
+    @cached_property
+    def variables(self) -> VariableService:
+        """Your variables: the values that fill prompt placeholders."""
+        from workbench.services.variables import VariableService
+
+        return VariableService(self._database, self._user.id)
 
     def __repr__(self) -> str:
         return f"Workbench(user={self._user.email!r}, database={self._database.describe()!r})"
