@@ -221,14 +221,39 @@ def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Lets `browser_page` see whether the test failed, to keep a screenshot of that moment.
+    report = yield
+    item.stash.setdefault(_FAILED, False)
+    if report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def browser_page(chromium: Browser, lab_server: LabServer) -> Iterator[Page]:
-    """A fresh page; the test's kernels are shut down afterwards so the next test starts clean."""
+def browser_page(
+    request: pytest.FixtureRequest,
+    chromium: Browser,
+    lab_server: LabServer,
+    tmp_path: Path,
+) -> Iterator[Page]:
+    """A fresh page; the test's kernels are shut down afterwards so the next test starts clean.
+
+    When the test fails, a screenshot of the page is kept and its path printed with the report.
+    """
     context = chromium.new_context(viewport={"width": 1280, "height": 1000})
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         yield page
+        if request.node.stash.get(_FAILED, False):
+            screenshot = tmp_path / "failure.png"
+            page.screenshot(path=screenshot)
+            print(f"screenshot of the failing page: {screenshot}")
     finally:
         context.close()
         shutdown_kernels(lab_server)
@@ -316,7 +341,7 @@ def save_notebook(page: Page, lab: LabServer, notebook_path: Path | str) -> nbfo
     path = path if path.is_absolute() else lab.root_dir / path
     before = path.stat().st_mtime_ns
     page.keyboard.press("Control+s")
-    page.wait_for_selector(".lm-TabBar-tab.jp-mod-current:not(.jp-mod-dirty)")
+    page.wait_for_selector("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current:not(.jp-mod-dirty)")
     deadline = time.monotonic() + 15
     while path.stat().st_mtime_ns == before:
         if time.monotonic() > deadline:
