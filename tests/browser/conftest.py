@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -330,8 +331,9 @@ def run_notebook_in_lab(page: Page, lab: LabServer, notebook_path: Path | str) -
     path = Path(notebook_path)
     name = path.relative_to(lab.root_dir) if path.is_absolute() else path
     _open_notebook(page, lab, name.as_posix())
-    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    # Exactly this label: "Restart Kernel and Run All Cells…" is in the same menu.
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     _wait_for_run(page)
 
 
