@@ -93,3 +93,33 @@ def test_api_key_editor_saves_a_key_that_the_saved_notebook_does_not_hold(
     assert "Saved the Anthropic key 'browser test'." in widget_state
     stored = Workbench(committed_db, user).api_keys.list()
     assert [(key.provider, key.key_name) for key in stored] == [("anthropic", "browser test")]
+
+
+def test_scenarios_frame_renders_a_scenario_created_in_the_kernel(
+    browser_page: Page, lab_server: LabServer, committed_db: Database
+) -> None:
+    user = insert_user(committed_db, name="Hopper")
+    create_and_show = """\
+from workbench import ScenarioCreate, expect, must_contain, user
+from workbench.frames import scenarios_frame
+
+wb.scenarios.create(ScenarioCreate(
+    name="Refund policy (browser)",
+    turns=[user("Can I get a refund?"), expect(must_contain("refund"))],
+))
+scenarios_frame(wb)
+"""
+    notebook = write_notebook(
+        lab_server, "scenarios.ipynb", [workbench_cell(user), create_and_show]
+    )
+    run_notebook_in_lab(browser_page, lab_server, notebook)
+
+    table = browser_page.locator(".jp-OutputArea-output table.dataframe")
+    expect(table).to_have_count(1)
+    headers = [text.strip() for text in table.locator("thead th").all_inner_texts()]
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    cells = [text.strip() for text in rows.first.locator("th, td").all_inner_texts()]
+    shown = dict(zip(headers, cells, strict=True))
+    assert shown["name"] == "Refund policy (browser)"
+    assert (shown["status"], shown["turn_count"], shown["expectation_count"]) == ("DRAFT", "2", "1")
