@@ -37,6 +37,7 @@ from typing import Any, Final
 from workbench.db.enums import ScenarioTurnType
 from workbench.services.scenario_types import ExpectationSpec, ScenarioCreate, TurnSpec
 from workbench.services.scenario_validation import (
+    REPORTED,
     check_description,
     check_name,
     check_scenario,
@@ -191,14 +192,14 @@ def read_scenario(entry: Any, path: str, problems: list[str]) -> ScenarioCreate 
     problems += found
     if found:
         return None
-    return replace(normalised, turns=tuple(t for t in turns if t is not None))
+    return replace(normalised, turns=tuple(turns))
 
 
-def read_turns(raw: Any, path: str) -> tuple[list[TurnSpec | None], list[str]]:
-    """Turns in document shape as specs; a malformed turn becomes None, its problem recorded."""
+def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
+    """Turns in document shape as specs; a malformed turn is REPORTED, its problem recorded."""
     if isinstance(raw, str) or not isinstance(raw, Sequence):
         return [], [f"{path}.turns: must be a list, not {kind(raw)}"]
-    turns: list[TurnSpec | None] = []
+    turns: list[Any] = []
     problems: list[str] = []
     for index, item in enumerate(raw):
         where = f"{path}.turns[{index}]"
@@ -215,26 +216,28 @@ def read_turns(raw: Any, path: str) -> tuple[list[TurnSpec | None], list[str]]:
                 f"{where}: must be {{user: <text>}} or {{expect: [<expectations>]}}, "
                 f"not {item!r:.80}"
             )
-            turns.append(None)
+            turns.append(REPORTED)
             continue
         if "user" in item:
             turns.append(TurnSpec(ScenarioTurnType.USER, text=item["user"]))
             continue
         expectations, found = read_expectations(item["expect"], where)
         problems += found
-        turns.append(None if found else TurnSpec(ScenarioTurnType.EXPECT, None, expectations))
+        turns.append(TurnSpec(ScenarioTurnType.EXPECT, None, expectations))
     return turns, problems
 
 
-def read_expectations(raw: Any, path: str) -> tuple[tuple[ExpectationSpec, ...], list[str]]:
+def read_expectations(raw: Any, path: str) -> tuple[Any, list[str]]:
+    """Expectations as specs; a malformed one is REPORTED (its problem recorded)."""
     if isinstance(raw, str) or not isinstance(raw, Sequence):
-        return (), [f"{path}.expect: must be a list of expectations, not {kind(raw)}"]
-    specs: list[ExpectationSpec] = []
+        return (REPORTED,), [f"{path}.expect: must be a list of expectations, not {kind(raw)}"]
+    specs: list[Any] = []
     problems: list[str] = []
     for index, item in enumerate(raw):
         where = f"{path}.expectations[{index}]"
         if not isinstance(item, Mapping):
             problems.append(f"{where}: must be a mapping with a 'type', not {kind(item)}")
+            specs.append(REPORTED)
             continue
         unknown_keys(item, EXPECTATION_KEYS, where, problems)
         values = item.get("values") or ()

@@ -42,6 +42,10 @@ _TAKES_VALUE: Final = {
     ExpectationType.SEMANTIC_ASSERT,
 }
 
+REPORTED: Final[Any] = type("Reported", (), {"__repr__": lambda self: "REPORTED"})()
+"""Stands in for a malformed document entry whose problem the reader already recorded, so the
+entries after it keep their positions and are still checked."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -241,7 +245,8 @@ def check_turn(turn: Any, index: int, seen_user: bool) -> list[Problem]:
         message = "an EXPECT turn needs at least one expectation"
         problems.append(Problem("expectations", message, turn=index))
     for position, spec in enumerate(turn.expectations):
-        problems.extend(check_expectation(spec, index, position))
+        if spec is not REPORTED:
+            problems.extend(check_expectation(spec, index, position))
     return problems
 
 
@@ -251,6 +256,8 @@ def check_turns(turns: Any) -> list[Problem]:
     problems: list[Problem] = []
     seen_user = False
     for index, turn in enumerate(turns):
+        if turn is REPORTED:
+            continue
         problems.extend(check_turn(turn, index, seen_user))
         seen_user = seen_user or (isinstance(turn, TurnSpec) and turn.type is ScenarioTurnType.USER)
     return problems
