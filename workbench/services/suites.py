@@ -36,6 +36,7 @@ from workbench.services._fields import (
     text_problems,
 )
 from workbench.services._listing import SortKey, TagMatch, common_filters, fetch_page, list_args
+from workbench.services.scenario_store import not_found as scenario_not_found
 from workbench.services.scenario_types import Page
 from workbench.timeutil import utcnow
 
@@ -139,9 +140,9 @@ def suite_not_found(suite_id: str) -> NotFound:
 
 
 def scenarios_not_found(missing: Sequence[str]) -> NotFound:
-    # The same words as the scenario service's, so "not yours" reads exactly as "not there".
+    # The scenario service's own words, so "not yours" reads exactly as "not there".
     if len(missing) == 1:
-        return NotFound(f"No scenario with id {missing[0]!r}; check the id (wb.scenarios.list()).")
+        return scenario_not_found(missing[0])
     listed = ", ".join(repr(scenario_id) for scenario_id in missing)
     return NotFound(f"No scenarios with ids {listed}; check the ids (wb.scenarios.list()).")
 
