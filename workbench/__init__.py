@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         semantic,
         user,
     )
+    from workbench.services.templates import render_template
 
 __version__ = "0.1.0"
 
@@ -56,6 +57,8 @@ _LAZY = {
     "must_not_contain": "workbench.services.scenario_types",
     "regex": "workbench.services.scenario_types",
     "semantic": "workbench.services.scenario_types",
+    # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
+    "render_template": "workbench.services.templates",
 }
 
 __all__ = [
@@ -78,6 +81,7 @@ __all__ = [
     "must_not_contain",
     "open_database",
     "regex",
+    "render_template",
     "semantic",
     "user",
 ]
