@@ -1,4 +1,8 @@
-"""Widgets driven as a person would: JupyterLab in headless Chromium, a real kernel and database."""
+"""Widgets driven as a person would: JupyterLab in headless Chromium, a real kernel and database.
+
+Tests whose kernel writes to the database take `committed_db` before `browser_page`: fixtures are
+torn down in reverse, so the kernels are shut down before the tables are emptied.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +71,7 @@ wb = Workbench(
 
 
 def test_api_key_editor_saves_a_key_that_the_saved_notebook_does_not_hold(
-    browser_page: Page, lab_server: LabServer, committed_db: Database
+    committed_db: Database, browser_page: Page, lab_server: LabServer
 ) -> None:
     user = insert_user(committed_db, name="Grace")
     api_key = f"sk-ant-browser-{secrets.token_hex(12)}"
@@ -96,7 +100,7 @@ def test_api_key_editor_saves_a_key_that_the_saved_notebook_does_not_hold(
 
 
 def test_scenarios_frame_renders_a_scenario_created_in_the_kernel(
-    browser_page: Page, lab_server: LabServer, committed_db: Database
+    committed_db: Database, browser_page: Page, lab_server: LabServer
 ) -> None:
     user = insert_user(committed_db, name="Hopper")
     create_and_show = """\
