@@ -13,6 +13,7 @@ come out in `v2` the next time the key is set (or when all keys are rotated).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ PROVIDERS: dict[str, str] = {
 
 KEY_NAME_MAX = 200
 API_KEY_MAX = 4096
+_PROVIDER_SHAPE = re.compile(r"[a-z][a-z0-9_]{0,23}")
 VIEW_COLUMNS = ("provider", "key_name", "is_active", "created_at", "updated_at")
 
 
@@ -194,10 +196,22 @@ class ApiKeyService(UserScopedService):
 
 def _not_found(provider: str) -> NotFound:
     # The same words whether there is no row or it belongs to someone else.
+    shown = _quoted(provider)
     return NotFound(
-        f"You have no API key for provider {provider!r}. "
-        f"Set one with wb.api_keys.set(provider={provider!r}, api_key=...)."
+        f"You have no API key for provider {shown}. "
+        f"Set one with wb.api_keys.set(provider={shown}, api_key=...)."
     )
+
+
+def _quoted(provider: str) -> str:
+    """`provider` quoted for a message, unless it might be a key passed in the wrong argument.
+
+    Provider names are short lowercase identifiers; an API key (mixed case, `-`, long) is not
+    one, so it is never repeated back into an exception.
+    """
+    if provider in PROVIDERS or _PROVIDER_SHAPE.fullmatch(provider):
+        return repr(provider)
+    return "<the given value>"
 
 
 def _checked(*, provider: str, api_key: str, key_name: str | None) -> tuple[str, str]:
@@ -209,7 +223,8 @@ def _checked(*, provider: str, api_key: str, key_name: str | None) -> tuple[str,
     problems: list[str] = []
     if provider not in PROVIDERS:
         problems.append(
-            f"provider: {provider!r} is not a known provider; use one of {', '.join(PROVIDERS)}."
+            f"provider: {_quoted(provider)} is not a known provider; "
+            f"use one of {', '.join(PROVIDERS)}."
         )
     plaintext = api_key.strip() if isinstance(api_key, str) else ""
     if not plaintext:
