@@ -341,6 +341,19 @@ def test_concurrent_adds_to_one_suite_keep_the_order_dense(committed_db: Databas
     assert sorted(index for _, index in stored_order(committed_db, suite.id)) == list(range(20))
 
 
+def test_another_users_scenario_written_into_a_suite_elsewhere_is_never_shown(
+    wb: Workbench, other_wb: Workbench
+) -> None:
+    (mine,) = scenarios(wb, 1)
+    theirs = scenario(other_wb, "theirs")
+    suite = wb.suites.create(name="s", scenario_ids=[mine])
+    with wb.database.transaction() as session:  # as a second writer (the web app) could
+        session.add(ScenarioSuiteItem(suite_id=suite.id, scenario_id=theirs, order_index=1))
+    assert wb.suites.get(suite.id).scenario_ids == (mine,)
+    assert [item.scenario_id for item in wb.suites.items(suite.id)] == [mine]
+    assert [s.scenario_count for s in wb.suites.list()] == [1]
+
+
 # --- scoping -----------------------------------------------------------------------------------
 
 

@@ -8,10 +8,15 @@ elsewhere) never changes the order, and `COMPACT` closes gaps after every change
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Text, bindparam, text
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, Text, and_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from workbench.db.base import UTCDateTime
 from workbench.db.enums import SCENARIO_STATUS
+from workbench.db.models import Scenario
+from workbench.db.models import ScenarioSuiteItem as Item
 
 ITEM_ORDER = 'item."orderIndex", item."addedAt", item."scenarioId"'
 
@@ -101,3 +106,36 @@ ORDER BY position
     turn_count=Integer,
     expectation_count=Integer,
 )
+
+
+def owned_items(suite: Any) -> ColumnElement[bool]:
+    """Join condition: items whose scenario belongs to the suite's owner (defensive: the web
+    app could write a foreign one; it is never shown)."""
+    return and_(Scenario.id == Item.scenario_id, Scenario.user_id == suite.user_id)
+
+
+def scenario_ids_of(suite: Any) -> Any:
+    """The suite's scenario ids in order, as one array column (NULL for an empty suite)."""
+    ordered = aggregate_order_by(
+        Item.scenario_id, Item.order_index, Item.added_at, Item.scenario_id
+    )
+    return (
+        select(func.array_agg(ordered))
+        .select_from(Item)
+        .join(Scenario, owned_items(suite))
+        .where(Item.suite_id == suite.id)
+        .correlate(suite)
+        .scalar_subquery()
+    )
+
+
+def scenario_count_of(suite: Any) -> Any:
+    """How many scenarios the suite holds, counted in SQL for each listed suite."""
+    return (
+        select(func.count())
+        .select_from(Item)
+        .join(Scenario, owned_items(suite))
+        .where(Item.suite_id == suite.id)
+        .correlate(suite)
+        .scalar_subquery()
+    )

@@ -14,16 +14,12 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.db.enums import ScenarioStatus
-from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem
+from workbench.db.models import ScenarioSuite
 from workbench.errors import NotFound
 from workbench.services import _suite_sql as sql
 from workbench.services._base import UserScopedService
@@ -38,93 +34,13 @@ from workbench.services._fields import (
 from workbench.services._listing import SortKey, TagMatch, common_filters, fetch_page, list_args
 from workbench.services.scenario_store import not_found as scenario_not_found
 from workbench.services.scenario_types import Page
+from workbench.services.suite_types import SuiteItem, SuiteSummary, SuiteView, suite_fields
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Item = ScenarioSuiteItem
-
-
-@dataclass(frozen=True)
-class SuiteView:
-    """A suite with the ids of its scenarios, in order."""
-
-    id: str
-    name: str
-    description: str | None
-    tags: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
-    scenario_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SuiteSummary:
-    """One row of the suite list: the suite and how many scenarios it holds."""
-
-    id: str
-    name: str
-    description: str | None
-    tags: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
-    scenario_count: int
-
-
-@dataclass(frozen=True)
-class SuiteItem:
-    """One scenario of a suite, at `position` (0-based), with its turn and expectation counts."""
-
-    position: int
-    scenario_id: str
-    name: str
-    status: ScenarioStatus
-    version: int
-    turn_count: int
-    expectation_count: int
-
-
-def owned_items(suite: Any) -> ColumnElement[bool]:
-    """Join condition: items whose scenario belongs to the suite's owner (defensive: the web
-    app could write a foreign one; it is never shown)."""
-    return and_(Scenario.id == Item.scenario_id, Scenario.user_id == suite.user_id)
-
-
-def scenario_ids_of(suite: Any) -> Any:
-    ordered = aggregate_order_by(
-        Item.scenario_id, Item.order_index, Item.added_at, Item.scenario_id
-    )
-    return (
-        select(func.array_agg(ordered))
-        .select_from(Item)
-        .join(Scenario, owned_items(suite))
-        .where(Item.suite_id == suite.id)
-        .correlate(suite)
-        .scalar_subquery()
-    )
-
-
-def scenario_count_of(suite: Any) -> Any:
-    return (
-        select(func.count())
-        .select_from(Item)
-        .join(Scenario, owned_items(suite))
-        .where(Item.suite_id == suite.id)
-        .correlate(suite)
-        .scalar_subquery()
-    )
-
-
-def suite_fields(suite: ScenarioSuite) -> dict[str, Any]:
-    return {
-        "id": suite.id,
-        "name": suite.name,
-        "description": suite.description,
-        "tags": tuple(suite.tags or ()),
-        "created_at": suite.created_at,
-        "updated_at": suite.updated_at,
-    }
+__all__ = ["SuiteItem", "SuiteService", "SuiteSummary", "SuiteView"]
 
 
 def id_list(scenario_ids: str | Iterable[str], field: str = "scenario_ids") -> builtins.list[str]:
@@ -225,7 +141,7 @@ class SuiteService(UserScopedService):
             count_total=count_total,
         )
         raise_problems("Cannot list suites", problems)
-        columns = [ScenarioSuite, scenario_count_of(ScenarioSuite).label("scenario_count")]
+        columns = [ScenarioSuite, sql.scenario_count_of(ScenarioSuite).label("scenario_count")]
 
         def summary(row: Any) -> SuiteSummary:
             return SuiteSummary(**suite_fields(row[0]), scenario_count=row.scenario_count)
@@ -384,7 +300,7 @@ class SuiteService(UserScopedService):
         return row
 
     def _view(self, session: Session, suite_id: str) -> SuiteView:
-        statement = select(ScenarioSuite, scenario_ids_of(ScenarioSuite).label("ids")).where(
+        statement = select(ScenarioSuite, sql.scenario_ids_of(ScenarioSuite).label("ids")).where(
             ScenarioSuite.id == suite_id, ScenarioSuite.user_id == self._user_id
         )
         found = session.execute(statement).first()
