@@ -357,7 +357,19 @@ def test_render_never_uses_another_users_variables(wb: Workbench, other_wb: Work
 
 def test_render_accepts_placeholders_named_like_its_own_parameters(wb: Workbench) -> None:
     prompt = make(wb, content="{{self}} {{prompt_id}} {{values}}")
-    assert wb.prompts.render(prompt.id, self="a", prompt_id="b", values="c") == "a b c"
+    assert wb.prompts.render(prompt.id, {"values": "c"}, self="a", prompt_id="b") == "a b c"
+
+
+def test_render_takes_values_by_keyword_too(wb: Workbench) -> None:
+    prompt = make(wb)
+    rendered = wb.prompts.render(prompt.id, values={"user": "Ada", "company": "Acme"})
+    assert rendered == "Greet Ada from Acme."
+
+
+def test_render_explains_a_values_argument_that_is_not_a_dict(wb: Workbench) -> None:
+    prompt = make(wb, content="{{values}}")
+    with pytest.raises(ValidationError, match="put it in the dict"):
+        wb.prompts.render(prompt.id, values="text")  # type: ignore[arg-type]
 
 
 def test_content_written_elsewhere_with_bad_placeholders_reads_but_does_not_render(

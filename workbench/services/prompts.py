@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from workbench.db.enums import PromptStatus
 from workbench.db.models import Prompt, Variable
-from workbench.errors import NotFound
+from workbench.errors import NotFound, ValidationError
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
     UNSET,
@@ -200,16 +200,23 @@ class PromptService(UserScopedService):
             session.delete(self._row(session, prompt_id, lock=True))
 
     def render(
-        self, prompt_id: str, values: Mapping[str, object] | None = None, /, **more: object
+        self, prompt_id: str, /, values: Mapping[str, object] | None = None, **more: object
     ) -> str:
         """The prompt's content with every placeholder filled in.
 
-        Values come from your stored variables, overridden by `values` and keyword arguments
-        given here (keywords win over `values`). Raises `ValidationError` listing every
-        placeholder that has no value.
+        Values come from your stored variables, overridden by the `values` dict and keyword
+        arguments given here (keywords win over `values`; a placeholder called `values` goes
+        in the dict). Raises `ValidationError` listing every placeholder that has no value.
 
-        >>> wb.prompts.render(prompt.id, company="Acme")  # doctest: +SKIP
+        >>> wb.prompts.render(prompt.id, company="Acme")              # doctest: +SKIP
+        >>> wb.prompts.render(prompt.id, {"company": "Acme"})         # doctest: +SKIP
         """
+        if values is not None and not isinstance(values, Mapping):
+            raise ValidationError(
+                f"values must be a dict of placeholder values, not {type(values).__name__}; "
+                "to fill a placeholder called 'values', put it in the dict: "
+                "render(prompt_id, {'values': ...})."
+            )
         given = {**(values or {}), **more}
         with self._transaction() as session:
             content = session.scalar(
