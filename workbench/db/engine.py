@@ -35,9 +35,14 @@ class Database:
     local: bool
     """True for the embedded per-user server (local mode: no sign-in ceremony)."""
     sessions: sessionmaker[Session] = field(init=False)
+    read_sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Autocommit: a single SELECT is its own consistent snapshot, and skipping BEGIN and
+        # COMMIT makes a read one round trip instead of three.
+        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_sessions = sessionmaker(autocommit, expire_on_commit=False)
 
     @classmethod
     def bound_to(cls, connection: Connection, *, local: bool = False) -> Database:
@@ -49,12 +54,22 @@ class Database:
         database.sessions = sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        database.read_sessions = database.sessions
         return database
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def single_statement_read(self) -> Iterator[Session]:
+        """For a read that is ONE statement: autocommit, one round trip, nothing to roll back.
+
+        Reads of several statements that must agree use `transaction()` instead.
+        """
+        with self.read_sessions() as session:
             yield session
 
     def describe(self) -> str:

@@ -71,5 +71,11 @@ class UserScopedService:
         with translated_errors(self._database), self._database.transaction() as session:
             yield session
 
+    @contextmanager
+    def _single_statement_read(self) -> Iterator[Session]:
+        """A read that is one SQL statement (a list page): one round trip, errors translated."""
+        with translated_errors(self._database), self._database.single_statement_read() as session:
+            yield session
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(user_id={self._user_id!r})"

@@ -148,7 +148,7 @@ class ScenarioService(ScenarioHistory):
 
         >>> page = wb.scenarios.list(status="PUBLISHED", tags=["smoke"], limit=20)  # doctest: +SKIP
         """
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return list_scenarios(
                 session,
                 self._user_id,
