@@ -28,10 +28,10 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _scratch import scratch_database  # noqa: E402
+from _scratch import scratch_database
 
-from workbench.db.engine import Database  # noqa: E402
-from workbench.handle import SignedInUser, Workbench  # noqa: E402
+from workbench.db.engine import Database
+from workbench.handle import SignedInUser, Workbench
 
 PAGE_TARGET_MS = 5.0
 FLOOR_RATIO = 1.5
@@ -41,7 +41,8 @@ FLOOR_SQL = """
 SELECT s.id, s.name, s.description, s.locale, s.status, s.version, s.tags, s."createdAt",
        s."updatedAt",
        (SELECT count(*) FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id) AS turn_count,
-       (SELECT count(*) FROM "ScenarioExpectation" e WHERE e."scenarioId" = s.id) AS expectation_count
+       (SELECT count(*) FROM "ScenarioExpectation" e WHERE e."scenarioId" = s.id)
+           AS expectation_count
        {total}
 FROM "Scenario" s WHERE s.user_id = %(user)s
 ORDER BY s."updatedAt" DESC, s.id DESC {limit}
@@ -106,7 +107,8 @@ def load(conninfo: str, owners: list[tuple[str, int]], first_turn_id: int) -> in
         copy_rows(
             conn,
             "Scenario",
-            'id, user_id, name, description, locale, status, version, tags, "createdAt", "updatedAt"',
+            'id, user_id, name, description, locale, status, version, tags, "createdAt", '
+            '"updatedAt"',
             iter(scenarios),
         )
         copy_rows(
@@ -118,7 +120,8 @@ def load(conninfo: str, owners: list[tuple[str, int]], first_turn_id: int) -> in
         copy_rows(
             conn,
             "ScenarioExpectation",
-            'id, "scenarioId", "turnId", "orderIndex", type, value, "values", "caseSensitive", threshold',
+            'id, "scenarioId", "turnId", "orderIndex", type, value, "values", "caseSensitive", '
+            "threshold",
             iter(expectations),
         )
     return turn_id
@@ -163,23 +166,34 @@ class Run:
 
 
 def measure_lists(run: Run, wb: Workbench, conninfo: str, label: str) -> None:
+    """The page and the whole list, each against the same query hand-written in psycopg.
+
+    The targets compare like with like: summaries with counts, no total (Prisma's findMany
+    with _count computes none either). The page with its total is reported beside them.
+    """
     user = {"user": wb.user.id}
+    page_sql = FLOOR_SQL.format(total="", limit="LIMIT 50")
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        page_floor = median_ms(
+        page_floor = median_ms(lambda: conn.execute(page_sql, user).fetchall(), 300)
+        total_floor = median_ms(
             lambda: conn.execute(
                 FLOOR_SQL.format(total=TOTAL_SQL, limit="LIMIT 50"), user
             ).fetchall(),
-            200,
+            300,
         )
         all_floor = median_ms(
             lambda: conn.execute(FLOOR_SQL.format(total="", limit=""), user).fetchall(), 15
         )
-    page = median_ms(lambda: wb.scenarios.list(limit=50), 200)
+    page = median_ms(lambda: wb.scenarios.list(limit=50, count_total=False), 300)
+    with_total = median_ms(lambda: wb.scenarios.list(limit=50), 300)
     everything = median_ms(lambda: wb.scenarios.list(limit=None, count_total=False), 15)
-    print(
-        f"{label}: page of 50 {page:.2f} ms (floor {page_floor:.2f} ms, {page / page_floor:.2f}x); "
-        f"all 10,000 {everything:.1f} ms (floor {all_floor:.1f} ms, {everything / all_floor:.2f}x)"
-    )
+    print(f"{label}:")
+    for name, ours, floor in (
+        ("page of 50", page, page_floor),
+        ("page with its total", with_total, total_floor),
+        ("all 10,000", everything, all_floor),
+    ):
+        print(f"  {name:20} {ours:8.2f} ms  floor {floor:8.2f} ms  {ours / floor:.2f}x")
     run.check(page < PAGE_TARGET_MS, f"{label}: page of 50 under {PAGE_TARGET_MS} ms")
     run.check(page <= FLOOR_RATIO * page_floor, f"{label}: page within {FLOOR_RATIO}x of the floor")
     run.check(
@@ -198,22 +212,20 @@ def measure_import(run: Run, database: Database, user_id: str) -> None:
             {
                 "name": f"imported {n:05d}",
                 "turns": [
-                    {"type": "USER", "text": "Hello"},
+                    {"user": "Hello"},
                     {
-                        "type": "EXPECT",
-                        "expectations": [
+                        "expect": [
                             {"type": "MUST_CONTAIN", "value": "hello"},
                             {"type": "REGEX", "value": "h.llo"},
-                        ],
+                        ]
                     },
-                    {"type": "USER", "text": "And then?"},
+                    {"user": "And then?"},
                     {
-                        "type": "EXPECT",
-                        "expectations": [
+                        "expect": [
                             {"type": "MUST_CONTAIN_ANY", "values": ["a", "b"]},
                             {"type": "MUST_NOT_CONTAIN", "value": "error"},
                             {"type": "SEMANTIC_ASSERT", "value": "polite", "threshold": 0.7},
-                        ],
+                        ]
                     },
                 ],
             }
