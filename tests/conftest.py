@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -132,3 +133,13 @@ def wb(db: Database) -> Workbench:
 def other_wb(db: Database) -> Workbench:
     """A second user's handle on the same database, for scoping tests."""
     return Workbench(db, insert_user(db, name="Bob"))
+
+
+@pytest.fixture
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """WORKBENCH_HOME in a temporary directory: token files and config stay out of the real one.
+
+    Only for tests that pass database URLs explicitly: the embedded server lives under it too.
+    """
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    return tmp_path

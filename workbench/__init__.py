@@ -46,6 +46,12 @@ _LAZY = {
     "Database": "workbench.db.engine",
     "open_database": "workbench.db.engine",
     "Workbench": "workbench.handle",
+    "connect": "workbench.auth",
+    "sign_up": "workbench.auth",
+    "sign_in": "workbench.auth",
+    "resume": "workbench.auth",
+    "request_password_reset": "workbench.auth",
+    "reset_password": "workbench.auth",
     "ApiKeyEditor": "workbench.widgets.api_keys",
     # Writing scenarios: ScenarioCreate(name=..., turns=[user("Hi"), expect(must_contain("hello"))])
     "ScenarioCreate": "workbench.services.scenario_types",
@@ -75,6 +81,7 @@ __all__ = [
     "ValidationError",
     "Workbench",
     "WorkbenchError",
+    "connect",
     "expect",
     "must_contain",
     "must_contain_any",
@@ -82,7 +89,12 @@ __all__ = [
     "open_database",
     "regex",
     "render_template",
+    "request_password_reset",
+    "reset_password",
+    "resume",
     "semantic",
+    "sign_in",
+    "sign_up",
     "user",
 ]
 

@@ -13,14 +13,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.db.engine import Database
+from workbench.errors import AuthError
+from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
+    from workbench.services.accounts import AccountService
+    from workbench.services.accounts.sessions import ActiveSession
     from workbench.services.api_keys import ApiKeyService
     from workbench.services.prompts import PromptService
     from workbench.services.scenario_types import ImportResult
     from workbench.services.scenarios import ScenarioService
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
+
+
+# What a signed-out handle still answers: who it was, where, and whether it is signed in.
+_AVAILABLE_SIGNED_OUT = frozenset({"user", "database", "signed_in", "sign_out"})
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,40 @@ class Workbench:
     >>> wb.scenarios.list()               # doctest: +SKIP
     """
 
-    def __init__(self, database: Database, user: SignedInUser) -> None:
+    def __init__(
+        self, database: Database, user: SignedInUser, session: ActiveSession | None = None
+    ) -> None:
         self._database = database
         self._user = user
+        # None for local and JupyterHub sign-ins: no session row, nothing to resume.
+        self._session = session
+        self._signed_out = False
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute name
+
+        def __getattribute__(self, name):
+            # Services are properties added across the package; guarding attribute access here
+            # covers every one, so a signed-out or expired handle reaches nothing.
+            if name[0] != "_" and name not in _AVAILABLE_SIGNED_OUT:
+                object.__getattribute__(self, "_require_signed_in")()
+            return object.__getattribute__(self, name)
+
+    def _require_signed_in(self) -> None:
+        refusal = self._refusal()
+        if refusal is not None:
+            raise refusal
+
+    def _refusal(self) -> AuthError | None:
+        if self._signed_out:
+            return AuthError(
+                "This handle is signed out. Get a new one with workbench.connect() or "
+                "workbench.sign_in(email, password)."
+            )
+        if self._session is not None and self._session.expires_at <= utcnow():
+            from workbench.services.accounts.sessions import expired_error
+
+            return expired_error(self._session.expires_at)
+        return None
 
     @property
     def user(self) -> SignedInUser:
@@ -50,6 +89,32 @@ class Workbench:
     @property
     def database(self) -> Database:
         return self._database
+
+    @property
+    def signed_in(self) -> bool:
+        """False once `sign_out()` ran, the account was deleted, or the session expired."""
+        return self._refusal() is None
+
+    def sign_out(self) -> None:
+        """End this handle's session: its row, and the saved token if it is this session's.
+
+        >>> wb.sign_out()                     # doctest: +SKIP
+        """
+        if self._session is not None and not self._signed_out:
+            from workbench.auth._token_file import forget_token
+            from workbench.services.accounts.sessions import end_session
+
+            end_session(self._database, self._session.id)
+            forget_token(self._database, token_hash=self._session.token_hash)
+        self._signed_out = True
+
+    @cached_property
+    def account(self) -> AccountService:
+        """Your account: change password, verify your email, delete the account."""
+        from workbench.services.accounts import AccountService
+
+        # Deleting the account took the session row with it; sign_out drops the saved token.
+        return AccountService(self._database, self._user.id, on_deleted=self.sign_out)
 
     @cached_property
     def api_keys(self) -> ApiKeyService:
@@ -122,4 +187,8 @@ class Workbench:
         return VariableService(self._database, self._user.id)
 
     def __repr__(self) -> str:
-        return f"Workbench(user={self._user.email!r}, database={self._database.describe()!r})"
+        # The session token is never held here, so it cannot show up in a repr.
+        state = "" if self.signed_in else ", signed out"
+        return (
+            f"Workbench(user={self._user.email!r}, database={self._database.describe()!r}{state})"
+        )

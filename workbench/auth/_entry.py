@@ -1,0 +1,138 @@
+"""Signing in: `connect`, `sign_up`, `sign_in`, `resume` and password reset.
+
+Each opens the database (`url`, else `DATABASE_URL`, else the embedded server) and returns a
+`Workbench` handle bound to the user; nothing below this layer is told a user id by a caller.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from workbench.auth._jupyterhub import hub_configured, hub_user_name
+from workbench.auth._token_file import forget_token, load_token, save_token
+from workbench.crypto.tokens import hash_token
+from workbench.db.engine import Database, open_database
+from workbench.errors import AuthError
+from workbench.handle import Workbench
+from workbench.services.accounts import credentials
+from workbench.services.accounts.credentials import SignedIn
+from workbench.services.accounts.external import hub_user, local_user
+from workbench.services.accounts.sessions import find_session
+from workbench.services.accounts.verification import Sender
+
+HOW_TO_SIGN_IN = (
+    "Sign in with workbench.sign_in(email, password), or create an account with "
+    "workbench.sign_up(email, password, name)."
+)
+
+
+def connect(url: str | None = None) -> Workbench:
+    """Sign in however this environment allows, with no password prompt.
+
+    In order: the session saved for this database by an earlier `sign_in`; the JupyterHub user
+    when running under JupyterHub; the local user (named after your OS account) on the embedded
+    database. Otherwise `AuthError` says how to sign in.
+
+    >>> wb = workbench.connect()          # doctest: +SKIP
+    """
+    database = open_database(url)
+    refused = ""
+    saved = load_token(database)
+    if saved is not None:
+        try:
+            return _resume(database, saved, saved=True)
+        except AuthError as error:
+            refused = f" (The saved session was refused: {error})"
+    if hub_configured():
+        return Workbench(database, hub_user(database, hub_name=hub_user_name()))
+    if database.local:
+        return Workbench(database, local_user(database, os_user=_os_user()))
+    raise AuthError(f"Not signed in to {database.describe()}. {HOW_TO_SIGN_IN}{refused}")
+
+
+def sign_up(
+    email: str, password: str, name: str, *, url: str | None = None, remember: bool = True
+) -> Workbench:
+    """Create an account (usable in the web app too) and sign in to it.
+
+    With `remember` the session is saved so `workbench.connect()` resumes it in new kernels.
+
+    >>> wb = workbench.sign_up("ada@example.com", "correct horse", "Ada")   # doctest: +SKIP
+    """
+    database = open_database(url)
+    return _handle(
+        database,
+        credentials.register(database, email=email, password=password, name=name),
+        remember,
+    )
+
+
+def sign_in(
+    email: str, password: str, *, url: str | None = None, remember: bool = True
+) -> Workbench:
+    """Sign in with the email and password you use in the web app; opens a 7-day session.
+
+    With `remember` the session is saved (mode 0600, in your config directory) so
+    `workbench.connect()` in a new kernel resumes it without the password.
+
+    >>> wb = workbench.sign_in("ada@example.com", "correct horse")   # doctest: +SKIP
+    """
+    database = open_database(url)
+    signed_in = credentials.sign_in_with_password(database, email=email, password=password)
+    return _handle(database, signed_in, remember)
+
+
+def resume(*, url: str | None = None, token: str | None = None) -> Workbench:
+    """Resume a session: the one saved for this database, or the one `token` opens.
+
+    >>> wb = workbench.resume()           # doctest: +SKIP
+    """
+    database = open_database(url)
+    if token is not None:
+        return _resume(database, token, saved=False)
+    saved = load_token(database)
+    if saved is None:
+        raise AuthError(f"No saved session for {database.describe()}. {HOW_TO_SIGN_IN}")
+    return _resume(database, saved, saved=True)
+
+
+def request_password_reset(
+    email: str, *, url: str | None = None, sender: Sender | None = None
+) -> None:
+    """Send a password reset token (valid 1 hour) to the owner of `email`.
+
+    `sender` delivers it; by default it is printed, which only the embedded database allows.
+    Nothing is sent, and nothing said, for an address without an account.
+    """
+    credentials.request_password_reset(open_database(url), email=email, sender=sender)
+
+
+def reset_password(token: str, new_password: str, *, url: str | None = None) -> None:
+    """Set a new password with a reset token (once); every session of that user is ended.
+
+    >>> workbench.reset_password("Xq3...", "a new long password")   # doctest: +SKIP
+    """
+    credentials.reset_password(open_database(url), token=token, new_password=new_password)
+
+
+def _handle(database: Database, signed_in: SignedIn, remember: bool) -> Workbench:
+    if remember:
+        save_token(database, signed_in.issued.token)
+    return Workbench(database, signed_in.user, signed_in.issued.session)
+
+
+def _resume(database: Database, token: str, *, saved: bool) -> Workbench:
+    try:
+        user, session = find_session(database, token)
+    except AuthError:
+        if saved:  # a refused token never works again: stop offering it
+            forget_token(database, token_hash=hash_token(token))
+        raise
+    return Workbench(database, user, session)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER variable and no passwd entry (some containers)
+        return "user"

@@ -1,0 +1,49 @@
+"""Email addresses and display names as the web app accepts them.
+
+The web app validates emails with zod's `.email()`; the same pattern here means an address one
+side accepts, the other does too. Addresses are trimmed and lower-cased, as Better Auth stores them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from workbench.errors import ValidationError
+
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
+
+# zod's email pattern (v3 and v4), which Better Auth uses for sign-up.
+_EMAIL = re.compile(
+    r"(?!\.)(?!.*\.\.)[a-z0-9_'+\-.]*[a-z0-9_+-]@(?:[a-z0-9][a-z0-9\-]*\.)+[a-z]{2,}"
+)
+
+
+def normalize_email(email: str) -> str:
+    """Return ``email`` trimmed and lower-cased, or raise :class:`ValidationError`.
+
+    >>> normalize_email("  Ada@Example.COM ")
+    'ada@example.com'
+    """
+    cleaned = email.strip().lower()
+    if not cleaned:
+        raise ValidationError("email is empty: give the address you sign in with.")
+    if not is_email(cleaned):
+        shown = cleaned if len(cleaned) <= 80 else cleaned[:77] + "..."
+        raise ValidationError(
+            f"email {shown!r} is not a valid email address; expected something like "
+            "ada@example.com."
+        )
+    return cleaned
+
+
+def is_email(text: str) -> bool:
+    """Whether ``text`` (already trimmed and lower-cased) is an address sign-up would accept."""
+    return len(text) <= MAX_EMAIL_LENGTH and _EMAIL.fullmatch(text) is not None
+
+
+def normalize_name(name: str) -> str:
+    """Return the display name trimmed, or raise :class:`ValidationError` when it is empty."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise ValidationError("name is empty: give the name other people should see, e.g. 'Ada'.")
+    return cleaned
