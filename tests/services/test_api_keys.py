@@ -273,6 +273,22 @@ def test_whitespace_position_is_reported_without_quoting_the_key(wb: Workbench) 
     assert "secretpart" not in str(excinfo.value)
 
 
+def test_an_unknown_provider_name_is_quoted_in_the_error(wb: Workbench) -> None:
+    with pytest.raises(ValidationError, match="provider: 'vertex' is not a known provider"):
+        wb.api_keys.set(provider="vertex", api_key=KEY, key_name="work")
+
+
+@pytest.mark.parametrize("action", ["set", "get", "delete"])
+def test_a_key_passed_as_the_provider_is_never_repeated_in_the_error(
+    wb: Workbench, action: str
+) -> None:
+    arguments = {"api_key": KEY, "key_name": "work"} if action == "set" else {}
+    with pytest.raises((ValidationError, NotFound)) as excinfo:
+        getattr(wb.api_keys, action)(provider=KEY, **arguments)
+    assert KEY not in str(excinfo.value)
+    assert "<the given value>" in str(excinfo.value)
+
+
 def test_every_listed_provider_can_be_set(wb: Workbench) -> None:
     for provider in PROVIDERS:
         wb.api_keys.set(provider=provider, api_key=f"key-{provider}", key_name=provider)
