@@ -136,3 +136,13 @@ def test_replacing_a_key_keeps_one_row(editor: ApiKeyEditor, wb: Workbench) -> N
 
     assert list(editor.key_rows) == ["openai"]
     assert wb.api_keys._reveal_for_provider_call(provider="openai") == "sk-another"
+
+
+def test_refresh_closes_the_rows_it_replaces(editor: ApiKeyEditor) -> None:
+    enter(editor)
+    old = editor.key_rows["openai"]
+
+    editor.refresh()
+
+    assert old.comm is None and old.delete_button.comm is None and old.summary.comm is None
+    assert editor.key_rows["openai"].comm is not None

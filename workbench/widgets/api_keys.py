@@ -38,6 +38,17 @@ class ApiKeyRow(HBox):  # type: ignore[misc]
         toggle = self.deactivate_button if view.is_active else self.reactivate_button
         self.children = [self.summary, toggle, self.delete_button]
 
+    def close(self) -> None:
+        """Close the row and all its parts (the toggle not shown included)."""
+        for part in (
+            self.summary,
+            self.deactivate_button,
+            self.reactivate_button,
+            self.delete_button,
+        ):
+            part.close()
+        super().close()
+
 
 class ApiKeyEditor(VBox):  # type: ignore[misc]
     """Enter a key for a provider and manage the keys already stored.
@@ -58,6 +69,7 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
         self.status = Label()
         self.key_list = VBox(layout=Layout(margin="8px 0 0 0"))
         self.key_rows: dict[str, ApiKeyRow] = {}
+        self._no_keys = Label("No keys stored yet.")
         self.save_button.on_click(self._on_save)
         self.children = [
             HTML("<b>Provider API keys</b> (stored encrypted; never shown again)"),
@@ -72,8 +84,12 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
 
     def refresh(self) -> None:
         """Reload the list of stored keys from the database."""
-        self.key_rows = {view.provider: self._row_for(view) for view in self._service.list()}
-        self.key_list.children = list(self.key_rows.values()) or [Label("No keys stored yet.")]
+        views = self._service.list()
+        # Close the rows being replaced, so the kernel does not keep their widgets alive.
+        for row in self.key_rows.values():
+            row.close()
+        self.key_rows = {view.provider: self._row_for(view) for view in views}
+        self.key_list.children = list(self.key_rows.values()) or [self._no_keys]
 
     def _on_save(self, _button: Button) -> None:
         provider = self.provider.value
