@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.crypto.test_vault import LEGACY, PLAINTEXT, SECRET
 from workbench.crypto.vault import DECRYPTION_FAILED, KeyVault
 from workbench.errors import DecryptionError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api-keys.md"
-SECRET = "workbench-test-master-secret"
-LEGACY = (
-    "2a2532107ec6bf8ef14aff727abe398f:9b42c205324faaa0ccdd6d5f411bc5501c283a1eaceefaf1dc6df4f6640312f1"
-    "79c44210fb7023ca296554458481bc10"
-)
 HARNESS = """
 const input = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
 const out = { read: [], refused: [] };
@@ -59,7 +55,7 @@ def test_the_documented_node_code_interoperates_with_the_vault(tmp_path: Path) -
     )
     out = json.loads(result.stdout)
 
-    assert out["read"] == ["sk-from-python-ü", "sk-test-1234567890abcdefghijklmnop"]
+    assert out["read"] == ["sk-from-python-ü", PLAINTEXT]
     assert out["refused"] == ["Could not decrypt the stored API key"] * 2
     assert vault.decrypt(out["written"], **row) == "sk-from-node"
     with pytest.raises(DecryptionError, match=re.escape(DECRYPTION_FAILED)):

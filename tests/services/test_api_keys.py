@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from tests.crypto.test_vault import LEGACY, PLAINTEXT, SECRET
 from workbench.crypto.vault import KeyVault
 from workbench.db.engine import Database
 from workbench.db.models import UserApiKey
@@ -15,13 +16,7 @@ from workbench.errors import ConfigError, NotFound, ValidationError
 from workbench.handle import Workbench
 from workbench.services.api_keys import PROVIDERS, ApiKeyView
 
-SECRET = "workbench-test-master-secret"
-KEY = "sk-test-1234567890abcdefghijklmnop"
-# Written by the web app's Node code (legacy format) under SECRET: decrypts to KEY.
-LEGACY = (
-    "2a2532107ec6bf8ef14aff727abe398f:9b42c205324faaa0ccdd6d5f411bc5501c283a1eaceefaf1dc6df4f6640312f1"
-    "79c44210fb7023ca296554458481bc10"
-)
+KEY = PLAINTEXT  # LEGACY (written by the web app under SECRET) decrypts to it
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import insert_user
+from tests.crypto.test_vault import LEGACY, PLAINTEXT, SECRET
 from workbench.crypto.vault import KeyVault
 from workbench.db.engine import Database
 from workbench.db.models import UserApiKey
@@ -21,15 +22,10 @@ from workbench.errors import DecryptionError
 from workbench.handle import Workbench
 from workbench.services.key_rotation import RotationReport, rotate_keys
 
-OLD = "workbench-test-master-secret"
+OLD = SECRET
 NEW = "the-new-master-secret"
 THIRD = "some-third-secret"
-# The web app's legacy format under OLD, decrypting to LEGACY_KEY.
-LEGACY_KEY = "sk-test-1234567890abcdefghijklmnop"
-LEGACY = (
-    "2a2532107ec6bf8ef14aff727abe398f:9b42c205324faaa0ccdd6d5f411bc5501c283a1eaceefaf1dc6df4f6640312f1"
-    "79c44210fb7023ca296554458481bc10"
-)
+LEGACY_KEY = PLAINTEXT  # what LEGACY, the web app's legacy format under OLD, decrypts to
 Snapshot = dict[str, tuple[str, datetime]]
 
 
