@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import stat
 from collections.abc import Callable
@@ -81,6 +82,8 @@ def test_a_signed_out_handle_reaches_no_service(url: str) -> None:
     assert wb.user.email == "ada@example.com"
     with pytest.raises(AuthError, match="This handle is signed out"):
         wb.account.view()
+    with pytest.raises(AuthError, match="This handle is signed out"):
+        wb.scenarios  # noqa: B018 - every service property is guarded, not just wb.account
 
 
 def test_signing_out_one_kernel_keeps_a_later_kernels_saved_session(url: str) -> None:
@@ -174,3 +177,25 @@ def test_sessions_on_two_databases_are_kept_apart(
     assert workbench.resume(url=url).user == here.user
     assert workbench.resume(url=other_url).user == there.user
     assert here.user.id != there.user.id
+
+
+def test_failed_sign_ins_leave_no_database_connections_open(url: str) -> None:
+    workbench.sign_up("ada@example.com", PASSWORD, "Ada", url=url, remember=False)
+    probe = open_database(url)
+
+    def connections() -> int:
+        with probe.engine.connect() as conn:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            return int(conn.exec_driver_sql(query).scalar_one())
+
+    gc.disable()  # engines are cyclic: only an explicit close frees their connections at once
+    try:
+        before = connections()
+        for _ in range(3):
+            with pytest.raises(AuthError):
+                workbench.connect(url)
+            with pytest.raises(AuthError):
+                workbench.sign_in("ada@example.com", "not the password", url=url)
+        assert connections() == before
+    finally:
+        gc.enable()

@@ -7,6 +7,8 @@ Each opens the database (`url`, else `DATABASE_URL`, else the embedded server) a
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from workbench.auth._jupyterhub import hub_configured, hub_user_name
 from workbench.auth._token_file import forget_token, load_token, save_token
@@ -26,6 +28,20 @@ HOW_TO_SIGN_IN = (
 )
 
 
+@contextmanager
+def _opened(url: str | None, *, handle_keeps_it: bool = True) -> Iterator[Database]:
+    """The database for one call. Unless a returned handle keeps it, its connections close at
+    once: an engine left to the garbage collector holds a server connection until then."""
+    database = open_database(url)
+    try:
+        yield database
+    except BaseException:
+        database.engine.dispose()
+        raise
+    if not handle_keeps_it:
+        database.engine.dispose()
+
+
 def connect(url: str | None = None) -> Workbench:
     """Sign in however this environment allows, with no password prompt.
 
@@ -35,7 +51,11 @@ def connect(url: str | None = None) -> Workbench:
 
     >>> wb = workbench.connect()          # doctest: +SKIP
     """
-    database = open_database(url)
+    with _opened(url) as database:
+        return _connect(database)
+
+
+def _connect(database: Database) -> Workbench:
     refused = ""
     saved = load_token(database)
     if saved is not None:
@@ -59,12 +79,9 @@ def sign_up(
 
     >>> wb = workbench.sign_up("ada@example.com", "correct horse", "Ada")   # doctest: +SKIP
     """
-    database = open_database(url)
-    return _handle(
-        database,
-        credentials.register(database, email=email, password=password, name=name),
-        remember,
-    )
+    with _opened(url) as database:
+        signed_up = credentials.register(database, email=email, password=password, name=name)
+        return _handle(database, signed_up, remember)
 
 
 def sign_in(
@@ -77,9 +94,9 @@ def sign_in(
 
     >>> wb = workbench.sign_in("ada@example.com", "correct horse")   # doctest: +SKIP
     """
-    database = open_database(url)
-    signed_in = credentials.sign_in_with_password(database, email=email, password=password)
-    return _handle(database, signed_in, remember)
+    with _opened(url) as database:
+        signed_in = credentials.sign_in_with_password(database, email=email, password=password)
+        return _handle(database, signed_in, remember)
 
 
 def resume(*, url: str | None = None, token: str | None = None) -> Workbench:
@@ -87,13 +104,13 @@ def resume(*, url: str | None = None, token: str | None = None) -> Workbench:
 
     >>> wb = workbench.resume()           # doctest: +SKIP
     """
-    database = open_database(url)
-    if token is not None:
-        return _resume(database, token, saved=False)
-    saved = load_token(database)
-    if saved is None:
-        raise AuthError(f"No saved session for {database.describe()}. {HOW_TO_SIGN_IN}")
-    return _resume(database, saved, saved=True)
+    with _opened(url) as database:
+        if token is not None:
+            return _resume(database, token, saved=False)
+        saved = load_token(database)
+        if saved is None:
+            raise AuthError(f"No saved session for {database.describe()}. {HOW_TO_SIGN_IN}")
+        return _resume(database, saved, saved=True)
 
 
 def request_password_reset(
@@ -104,7 +121,8 @@ def request_password_reset(
     `sender` delivers it; by default it is printed, which only the embedded database allows.
     Nothing is sent, and nothing said, for an address without an account.
     """
-    credentials.request_password_reset(open_database(url), email=email, sender=sender)
+    with _opened(url, handle_keeps_it=False) as database:
+        credentials.request_password_reset(database, email=email, sender=sender)
 
 
 def reset_password(token: str, new_password: str, *, url: str | None = None) -> None:
@@ -112,7 +130,8 @@ def reset_password(token: str, new_password: str, *, url: str | None = None) -> 
 
     >>> workbench.reset_password("Xq3...", "a new long password")   # doctest: +SKIP
     """
-    credentials.reset_password(open_database(url), token=token, new_password=new_password)
+    with _opened(url, handle_keeps_it=False) as database:
+        credentials.reset_password(database, token=token, new_password=new_password)
 
 
 def _handle(database: Database, signed_in: SignedIn, remember: bool) -> Workbench:
@@ -134,5 +153,5 @@ def _resume(database: Database, token: str, *, saved: bool) -> Workbench:
 def _os_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no USER variable and no passwd entry (some containers)
+    except (KeyError, OSError):  # no LOGNAME/USER variable and no passwd entry (containers)
         return "user"

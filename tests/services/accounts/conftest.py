@@ -45,5 +45,5 @@ def bob(db: Database) -> SignedIn:
 def local_db(db: Database) -> Database:
     """`db` as the embedded server looks (local mode), sharing its rolled-back transaction."""
     local = Database(db.engine, db.url, "the embedded server", local=True)
-    local.sessions = db.sessions
+    local.sessions = local.read_sessions = db.sessions
     return local

@@ -83,7 +83,7 @@ def find_session(database: Database, token: str) -> tuple[SignedInUser, ActiveSe
         .join(User, User.id == SessionRow.user_id)
         .where(SessionRow.token == token_hash)
     )
-    with translated_errors(database), database.transaction() as session:
+    with translated_errors(database), database.single_statement_read() as session:
         row = session.execute(query).first()
     if row is None:
         raise AuthError(SESSION_GONE)
