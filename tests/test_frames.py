@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import event
 
+from tests.conftest import insert_user
 from workbench import frames
 from workbench.db.engine import Database
 from workbench.db.enums import ExpectationType, PromptStatus, ScenarioStatus, ScenarioTurnType
@@ -334,3 +335,21 @@ def test_variables_frame_of_nothing_keeps_its_dtypes(wb: Workbench) -> None:
 def test_importing_frames_does_not_import_pandas() -> None:
     code = "import sys, workbench.frames; assert 'pandas' not in sys.modules, 'pandas loaded'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_frames_read_a_committed_database_outside_any_test_transaction(
+    committed_db: Database,
+) -> None:
+    """The single-statement reads run in autocommit there, not inside a test's savepoint."""
+    wb = Workbench(committed_db, insert_user(committed_db))
+    scenario_id = simple_scenario(wb, "a", exchanges=2)
+    suite = wb.suites.create(name="s", scenario_ids=[scenario_id])
+    wb.prompts.create(name="p", content="{{x}}")
+    wb.variables.set_many({"x": "1"})
+    assert frames.suite_frame(wb, suite.id)["turn_count"].tolist() == [4]
+    assert wb.suites.get(suite.id).scenario_ids == (scenario_id,)
+    assert [s.scenario_count for s in wb.suites.list()] == [1]
+    assert frames.prompts_frame(wb)["placeholders"].tolist() == [["x"]]
+    assert frames.variables_frame(wb)["value"].tolist() == ["1"]
+    assert wb.variables.get("x").value == "1" and wb.variables.as_dict() == {"x": "1"}
+    assert wb.prompts.render(wb.prompts.list().items[0].id) == "1"

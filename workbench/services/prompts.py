@@ -99,7 +99,7 @@ class PromptService(UserScopedService):
 
     def get(self, prompt_id: str) -> PromptView:
         """The prompt with this id; `NotFound` if there is none of yours."""
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return prompt_view(self._row(session, prompt_id))
 
     def list(
@@ -144,7 +144,7 @@ class PromptService(UserScopedService):
                 clauses.append(entity.status.in_(members))
             return clauses
 
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return fetch_page(
                 session, Prompt, [Prompt], filters, args, lambda row: prompt_view(row[0])
             )

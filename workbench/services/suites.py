@@ -109,7 +109,7 @@ class SuiteService(UserScopedService):
 
     def get(self, suite_id: str) -> SuiteView:
         """The suite with its scenario ids in order; `NotFound` if it is not yours."""
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return self._view(session, suite_id)
 
     def list(
@@ -146,7 +146,7 @@ class SuiteService(UserScopedService):
         def summary(row: Any) -> SuiteSummary:
             return SuiteSummary(**suite_fields(row[0]), scenario_count=row.scenario_count)
 
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return fetch_page(
                 session,
                 ScenarioSuite,
@@ -240,7 +240,7 @@ class SuiteService(UserScopedService):
 
     def items(self, suite_id: str) -> builtins.list[SuiteItem]:
         """The suite's scenarios in order with their counts, in one query."""
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             rows = session.execute(sql.ITEMS, {"suite_id": suite_id, "user_id": self._user_id})
             found = rows.all()
         if not found:

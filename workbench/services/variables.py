@@ -102,7 +102,7 @@ class VariableService(UserScopedService):
 
     def get(self, key: str) -> VariableView:
         """The variable with this key; `NotFound` if you have none."""
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return variable_view(self._row(session, key))
 
     def list(
@@ -122,13 +122,13 @@ class VariableService(UserScopedService):
                 )
             )
         statement = statement.order_by(Variable.key).offset(offset).limit(limit)
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return [variable_view(row) for row in session.scalars(statement)]
 
     def as_dict(self) -> dict[str, str]:
         """Every variable as `{key: value}`."""
         statement = select(Variable.key, Variable.value).where(Variable.user_id == self._user_id)
-        with self._transaction() as session:
+        with self._single_statement_read() as session:
             return {key: value for key, value in session.execute(statement.order_by(Variable.key))}
 
     def update(
