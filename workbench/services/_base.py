@@ -39,14 +39,21 @@ def translated_errors(database: Database) -> Iterator[None]:
     except OperationalError as error:
         raise connection_error(database.url, database.source, error) from None
     except DBAPIError as error:
-        if isinstance(
-            error.orig, pg_errors.CharacterNotInRepertoire | pg_errors.UntranslatableCharacter
-        ):
+        if unstorable_text(error):
             raise ValidationError(
                 "Text contains a character PostgreSQL cannot store (a NUL character, \\x00); "
                 "remove it and try again."
             ) from None
         raise
+
+
+def unstorable_text(error: DBAPIError) -> bool:
+    """Text PostgreSQL cannot hold: psycopg refuses NUL before sending, the server the rest."""
+    if isinstance(
+        error.orig, pg_errors.CharacterNotInRepertoire | pg_errors.UntranslatableCharacter
+    ):
+        return True
+    return "NUL (0x00)" in str(error.orig)
 
 
 def integrity_error(error: IntegrityError) -> Exception:
