@@ -61,8 +61,9 @@ class AccountService(UserScopedService):
             user = session.get(User, self._user_id)
             if user is None:
                 raise NotFound(ACCOUNT_GONE)
+            # Whether a password is set, never the hash itself.
             providers = session.execute(
-                select(Account.provider_id, Account.password).where(
+                select(Account.provider_id, Account.password.is_not(None)).where(
                     Account.user_id == self._user_id
                 )
             ).all()
@@ -71,7 +72,7 @@ class AccountService(UserScopedService):
             email=user.email,
             name=user.name,
             email_verified=user.email_verified,
-            has_password=any(p == CREDENTIAL and pw is not None for p, pw in providers),
+            has_password=any(p == CREDENTIAL and has for p, has in providers),
             providers=tuple(sorted({provider for provider, _ in providers})),
             created_at=user.created_at,
         )
@@ -85,11 +86,7 @@ class AccountService(UserScopedService):
         validate_password(new_password)
         account = self.view()
         if account.has_password:
-            if current_password is None:
-                raise ValidationError("current_password is required to change your password.")
-            check_stored_email_password(
-                self._database, email=account.email, password=current_password
-            )
+            self._confirm(account, "current_password", current_password)
         elif current_password is not None:
             raise ValidationError(
                 "This account has no password yet: call change_password(new_password=...) "
@@ -140,9 +137,7 @@ class AccountService(UserScopedService):
         """
         account = self.view()
         if account.has_password:
-            if password is None:
-                raise ValidationError("password is required to delete an account that has one.")
-            check_stored_email_password(self._database, email=account.email, password=password)
+            self._confirm(account, "password", password)
         elif email is None or email.strip().lower() != account.email:
             raise ValidationError(
                 f"Confirm with email={account.email!r}: this account has no password."
@@ -154,3 +149,9 @@ class AccountService(UserScopedService):
             session.execute(delete_pending_tokens(self._user_id))
         if self._on_deleted is not None:
             self._on_deleted()
+
+    def _confirm(self, account: AccountView, field: str, password: str | None) -> None:
+        """Re-check the password before a change only its owner may make (throttled as sign-in)."""
+        if password is None:
+            raise ValidationError(f"{field} is required: confirm it is you with your password.")
+        check_stored_email_password(self._database, email=account.email, password=password)
