@@ -7,6 +7,7 @@ anywhere takes a user id from its caller.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
 
+
+# How stale a handle's knowledge of its session row may get: a sign-out elsewhere or a password
+# reset stops this handle within this many seconds, without a round trip on every action.
+SESSION_RECHECK_SECONDS = 30.0
 
 # What a signed-out handle still answers: who it was, where, and whether it is signed in.
 _AVAILABLE_SIGNED_OUT = frozenset({"user", "database", "signed_in", "sign_out"})
@@ -55,6 +60,7 @@ class Workbench:
         # None for local and JupyterHub sign-ins: no session row, nothing to resume.
         self._session = session
         self._signed_out = False
+        self._session_checked_at = time.monotonic()
 
     if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute name
 
@@ -69,6 +75,19 @@ class Workbench:
         refusal = self._refusal()
         if refusal is not None:
             raise refusal
+
+    def _require_active(self) -> None:
+        """Before every service action: signed in, and the session row still there."""
+        self._require_signed_in()
+        session = self._session
+        if session is None or time.monotonic() - self._session_checked_at < SESSION_RECHECK_SECONDS:
+            return
+        from workbench.services.accounts.sessions import SESSION_GONE, session_is_live
+
+        if not session_is_live(self._database, session.id):
+            self._signed_out = True
+            raise AuthError(SESSION_GONE)
+        self._session_checked_at = time.monotonic()
 
     def _refusal(self) -> AuthError | None:
         if self._signed_out:
@@ -114,21 +133,23 @@ class Workbench:
         from workbench.services.accounts import AccountService
 
         # Deleting the account took the session row with it; sign_out drops the saved token.
-        return AccountService(self._database, self._user.id, on_deleted=self.sign_out)
+        return AccountService(
+            self._database, self._user.id, on_deleted=self.sign_out, guard=self._require_active
+        )
 
     @cached_property
     def api_keys(self) -> ApiKeyService:
         """Your provider API keys: set, list, deactivate, delete (never shown again)."""
         from workbench.services.api_keys import ApiKeyService
 
-        return ApiKeyService(self._database, self._user.id)
+        return ApiKeyService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def scenarios(self) -> ScenarioService:
         """Your scenarios: create, update, list, publish, version history, duplicate."""
         from workbench.services.scenarios import ScenarioService
 
-        return ScenarioService(self._database, self._user.id)
+        return ScenarioService(self._database, self._user.id, guard=self._require_active)
 
     def export_scenarios(
         self,
@@ -144,9 +165,9 @@ class Workbench:
         """
         from workbench.services.scenario_io import ScenarioIO
 
-        return ScenarioIO(self._database, self._user.id).export_scenarios(
-            scenario_ids=scenario_ids, suite_ids=suite_ids, format=format, path=path
-        )
+        return ScenarioIO(
+            self._database, self._user.id, guard=self._require_active
+        ).export_scenarios(scenario_ids=scenario_ids, suite_ids=suite_ids, format=format, path=path)
 
     def import_scenarios(
         self,
@@ -161,30 +182,30 @@ class Workbench:
         """
         from workbench.services.scenario_io import ScenarioIO
 
-        return ScenarioIO(self._database, self._user.id).import_scenarios(
-            source, format=format, on_conflict=on_conflict
-        )
+        return ScenarioIO(
+            self._database, self._user.id, guard=self._require_active
+        ).import_scenarios(source, format=format, on_conflict=on_conflict)
 
     @cached_property
     def suites(self) -> SuiteService:
         """Your suites: ordered sets of scenarios to run together."""
         from workbench.services.suites import SuiteService
 
-        return SuiteService(self._database, self._user.id)
+        return SuiteService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def prompts(self) -> PromptService:
         """Your prompts: templates with `{{name}}` placeholders, rendered with your variables."""
         from workbench.services.prompts import PromptService
 
-        return PromptService(self._database, self._user.id)
+        return PromptService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def variables(self) -> VariableService:
         """Your variables: the values that fill prompt placeholders."""
         from workbench.services.variables import VariableService
 
-        return VariableService(self._database, self._user.id)
+        return VariableService(self._database, self._user.id, guard=self._require_active)
 
     def __repr__(self) -> str:
         # The session token is never held here, so it cannot show up in a repr.

@@ -7,7 +7,7 @@ exceptions themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from psycopg import errors as pg_errors
@@ -68,19 +68,28 @@ def integrity_error(error: IntegrityError) -> Exception:
 class UserScopedService:
     """Base of every service: bound to one database and one user, never told a user id."""
 
-    def __init__(self, database: Database, user_id: str) -> None:
+    def __init__(
+        self, database: Database, user_id: str, *, guard: Callable[[], None] | None = None
+    ) -> None:
         self._database = database
         self._user_id = user_id
+        # The handle's check that it is still signed in, run before every action, so a
+        # service kept in a variable stops working too once its handle's session ends.
+        self._guard = guard
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         """One user action: all or nothing, with driver errors translated."""
+        if self._guard is not None:
+            self._guard()
         with translated_errors(self._database), self._database.transaction() as session:
             yield session
 
     @contextmanager
     def _single_statement_read(self) -> Iterator[Session]:
         """A read that is one SQL statement (a list page): one round trip, errors translated."""
+        if self._guard is not None:
+            self._guard()
         with translated_errors(self._database), self._database.single_statement_read() as session:
             yield session
 

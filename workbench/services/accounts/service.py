@@ -50,9 +50,14 @@ class AccountService(UserScopedService):
     """
 
     def __init__(
-        self, database: Database, user_id: str, *, on_deleted: Callable[[], None] | None = None
+        self,
+        database: Database,
+        user_id: str,
+        *,
+        on_deleted: Callable[[], None] | None = None,
+        guard: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(database, user_id)
+        super().__init__(database, user_id, guard=guard)
         self._on_deleted = on_deleted
 
     def view(self) -> AccountView:

@@ -93,6 +93,15 @@ def find_session(database: Database, token: str) -> tuple[SignedInUser, ActiveSe
     return SignedInUser(user_id, email, name), ActiveSession(session_id, expires_at, token_hash)
 
 
+def session_is_live(database: Database, session_id: str) -> bool:
+    """Whether the session row still exists and has not expired (one indexed lookup)."""
+    query = select(SessionRow.id).where(
+        SessionRow.id == session_id, SessionRow.expires_at > utcnow()
+    )
+    with translated_errors(database), database.single_statement_read() as session:
+        return session.execute(query).first() is not None
+
+
 def end_session(database: Database, session_id: str) -> None:
     """Delete one session row; a row already gone is not an error."""
     with translated_errors(database), database.transaction() as session:
