@@ -518,13 +518,6 @@ def mistral() -> str:
     return "mistral"
 
 
-EXPIRED_TOKEN_BUG = (
-    "verify_email checks a token's expiry before its owner: B presenting A's expired token is "
-    "told 'expired at <time>', an unknown token 'not valid' (consume_token should match the "
-    "owner in its DELETE)"
-)
-
-
 def account_and_handle_entries() -> list[Foreign]:
     return [
         # A token names no user; someone else's is refused as one never issued (AuthError).
@@ -543,7 +536,6 @@ def account_and_handle_entries() -> list[Foreign]:
             "A's expired token",
             missing=new_token,
             error=AuthError,
-            known_bug=EXPIRED_TOKEN_BUG,
         ),
         Foreign(
             "wb.export_scenarios",
@@ -985,20 +977,12 @@ def crossed_item(world: World) -> World:
     return world
 
 
-EXPORT_LEAK = (
-    "ScenarioIO._suites joins a suite's items to Scenario without Scenario.user_id, so a "
-    "foreign scenario written into B's suite elsewhere is exported under its name"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=EXPORT_LEAK)
 def test_export_never_names_a_foreign_scenario_in_a_suite(crossed_item: World) -> None:
     w = crossed_item
     document = json.loads(w.b.wb.export_scenarios(format="json"))
     assert document["suites"][0]["scenarios"] == ["Bob greeting", "Bob refund"]
 
 
-@pytest.mark.xfail(strict=True, reason=EXPORT_LEAK)
 def test_export_of_a_suite_never_names_a_foreign_scenario(crossed_item: World) -> None:
     w = crossed_item
     exported = w.b.wb.export_scenarios(suite_ids=[w.b.suite_id], format="json")
@@ -1012,11 +996,6 @@ def test_suite_reads_never_show_a_foreign_scenario_in_a_suite(crossed_item: Worl
     assert_none_of_a(crossed_item, b.wb.suites.frame(b.suite_id).to_dict("records"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="suites.remove deletes any item of the suite, owned scenario or not (_suite_sql.REMOVE "
-    "lacks the owner check APPEND and ITEMS have), so an item no read shows can be removed",
-)
 def test_removing_a_foreign_scenario_crossed_into_a_suite_is_answered_as_missing(
     crossed_item: World,
 ) -> None:

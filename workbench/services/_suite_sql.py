@@ -42,6 +42,7 @@ REMOVE = text(
     """
 DELETE FROM "ScenarioSuiteItem"
 WHERE "suiteId" = :suite_id AND "scenarioId" = ANY(CAST(:scenario_ids AS text[]))
+  AND "scenarioId" IN (SELECT id FROM "Scenario" WHERE user_id = :user_id)
 RETURNING "scenarioId"
 """
 )

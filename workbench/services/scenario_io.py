@@ -137,7 +137,12 @@ class ScenarioIO(UserScopedService):
             items = session.execute(
                 select(ScenarioSuiteItem.suite_id, Scenario.id, Scenario.name)
                 .join(Scenario, Scenario.id == ScenarioSuiteItem.scenario_id)
-                .where(ScenarioSuiteItem.suite_id == id_array(list(members)))
+                # An item pointing at someone else's scenario (the web app could write one)
+                # is never shown, as the suite service never shows it.
+                .where(
+                    ScenarioSuiteItem.suite_id == id_array(list(members)),
+                    Scenario.user_id == self._user_id,
+                )
                 .order_by(ScenarioSuiteItem.order_index, ScenarioSuiteItem.added_at)
             ).all()
             for suite_id, scenario_id, name in items:

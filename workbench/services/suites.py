@@ -215,7 +215,7 @@ class SuiteService(UserScopedService):
         ids = id_list(scenario_ids)
         with self._transaction() as session:
             self._touch(session, suite_id)
-            params = {"suite_id": suite_id, "scenario_ids": ids}
+            params = {"suite_id": suite_id, "scenario_ids": ids, "user_id": self._user_id}
             removed = set(session.scalars(sql.REMOVE, params))
             missing = [scenario_id for scenario_id in ids if scenario_id not in removed]
             if missing:

@@ -19,7 +19,6 @@ from workbench.services.accounts.verification import (
     Sender,
     consume_token,
     delete_pending_tokens,
-    invalid_token,
     issue_token,
     resolve_sender,
 )
@@ -124,9 +123,9 @@ class AccountService(UserScopedService):
         """Use a token from `request_email_verification` once: marks your email verified."""
         now = utcnow()
         with self._transaction() as session:
-            owner = consume_token(session, purpose="email-verification", token=token, now=now)
-            if owner != self._user_id:  # rolled back: the owner can still use it
-                raise invalid_token("email-verification")
+            consume_token(
+                session, purpose="email-verification", token=token, now=now, user_id=self._user_id
+            )
             session.execute(
                 update(User)
                 .where(User.id == self._user_id)

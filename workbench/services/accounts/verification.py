@@ -113,26 +113,31 @@ def issue_token(
     return Message(purpose, email, token, expires_at)
 
 
-def consume_token(session: Session, *, purpose: Purpose, token: str, now: datetime) -> str:
+def consume_token(
+    session: Session, *, purpose: Purpose, token: str, now: datetime, user_id: str | None = None
+) -> str:
     """Delete the token's row and return its user id; `AuthError` if unknown, used or expired.
 
-    Raise inside the caller's transaction: the rollback then keeps an expired row as it was.
+    With `user_id`, a token of anyone else's is "not valid", exactly as an unknown one, before
+    its expiry is looked at. Raise inside the caller's transaction: the rollback then keeps an
+    expired row as it was.
     """
+    owner = [] if user_id is None else [Verification.value == user_id]
     row = session.execute(
         delete(Verification)
-        .where(Verification.identifier == _identifier(purpose, token))
+        .where(Verification.identifier == _identifier(purpose, token), *owner)
         .returning(Verification.value, Verification.expires_at)
         .execution_options(synchronize_session=False)
     ).first()
     if row is None:
         raise invalid_token(purpose)
-    user_id, expires_at = row
+    owner_id, expires_at = row
     if expires_at <= now:
         raise AuthError(
             f"This {_LABELS[purpose]} token expired at {expires_at:%Y-%m-%d %H:%M} UTC. "
             f"Ask for a new one with {_HOW_TO_REQUEST[purpose]}."
         )
-    return str(user_id)
+    return str(owner_id)
 
 
 def invalid_token(purpose: Purpose) -> AuthError:
