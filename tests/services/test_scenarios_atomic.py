@@ -15,7 +15,7 @@ from tests.conftest import insert_user
 from workbench.db.engine import Database
 from workbench.errors import Conflict
 from workbench.handle import Workbench
-from workbench.services import scenario_save, scenario_store
+from workbench.services import scenario_bulk, scenario_save
 from workbench.services.scenario_types import (
     ScenarioCreate,
     ScenarioUpdate,
@@ -56,7 +56,7 @@ def test_a_database_error_mid_update_leaves_the_previous_version(
 def test_a_database_error_mid_create_leaves_nothing(
     committed_wb: Workbench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(scenario_store, "insert_versions", fail_in_the_database)
+    monkeypatch.setattr(scenario_bulk, "insert_versions", fail_in_the_database)
     with pytest.raises(DBAPIError):
         committed_wb.scenarios.create(SPEC)
     monkeypatch.undo()

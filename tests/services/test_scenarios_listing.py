@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import event, insert, update
+from sqlalchemy import insert, update
 
+from tests.conftest import insert_user
 from workbench.db.columns import new_uuid
+from workbench.db.engine import Database
 from workbench.db.models import Scenario
 from workbench.errors import ValidationError
 from workbench.handle import Workbench
-from workbench.services.scenario_store import NewScenario, insert_scenarios
+from workbench.services.scenario_bulk import NewScenario, insert_scenarios
 from workbench.services.scenario_types import (
     ScenarioCreate,
+    ScenarioSummary,
     expect,
     must_contain,
     must_contain_any,
@@ -29,19 +35,21 @@ def make(wb: Workbench, name: str, **fields: Any) -> str:
 
 
 @contextmanager
-def statements(wb: Workbench) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (savepoints, which tests add, left out)."""
+def statements() -> Iterator[list[str]]:
+    """The SQL statements sent to PostgreSQL inside the block, counted at the driver (psycopg),
+    so SQLAlchemy's and direct executions both show; savepoints, which tests add, left out."""
     seen: list[str] = []
+    original = psycopg.Cursor.execute
 
-    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+    def execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sql = str(query)
         if not sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
             seen.append(sql)
+        return original(cursor, query, *args, **kwargs)
 
-    event.listen(wb.database.engine, "before_cursor_execute", record)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(psycopg.Cursor, "execute", execute)
         yield seen
-    finally:
-        event.remove(wb.database.engine, "before_cursor_execute", record)
 
 
 def names(page: Any) -> list[str]:
@@ -198,7 +206,7 @@ def test_other_users_scenarios_are_not_listed(wb: Workbench, other_wb: Workbench
 
 def test_a_page_of_50_with_counts_and_total_is_one_statement(wb: Workbench) -> None:
     bulk_scenarios(wb, 120)
-    with statements(wb) as seen:
+    with statements() as seen:
         page = wb.scenarios.list(limit=50, tags=["t"], search="s", status="DRAFT")
     assert len(page) == 50
     assert page.total == 120
@@ -208,11 +216,11 @@ def test_a_page_of_50_with_counts_and_total_is_one_statement(wb: Workbench) -> N
 
 
 def test_the_counts_use_no_group_by_over_the_turn_table(wb: Workbench) -> None:
-    with statements(wb) as seen:
+    with statements() as seen:
         wb.scenarios.list()
     (sql,) = seen
     assert "GROUP BY" not in sql.upper()
-    assert '"ScenarioTurn"."scenarioId" = "Scenario".id' in sql
+    assert 'FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id' in sql
 
 
 def bulk_scenarios(wb: Workbench, count: int) -> None:
@@ -240,3 +248,22 @@ def test_tags_stored_as_null_by_another_writer_read_as_empty(wb: Workbench) -> N
         )
     assert wb.scenarios.list().items[0].tags == ()
     assert wb.scenarios.get("web-app-row").tags == ()
+
+
+def test_a_page_from_the_connection_pool_is_one_statement(committed_db: Database) -> None:
+    """Outside tests the list reads through a pooled connection in autocommit: no BEGIN."""
+    wb = Workbench(committed_db, insert_user(committed_db))
+    bulk_scenarios(wb, 60)
+    with statements() as seen:
+        page = wb.scenarios.list(limit=50)
+    assert (len(page), page.total) == (50, 60)
+    assert {(s.turn_count, s.expectation_count) for s in page} == {(4, 5)}
+    assert len(seen) == 1, seen
+
+
+def test_summaries_equal_ones_built_the_usual_way(wb: Workbench) -> None:
+    make(wb, "s", tags=["a"], description=None)
+    (summary,) = wb.scenarios.list()
+    assert dataclasses.replace(summary) == summary
+    assert vars(summary) == vars(ScenarioSummary(**vars(summary)))
+    assert summary.created_at.tzinfo is UTC

@@ -13,14 +13,15 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.columns import new_uuid
-from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem
+from workbench.db.models import Scenario, ScenarioSuite
 from workbench.errors import Duplicate, ValidationError
+from workbench.services.scenario_bulk import NewScenario, copy_rows, insert_scenarios, naive_utc
 from workbench.services.scenario_document import Reading, SuiteEntry
-from workbench.services.scenario_store import NewScenario, id_array, insert_scenarios
+from workbench.services.scenario_store import id_array
 from workbench.services.scenario_types import ImportResult, ScenarioCreate
 from workbench.services.scenario_validation import NAME_MAX
 from workbench.timeutil import utcnow
@@ -130,32 +131,27 @@ class ImportPlan:
                 suites.append((new_uuid(), suite, stored))
         if not suites:
             return {}
-        self.session.execute(insert(ScenarioSuite), [suite_row(self, *s) for s in suites])
-        items = [
-            {
-                "suite_id": suite_id,
-                "scenario_id": ids[member],
-                "order_index": index,
-                "added_at": self.now,
-            }
-            for suite_id, suite, _ in suites
-            for index, member in enumerate(suite.scenarios)
-        ]
-        if items:
-            self.session.execute(insert(ScenarioSuiteItem), items)
+        now = naive_utc(self.now)
+        copy_rows(
+            self.session,
+            "ScenarioSuite",
+            ("id", "user_id", "name", "description", "tags", "createdAt", "updatedAt"),
+            [
+                (suite_id, self.user_id, name, suite.description, list(suite.tags), now, now)
+                for suite_id, suite, name in suites
+            ],
+        )
+        copy_rows(
+            self.session,
+            "ScenarioSuiteItem",
+            ("suiteId", "scenarioId", "orderIndex", "addedAt"),
+            [
+                (suite_id, ids[member], index, now)
+                for suite_id, suite, _ in suites
+                for index, member in enumerate(suite.scenarios)
+            ],
+        )
         return {stored: suite_id for suite_id, _, stored in suites}
-
-
-def suite_row(plan: ImportPlan, suite_id: str, suite: SuiteEntry, name: str) -> dict[str, Any]:
-    return {
-        "id": suite_id,
-        "user_id": plan.user_id,
-        "name": name,
-        "description": suite.description,
-        "tags": list(suite.tags),
-        "created_at": plan.now,
-        "updated_at": plan.now,
-    }
 
 
 def rename(spec: ScenarioCreate, names: dict[str, str | None]) -> ScenarioCreate:

@@ -3,30 +3,46 @@
 The counts are correlated scalar subqueries on the indexed `scenarioId` columns, evaluated only
 for the rows of the page, so a page costs the same however many scenarios other users have (no
 GROUP BY over every user's turns, which is what Prisma's `_count` does). The total number of
-matches, when asked for, is an uncorrelated subquery in the same statement: one round trip per
-page either way (two only when the page is past the end, to still report the total).
+matches, when asked for, is an uncorrelated subquery in the same statement: one statement per
+page either way (a second only for a page past the end, to still report the total).
+
+This is the workbench's hottest read, with a target of 1.5x a hand-written query through
+psycopg, so it is one: plain SQL (built from fixed fragments, every value a parameter) run on
+the session's own connection and transaction. SQLAlchemy's statement and row machinery would
+roughly double the cost of a page. psycopg prepares the statement after a few runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session, aliased
+import psycopg
 
 from workbench.db.enums import ScenarioStatus
-from workbench.db.models import Scenario, ScenarioExpectation, ScenarioTurn
 from workbench.errors import ValidationError
-from workbench.services.scenario_store import SCENARIO_COLUMNS
+from workbench.services.scenario_bulk import wrapped_driver_errors
 from workbench.services.scenario_types import Page, ScenarioSummary, coerce_enum
 
 SortKey = Literal["updated_at", "name"]
 TagMatch = Literal["any", "all"]
 
+COLUMNS: Final = """s.id, s.name, s.description, s.locale, s.status::text, s.version, s.tags,
+    s."createdAt", s."updatedAt",
+    (SELECT count(*) FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id),
+    (SELECT count(*) FROM "ScenarioExpectation" e WHERE e."scenarioId" = s.id)"""
+ORDERS: Final = {
+    ("updated_at", True): 's."updatedAt" DESC, s.id DESC',
+    ("updated_at", False): 's."updatedAt" ASC, s.id ASC',
+    ("name", True): "s.name DESC, s.id DESC",
+    ("name", False): "s.name ASC, s.id ASC",
+}
+STATUSES: Final = {status.value: status for status in ScenarioStatus}
+
 
 def list_scenarios(
-    session: Session,
+    driver: psycopg.Connection[Any],
     user_id: str,
     *,
     status: ScenarioStatus | str | Iterable[ScenarioStatus | str] | None = None,
@@ -41,104 +57,75 @@ def list_scenarios(
 ) -> Page[ScenarioSummary]:
     """One page of the user's scenario summaries; see `ScenarioService.list`."""
     check_paging(offset, limit)
-    filters = Filters(user_id, statuses(status), tag_list(tags), tag_match, search)
-    statement = page_statement(filters, sort, descending, count_total).offset(offset)
-    if limit is not None:
-        statement = statement.limit(limit)
-    rows = session.execute(statement).all()
+    order = ordering(sort, descending)
+    params: dict[str, Any] = {"user": user_id, "limit": limit, "offset": offset}
+    where = filters(params, statuses(status), tag_list(tags), tag_match, search)
+    total = f',\n    (SELECT count(*) FROM "Scenario" s WHERE {where})' if count_total else ""
+    sql = (
+        f'SELECT {COLUMNS}{total}\nFROM "Scenario" s WHERE {where}\n'
+        f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
+    )
+    with wrapped_driver_errors(sql):
+        rows = driver.execute(sql, params).fetchall()
+        counted: int | None = None
+        if count_total:
+            if rows:
+                counted = rows[0][11]
+            elif offset == 0:
+                counted = 0
+            else:  # past the end: no row carried the total, so ask for it alone
+                counted = count_of(
+                    driver.execute(
+                        f'SELECT count(*) FROM "Scenario" s WHERE {where}', params
+                    ).fetchone()
+                )
     items = tuple(summary_of(row) for row in rows)
-    total: int | None = None
-    if count_total:
-        if rows:
-            total = rows[0].total
-        elif offset == 0:
-            total = 0
-        else:
-            total = session.execute(select(total_count(filters))).scalar_one()
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    return Page(items=items, total=counted, offset=offset, limit=limit)
 
 
-class Filters:
-    """The WHERE clause of a list, buildable against `Scenario` or an alias of it."""
-
-    def __init__(
-        self,
-        user_id: str,
-        statuses: list[ScenarioStatus] | None,
-        tags: list[str] | None,
-        tag_match: TagMatch,
-        search: str | None,
-    ) -> None:
-        if tag_match not in ("any", "all"):
-            raise ValidationError(f"tag_match must be 'any' or 'all', not {tag_match!r}.")
-        if search is not None and not isinstance(search, str):
-            raise ValidationError(f"search must be text, not {type(search).__name__}.")
-        self.user_id, self.statuses, self.tags = user_id, statuses, tags
-        self.tag_match, self.search = tag_match, search
-
-    def on(self, entity: Any) -> list[ColumnElement[bool]]:
-        clauses: list[ColumnElement[bool]] = [entity.user_id == self.user_id]
-        if self.statuses is not None:
-            clauses.append(entity.status.in_(self.statuses))
-        if self.tags:
-            # any: the arrays overlap (&&); all: the scenario's tags contain every one (@>).
-            match = entity.tags.overlap if self.tag_match == "any" else entity.tags.contains
-            clauses.append(match(self.tags))
-        if self.search:
-            # autoescape: % and _ in the search text match themselves, not as wildcards.
-            clauses.append(
-                entity.name.icontains(self.search, autoescape=True)
-                | entity.description.icontains(self.search, autoescape=True)
-            )
-        return clauses
+def count_of(row: tuple[Any, ...] | None) -> int:
+    return 0 if row is None else int(row[0])
 
 
-def page_statement(
-    filters: Filters, sort: SortKey, descending: bool | None, count_total: bool
-) -> Select[Any]:
-    turn_count = (
-        select(func.count())
-        .select_from(ScenarioTurn)
-        .where(ScenarioTurn.scenario_id == Scenario.id)
-        .correlate(Scenario)
-        .scalar_subquery()
-    )
-    expectation_count = (
-        select(func.count())
-        .select_from(ScenarioExpectation)
-        .where(ScenarioExpectation.scenario_id == Scenario.id)
-        .correlate(Scenario)
-        .scalar_subquery()
-    )
-    columns: list[Any] = [
-        *SCENARIO_COLUMNS,
-        turn_count.label("turn_count"),
-        expectation_count.label("expectation_count"),
-    ]
-    if count_total:
-        columns.append(total_count(filters).label("total"))
-    return select(*columns).where(*filters.on(Scenario)).order_by(*ordering(sort, descending))
+def filters(
+    params: dict[str, Any],
+    statuses: list[ScenarioStatus] | None,
+    tags: list[str] | None,
+    tag_match: TagMatch,
+    search: str | None,
+) -> str:
+    """The WHERE clause for alias `s`; its values go into `params`."""
+    clauses = ["s.user_id = %(user)s"]
+    if statuses is not None:
+        params["statuses"] = [status.value for status in statuses]
+        clauses.append('s.status = ANY(%(statuses)s::"ScenarioStatus"[])')
+    if tag_match not in ("any", "all"):
+        raise ValidationError(f"tag_match must be 'any' or 'all', not {tag_match!r}.")
+    if search is not None and not isinstance(search, str):
+        raise ValidationError(f"search must be text, not {type(search).__name__}.")
+    if tags:
+        params["tags"] = tags
+        # any: the arrays overlap (&&); all: the scenario's tags contain every one (@>).
+        operator = "&&" if tag_match == "any" else "@>"
+        clauses.append(f"s.tags {operator} %(tags)s::text[]")
+    if search:
+        params["pattern"] = "%" + like_escaped(search) + "%"
+        clauses.append("(s.name ILIKE %(pattern)s OR s.description ILIKE %(pattern)s)")
+    return " AND ".join(clauses)
 
 
-def total_count(filters: Filters) -> Any:
-    """Every match, counted over an alias so it does not correlate with the page's rows."""
-    other = aliased(Scenario)
-    return select(func.count()).select_from(other).where(*filters.on(other)).scalar_subquery()
+def like_escaped(text: str) -> str:
+    """`text` matching itself in LIKE: `%` and `_` (and the escape, `\\`) taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def ordering(sort: SortKey, descending: bool | None) -> list[Any]:
+def ordering(sort: SortKey, descending: bool | None) -> str:
     """Newest first by default for `updated_at`, A to Z for `name`; the id breaks ties."""
-    if sort == "updated_at":
-        key: Any = Scenario.updated_at
-        descending = True if descending is None else descending
-    elif sort == "name":
-        key = Scenario.name
-        descending = False if descending is None else descending
-    else:
+    if sort not in ("updated_at", "name"):
         raise ValidationError(f"sort must be 'updated_at' or 'name', not {sort!r}.")
-    if descending:
-        return [key.desc(), Scenario.id.desc()]
-    return [key.asc(), Scenario.id.asc()]
+    if descending is None:
+        descending = sort == "updated_at"
+    return ORDERS[(sort, bool(descending))]
 
 
 def check_paging(offset: int, limit: int | None) -> None:
@@ -171,17 +158,36 @@ def tag_list(tags: str | Iterable[str] | None) -> list[str] | None:
     return [tag.strip() for tag in given]
 
 
-def summary_of(row: Any) -> ScenarioSummary:
-    return ScenarioSummary(
-        id=row.id,
-        name=row.name,
-        description=row.description,
-        locale=row.locale,
-        status=row.status,
-        version=row.version,
-        tags=tuple(row.tags or ()),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        turn_count=row.turn_count,
-        expectation_count=row.expectation_count,
+_new = object.__new__
+_set = object.__setattr__
+_combine = datetime.combine
+
+
+def summary_of(row: tuple[Any, ...]) -> ScenarioSummary:
+    """A row of `COLUMNS` as a summary, built without the dataclass's `__init__`.
+
+    A list of 10,000 builds 10,000 summaries, and the frozen `__init__` (one `object.__setattr__`
+    per field) plus `datetime.replace` were a third of the whole call; filling `__dict__` in one
+    step and making the naive UTC timestamps aware with `combine` is several times cheaper. The
+    result is an ordinary `ScenarioSummary` (tests check it equals one built the usual way).
+    """
+    summary = _new(ScenarioSummary)
+    created, updated = row[7], row[8]
+    _set(
+        summary,
+        "__dict__",
+        {
+            "id": row[0],
+            "name": row[1],
+            "description": row[2],
+            "locale": row[3],
+            "status": STATUSES[row[4]],
+            "version": row[5],
+            "tags": tuple(row[6] or ()),
+            "created_at": _combine(created.date(), created.time(), UTC),
+            "updated_at": _combine(updated.date(), updated.time(), UTC),
+            "turn_count": row[9],
+            "expectation_count": row[10],
+        },
     )
+    return summary

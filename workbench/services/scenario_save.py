@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario, ScenarioTurn
 from workbench.errors import Conflict, ValidationError
+from workbench.services.scenario_bulk import insert_turns, insert_versions
 from workbench.services.scenario_store import (
     SCENARIO_COLUMNS,
-    insert_turns,
-    insert_versions,
     load_turns,
     select_scenario,
     view_of,
