@@ -35,7 +35,13 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from workbench.db.enums import ScenarioTurnType
-from workbench.services.scenario_types import ExpectationSpec, ScenarioCreate, TurnSpec
+from workbench.services.scenario_types import (
+    ExpectationSpec,
+    ScenarioCreate,
+    TurnSpec,
+    is_list,
+    is_mapping,
+)
 from workbench.services.scenario_validation import (
     REPORTED,
     check_description,
@@ -127,7 +133,7 @@ class Reading:
 def read_document(data: Any) -> Reading:
     """The scenarios and suites of a parsed document, each checked as the service would."""
     reading = Reading([], [], [])
-    if not isinstance(data, Mapping):
+    if not is_mapping(data):
         reading.problems.append(f"document: must be a mapping with 'format', not {kind(data)}")
         return reading
     if data.get("format") != FORMAT:
@@ -155,7 +161,7 @@ def entries(data: Mapping[str, Any], key: str, problems: list[str]) -> Sequence[
     value = data.get(key)
     if value is None:
         return ()
-    if isinstance(value, str) or not isinstance(value, Sequence):
+    if not is_list(value):
         problems.append(f"{key}: must be a list, not {kind(value)}")
         return ()
     return value
@@ -172,7 +178,7 @@ def unknown_keys(
 
 def read_scenario(entry: Any, path: str, problems: list[str]) -> ScenarioCreate | None:
     """One scenario entry; None (with its problems recorded) if it is not valid."""
-    if not isinstance(entry, Mapping):
+    if not is_mapping(entry):
         problems.append(f"{path}: must be a mapping, not {kind(entry)}")
         return None
     found: list[str] = []
@@ -197,14 +203,14 @@ def read_scenario(entry: Any, path: str, problems: list[str]) -> ScenarioCreate 
 
 def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
     """Turns in document shape as specs; a malformed turn is REPORTED, its problem recorded."""
-    if isinstance(raw, str) or not isinstance(raw, Sequence):
+    if not is_list(raw):
         return [], [f"{path}.turns: must be a list, not {kind(raw)}"]
     turns: list[Any] = []
     problems: list[str] = []
     for index, item in enumerate(raw):
         where = f"{path}.turns[{index}]"
         if (
-            not isinstance(item, Mapping)
+            not is_mapping(item)
             or len(item) != 1
             or next(iter(item))
             not in (
@@ -229,13 +235,13 @@ def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
 
 def read_expectations(raw: Any, path: str) -> tuple[Any, list[str]]:
     """Expectations as specs; a malformed one is REPORTED (its problem recorded)."""
-    if isinstance(raw, str) or not isinstance(raw, Sequence):
+    if not is_list(raw):
         return (REPORTED,), [f"{path}.expect: must be a list of expectations, not {kind(raw)}"]
     specs: list[Any] = []
     problems: list[str] = []
     for index, item in enumerate(raw):
         where = f"{path}.expectations[{index}]"
-        if not isinstance(item, Mapping):
+        if not is_mapping(item):
             problems.append(f"{where}: must be a mapping with a 'type', not {kind(item)}")
             specs.append(REPORTED)
             continue
@@ -254,7 +260,7 @@ def read_expectations(raw: Any, path: str) -> tuple[Any, list[str]]:
 
 
 def read_suite(entry: Any, path: str, problems: list[str]) -> SuiteEntry | None:
-    if not isinstance(entry, Mapping):
+    if not is_mapping(entry):
         problems.append(f"{path}: must be a mapping, not {kind(entry)}")
         return None
     found: list[str] = []
@@ -265,7 +271,7 @@ def read_suite(entry: Any, path: str, problems: list[str]) -> SuiteEntry | None:
     checked = name_problems + tag_problems + check_description(description)
     found += [problem.at(path) for problem in checked]
     members = entry.get("scenarios") or ()
-    if isinstance(members, str) or not isinstance(members, Sequence):
+    if not is_list(members):
         found.append(f"{path}.scenarios: must be a list of scenario names, not {kind(members)}")
         members = ()
     for index, member in enumerate(members):

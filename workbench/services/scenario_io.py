@@ -8,8 +8,9 @@ A round trip is lossless: exporting what an import created gives the same docume
 versions and timestamps are not part of it). An import is one transaction: every entry is
 checked first and every problem reported at once, with its position
 (`scenarios[3].turns[2].expectations[1].value: MUST_CONTAIN needs a value`); if there is any,
-nothing is written. Everything is inserted with bulk statements, so 10,000 scenarios take
-seconds, not minutes.
+nothing is written. Everything is inserted with COPY, so 10,000 scenarios (40,000 turns,
+50,000 expectations) import in about 7 seconds from JSON or a dict. YAML parsing is much slower
+than JSON even with libyaml (about 10 s for those 10,000): use JSON for very large documents.
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ member is kept as given and reported by validation, together with every other pr
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, TypeGuard, TypeVar
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 
@@ -56,11 +56,24 @@ def coerce_enum(enum_type: type[E], value: Any) -> E | Any:
     return value
 
 
+def is_list(value: object) -> TypeGuard[Sequence[Any]]:
+    """A list-like value (not text). Lists and tuples are checked first: the ABC check is slow,
+    and an import of 10,000 scenarios asks this hundreds of thousands of times."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _as_tuple(value: Any) -> Any:
     """Lists (and other non-text sequences) become tuples so specs stay immutable and hashable."""
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes | tuple):
-        return tuple(value)
-    return value
+    if type(value) is tuple:
+        return value
+    return tuple(value) if is_list(value) else value
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from workbench.services.scenario_types import (
     ScenarioCreate,
     ScenarioUpdate,
     TurnSpec,
+    is_list,
 )
 
 NAME_MAX: Final = 200
@@ -123,7 +124,7 @@ def check_name(name: Any, *, field: str = "name") -> tuple[str, list[Problem]]:
 
 def check_tags(tags: Any, *, field: str = "tags") -> tuple[tuple[str, ...], list[Problem]]:
     """Tags stripped, duplicates dropped (first one kept); none empty or over 100 characters."""
-    if isinstance(tags, str) or not isinstance(tags, Sequence):
+    if not is_list(tags):
         return (), [Problem(field, f"must be a list of text, not {type(tags).__name__}")]
     problems: list[Problem] = []
     kept: dict[str, None] = {}
@@ -194,7 +195,7 @@ def values_problems(spec: ExpectationSpec) -> list[tuple[str, str]]:
     if spec.type is not ExpectationType.MUST_CONTAIN_ANY:
         return [("values", f"{spec.type} takes `value`, not `values`")] if spec.values else []
     values = spec.values
-    if isinstance(values, str) or not isinstance(values, Sequence):
+    if not is_list(values):
         return [("values", f"must be a list of text, not {type(values).__name__}")]
     if not values:
         return [("values", "MUST_CONTAIN_ANY needs at least one value")]
@@ -251,7 +252,7 @@ def check_turn(turn: Any, index: int, seen_user: bool) -> list[Problem]:
 
 
 def check_turns(turns: Any) -> list[Problem]:
-    if isinstance(turns, str) or not isinstance(turns, Sequence):
+    if not is_list(turns):
         return [Problem("turns", f"must be a list of turns, not {type(turns).__name__}")]
     problems: list[Problem] = []
     seen_user = False
