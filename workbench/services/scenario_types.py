@@ -139,7 +139,11 @@ def must_not_contain(value: str, *, case_sensitive: bool = False) -> Expectation
 
 
 def regex(pattern: str, *, case_sensitive: bool = False) -> ExpectationSpec:
-    """The reply matches `pattern` (Python `re` syntax): `regex(r"order #\\d+")`."""
+    """The reply matches `pattern` (Python `re` syntax): `regex(r"order #\\d+")`.
+
+    Patterns are checked with Python's `re`; the web app may run them as JavaScript `RegExp`,
+    so keep to the syntax both share if a scenario is run from both.
+    """
     return ExpectationSpec(ExpectationType.REGEX, value=pattern, case_sensitive=case_sensitive)
 
 
