@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event
 
 from tests.conftest import insert_user
+from tests.statement_count import counting_statements
 from workbench import frames
 from workbench.db.engine import Database
 from workbench.db.enums import ExpectationType, PromptStatus, ScenarioStatus, ScenarioTurnType
@@ -92,22 +90,6 @@ VARIABLE_DTYPES = {
 }
 
 
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (savepoint bookkeeping left out)."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-
-
 def dtypes(frame: pd.DataFrame) -> dict[str, Any]:
     return {str(name): dtype for name, dtype in frame.dtypes.items()}
 
@@ -171,7 +153,7 @@ def test_status_categories_include_every_status(wb: Workbench) -> None:
 def test_scenarios_frame_is_one_query(wb: Workbench) -> None:
     simple_scenario(wb, "a")
     simple_scenario(wb, "b")
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         frames.scenarios_frame(wb)
     assert len(statements) == 1
 
@@ -184,7 +166,7 @@ def test_suite_frame_lists_scenarios_in_suite_order_with_counts(wb: Workbench) -
     long = simple_scenario(wb, "long", exchanges=3)
     wb.scenarios.archive(short)
     suite = wb.suites.create(name="s", scenario_ids=[long, short])
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         frame = frames.suite_frame(wb, suite.id)
     assert len(statements) == 1
     assert dtypes(frame) == SUITE_DTYPES

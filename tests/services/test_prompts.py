@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
+from tests.statement_count import counting_statements
 from workbench.db.engine import Database
 from workbench.db.enums import PromptStatus
 from workbench.db.models import Prompt
@@ -18,22 +17,6 @@ from workbench.handle import Workbench
 from workbench.services.prompts import PromptView
 
 TRICKY = 'It\'s "quoted"; DROP TABLE prompt; -- 🙂 \u200fمرحبا\u200e e\u0301 \\ % _'
-
-
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (savepoint bookkeeping left out)."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def prompt_rows(database: Database) -> list[Prompt]:
@@ -304,7 +287,7 @@ def test_list_pages_with_offset_and_limit_and_reports_the_total(wb: Workbench) -
 def test_one_statement_per_list_page(wb: Workbench) -> None:
     for index in range(3):
         make(wb, name=f"p{index}", tags=["t"])
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         page = wb.prompts.list(status="DRAFT", tags=["t"], search="p", limit=2)
     assert len(page) == 2 and page.total == 3
     assert len(statements) == 1

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import insert, update
 
 from tests.conftest import insert_user
+from tests.statement_count import counting_statements
 from workbench.db.columns import new_uuid
 from workbench.db.engine import Database
 from workbench.db.models import Scenario
@@ -32,24 +30,6 @@ from workbench.timeutil import utcnow
 
 def make(wb: Workbench, name: str, **fields: Any) -> str:
     return wb.scenarios.create(ScenarioCreate(name=name, **fields)).id
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The SQL statements sent to PostgreSQL inside the block, counted at the driver (psycopg),
-    so SQLAlchemy's and direct executions both show; savepoints, which tests add, left out."""
-    seen: list[str] = []
-    original = psycopg.Cursor.execute
-
-    def execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        sql = str(query)
-        if not sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            seen.append(sql)
-        return original(cursor, query, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(psycopg.Cursor, "execute", execute)
-        yield seen
 
 
 def names(page: Any) -> list[str]:
@@ -206,7 +186,7 @@ def test_other_users_scenarios_are_not_listed(wb: Workbench, other_wb: Workbench
 
 def test_a_page_of_50_with_counts_and_total_is_one_statement(wb: Workbench) -> None:
     bulk_scenarios(wb, 120)
-    with statements() as seen:
+    with counting_statements() as seen:
         page = wb.scenarios.list(limit=50, tags=["t"], search="s", status="DRAFT")
     assert len(page) == 50
     assert page.total == 120
@@ -216,7 +196,7 @@ def test_a_page_of_50_with_counts_and_total_is_one_statement(wb: Workbench) -> N
 
 
 def test_the_counts_use_no_group_by_over_the_turn_table(wb: Workbench) -> None:
-    with statements() as seen:
+    with counting_statements() as seen:
         wb.scenarios.list()
     (sql,) = seen
     assert "GROUP BY" not in sql.upper()
@@ -254,7 +234,7 @@ def test_a_page_from_the_connection_pool_is_one_statement(committed_db: Database
     """Outside tests the list reads through a pooled connection in autocommit: no BEGIN."""
     wb = Workbench(committed_db, insert_user(committed_db))
     bulk_scenarios(wb, 60)
-    with statements() as seen:
+    with counting_statements() as seen:
         page = wb.scenarios.list(limit=50)
     assert (len(page), page.total) == (50, 60)
     assert {(s.turn_count, s.expectation_count) for s in page} == {(4, 5)}

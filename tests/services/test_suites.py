@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from tests.conftest import insert_user
+from tests.statement_count import counting_statements
 from workbench.db.engine import Database
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import ScenarioSuite, ScenarioSuiteItem
@@ -22,22 +21,6 @@ from workbench.services.suites import SuiteItem
 
 TRICKY = 'It\'s "quoted"; DROP TABLE suite; -- 🙂 \u200fمرحبا\u200e e\u0301'
 MISSING = "00000000-0000-0000-0000-000000000000"
-
-
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (savepoint bookkeeping left out)."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def scenario(wb: Workbench, name: str, exchanges: int = 1) -> str:
@@ -426,7 +409,7 @@ def test_one_statement_per_list_page(wb: Workbench) -> None:
     ids = scenarios(wb, 2)
     for index in range(3):
         wb.suites.create(name=f"s{index}", scenario_ids=ids, tags=["t"])
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         page = wb.suites.list(tags=["t"], search="s", limit=2)
     assert [s.scenario_count for s in page] == [2, 2] and page.total == 3
     assert len(statements) == 1
@@ -444,7 +427,7 @@ def test_items_list_scenarios_in_order_with_counts(wb: Workbench) -> None:
     short, long = scenario(wb, "short", exchanges=1), scenario(wb, "long", exchanges=3)
     wb.scenarios.publish(long)
     suite = wb.suites.create(name="s", scenario_ids=[long, short])
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         items = wb.suites.items(suite.id)
     assert len(statements) == 1
     assert items == [

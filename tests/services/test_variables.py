@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import insert_user
+from tests.statement_count import counting_statements
 from workbench.db.engine import Database
 from workbench.db.models import Variable
 from workbench.errors import Duplicate, NotFound, ValidationError
 from workbench.handle import Workbench
 
 TRICKY = 'It\'s "quoted"; DROP TABLE variable; -- 🙂 \u200fمرحبا\u200e e\u0301\n\t '
-
-
-@contextmanager
-def counting_statements(database: Database) -> Iterator[list[str]]:
-    """The SQL statements run inside the block (savepoint bookkeeping left out)."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def stored(database: Database, user_id: str) -> dict[str, tuple[str, str | None]]:
@@ -168,7 +151,7 @@ def test_list_searches_key_and_description_and_pages(wb: Workbench) -> None:
 
 def test_list_is_one_statement(wb: Workbench) -> None:
     wb.variables.set_many({"a": "1", "b": "2"})
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         wb.variables.list()
     assert len(statements) == 1
 
@@ -188,7 +171,7 @@ def test_set_many_from_a_dict_inserts_and_updates(wb: Workbench) -> None:
 
 def test_set_many_is_one_statement_for_any_number_of_rows(wb: Workbench) -> None:
     data = {f"key_{index}": f"value {index}" for index in range(500)}
-    with counting_statements(wb.database) as statements:
+    with counting_statements() as statements:
         wb.variables.set_many(data)
     assert len(statements) == 1
     assert "ON CONFLICT" in statements[0]
