@@ -58,11 +58,22 @@ def copy_rows(
             copy.write_row(row)
 
 
-def load(conninfo: str, owners: list[tuple[str, int]], first_turn_id: int) -> int:
+def next_ids(conninfo: str) -> tuple[int, int]:
+    """The highest turn and expectation ids so far: COPY continues after them."""
+    with psycopg.connect(conninfo) as conn:
+        turn = conn.execute('SELECT coalesce(max(id), 0) FROM "ScenarioTurn"').fetchone()
+        expectation = conn.execute(
+            'SELECT coalesce(max(id), 0) FROM "ScenarioExpectation"'
+        ).fetchone()
+    assert turn is not None and expectation is not None
+    return int(turn[0]), int(expectation[0])
+
+
+def load(conninfo: str, owners: list[tuple[str, int]]) -> None:
     """COPY `count` scenarios for each (user id, count), 4 turns and 5 expectations each."""
     now = datetime.now(UTC).replace(tzinfo=None)
     scenarios, turns, expectations = [], [], []
-    turn_id, expectation_id = first_turn_id, first_turn_id * 2
+    turn_id, expectation_id = next_ids(conninfo)
     for user_id, count in owners:
         for number in range(count):
             scenario_id = str(uuid.uuid4())
@@ -124,7 +135,6 @@ def load(conninfo: str, owners: list[tuple[str, int]], first_turn_id: int) -> in
             "threshold",
             iter(expectations),
         )
-    return turn_id
 
 
 def add_users(conninfo: str, count: int, prefix: str) -> list[str]:
@@ -141,18 +151,29 @@ def add_users(conninfo: str, count: int, prefix: str) -> list[str]:
 
 
 def analyze(conninfo: str) -> None:
+    """Advance the id sequences past the COPYed ids (later inserts use them), then analyze."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in ("ScenarioTurn", "ScenarioExpectation"):
+            conn.execute(
+                f"""SELECT setval(pg_get_serial_sequence('"{table}"', 'id'), max(id))
+                FROM "{table}" """
+            )
         conn.execute("VACUUM ANALYZE")
 
 
-def median_ms(action: Callable[[], object], rounds: int) -> float:
-    action()  # warm caches and pools
-    samples = []
+def paired_medians_ms(
+    ours: Callable[[], object], floor: Callable[[], object], rounds: int
+) -> tuple[float, float]:
+    """Medians of `ours` and `floor`, alternated call by call, so drift on a shared machine
+    (autovacuum after a bulk load, another process) weighs on both alike."""
+    ours(), floor()
+    ours_samples, floor_samples = [], []
     for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+        for action, samples in ((ours, ours_samples), (floor, floor_samples)):
+            started = time.perf_counter()
+            action()
+            samples.append(time.perf_counter() - started)
+    return statistics.median(ours_samples) * 1000, statistics.median(floor_samples) * 1000
 
 
 class Run:
@@ -165,28 +186,35 @@ class Run:
             self.failures.append(message)
 
 
-def measure_lists(run: Run, wb: Workbench, conninfo: str, label: str) -> None:
+def measure_lists(
+    run: Run, wb: Workbench, conninfo: str, label: str, *, check_ratios: bool
+) -> None:
     """The page and the whole list, each against the same query hand-written in psycopg.
 
-    The targets compare like with like: summaries with counts, no total (Prisma's findMany
-    with _count computes none either). The page with its total is reported beside them.
+    The ratios compare like with like: summaries with counts, no total (Prisma's findMany
+    with _count computes none either). The page with its total is reported beside them. The
+    issue sets the ratios for the 100,000-scenario set; with 1,000,000 only the page's time.
     """
     user = {"user": wb.user.id}
     page_sql = FLOOR_SQL.format(total="", limit="LIMIT 50")
+    total_sql = FLOOR_SQL.format(total=TOTAL_SQL, limit="LIMIT 50")
+    all_sql = FLOOR_SQL.format(total="", limit="")
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        page_floor = median_ms(lambda: conn.execute(page_sql, user).fetchall(), 300)
-        total_floor = median_ms(
-            lambda: conn.execute(
-                FLOOR_SQL.format(total=TOTAL_SQL, limit="LIMIT 50"), user
-            ).fetchall(),
+        page, page_floor = paired_medians_ms(
+            lambda: wb.scenarios.list(limit=50, count_total=False),
+            lambda: conn.execute(page_sql, user).fetchall(),
             300,
         )
-        all_floor = median_ms(
-            lambda: conn.execute(FLOOR_SQL.format(total="", limit=""), user).fetchall(), 15
+        with_total, total_floor = paired_medians_ms(
+            lambda: wb.scenarios.list(limit=50),
+            lambda: conn.execute(total_sql, user).fetchall(),
+            300,
         )
-    page = median_ms(lambda: wb.scenarios.list(limit=50, count_total=False), 300)
-    with_total = median_ms(lambda: wb.scenarios.list(limit=50), 300)
-    everything = median_ms(lambda: wb.scenarios.list(limit=None, count_total=False), 15)
+        everything, all_floor = paired_medians_ms(
+            lambda: wb.scenarios.list(limit=None, count_total=False),
+            lambda: conn.execute(all_sql, user).fetchall(),
+            15,
+        )
     print(f"{label}:")
     for name, ours, floor in (
         ("page of 50", page, page_floor),
@@ -195,11 +223,14 @@ def measure_lists(run: Run, wb: Workbench, conninfo: str, label: str) -> None:
     ):
         print(f"  {name:20} {ours:8.2f} ms  floor {floor:8.2f} ms  {ours / floor:.2f}x")
     run.check(page < PAGE_TARGET_MS, f"{label}: page of 50 under {PAGE_TARGET_MS} ms")
-    run.check(page <= FLOOR_RATIO * page_floor, f"{label}: page within {FLOOR_RATIO}x of the floor")
-    run.check(
-        everything <= FLOOR_RATIO * all_floor,
-        f"{label}: all 10,000 within {FLOOR_RATIO}x of the floor",
-    )
+    if check_ratios:
+        run.check(
+            page <= FLOOR_RATIO * page_floor, f"{label}: page within {FLOOR_RATIO}x of the floor"
+        )
+        run.check(
+            everything <= FLOOR_RATIO * all_floor,
+            f"{label}: all 10,000 within {FLOOR_RATIO}x of the floor",
+        )
 
 
 def measure_import(run: Run, database: Database, user_id: str) -> None:
@@ -250,22 +281,20 @@ def main() -> int:
         users = add_users(conninfo, 92, "bench")
         big, importer, others = users[0], users[1], users[2:]
         started = time.perf_counter()
-        next_turn = load(conninfo, [(big, 10_000)] + [(u, 1_000) for u in others], 0)
+        load(conninfo, [(big, 10_000)] + [(u, 1_000) for u in others])
         analyze(conninfo)
         print(f"loaded 100,000 scenarios over 91 users in {time.perf_counter() - started:.1f} s")
         wb = Workbench(database, SignedInUser(id=big, email=f"{big}@bench.example", name="bench"))
-        measure_lists(run, wb, conninfo, "100,000 scenarios")
+        measure_lists(run, wb, conninfo, "100,000 scenarios", check_ratios=True)
         measure_import(run, database, importer)
         if not args.skip_million:
             started = time.perf_counter()
             extra = add_users(conninfo, 900, "more")
             for chunk in range(0, 900, 100):
-                next_turn = load(
-                    conninfo, [(u, 1_000) for u in extra[chunk : chunk + 100]], next_turn
-                )
+                load(conninfo, [(u, 1_000) for u in extra[chunk : chunk + 100]])
             analyze(conninfo)
             print(f"loaded 900,000 more scenarios in {time.perf_counter() - started:.1f} s")
-            measure_lists(run, wb, conninfo, "1,010,000 scenarios")
+            measure_lists(run, wb, conninfo, "1,010,000 scenarios", check_ratios=False)
     print("all targets met" if not run.failures else f"{len(run.failures)} targets missed")
     return 1 if run.failures else 0
 
