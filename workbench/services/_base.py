@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 from psycopg import errors as pg_errors
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -93,5 +96,29 @@ class UserScopedService:
         with translated_errors(self._database), self._database.single_statement_read() as session:
             yield session
 
+    @contextmanager
+    def _single_statement_driver(self) -> Iterator[psycopg.Connection[Any]]:
+        """The psycopg connection itself, in autocommit, for a hot one-statement read.
+
+        A Core connection straight from the pool costs a fifth of a Session's set-up and
+        tear-down, which matters on a list's hot path. A database bound to a test's connection
+        has no engine of its own to draw from, so it gets the session's connection instead.
+        """
+        if self._guard is not None:
+            self._guard()
+        bind = self._database.read_sessions.kw.get("bind")
+        with translated_errors(self._database):
+            if isinstance(bind, Engine):
+                with bind.connect() as connection:
+                    yield psycopg_connection(connection.connection.driver_connection)
+            else:
+                with self._database.single_statement_read() as session:
+                    yield psycopg_connection(session.connection().connection.driver_connection)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(user_id={self._user_id!r})"
+
+
+def psycopg_connection(driver: object) -> psycopg.Connection[Any]:
+    assert isinstance(driver, psycopg.Connection)
+    return driver

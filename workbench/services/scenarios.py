@@ -17,12 +17,10 @@ move is a `ValidationError`; `update(status=...)` follows the same rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
-import psycopg
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,8 +28,7 @@ from workbench.db.columns import new_uuid
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario
 from workbench.errors import Duplicate, NotFound
-from workbench.services._base import translated_errors
-from workbench.services.scenario_bulk import NewScenario, driver_of, insert_scenarios
+from workbench.services.scenario_bulk import NewScenario, insert_scenarios
 from workbench.services.scenario_history import ScenarioHistory
 from workbench.services.scenario_listing import SortKey, TagMatch, list_scenarios
 from workbench.services.scenario_save import TRANSITIONS, explain_refusal, save_scenario
@@ -152,7 +149,7 @@ class ScenarioService(ScenarioHistory):
 
         >>> page = wb.scenarios.list(status="PUBLISHED", tags=["smoke"], limit=20)  # doctest: +SKIP
         """
-        with self._read_driver() as driver:
+        with self._single_statement_driver() as driver:
             return list_scenarios(
                 driver,
                 self._user_id,
@@ -166,24 +163,6 @@ class ScenarioService(ScenarioHistory):
                 limit=limit,
                 count_total=count_total,
             )
-
-    @contextmanager
-    def _read_driver(self) -> Iterator[psycopg.Connection[Any]]:
-        """The psycopg connection for a one-statement read, in autocommit.
-
-        A Core connection straight from the pool costs a fifth of a Session's set-up and
-        tear-down, which matters on the list's hot path; a database bound to a test's
-        connection has no engine of its own to draw from, so it gets a session as usual.
-        """
-        bind = self._database.read_sessions.kw.get("bind")
-        if isinstance(bind, Engine):
-            with translated_errors(self._database), bind.connect() as connection:
-                driver = connection.connection.driver_connection
-                assert isinstance(driver, psycopg.Connection)
-                yield driver
-        else:
-            with self._single_statement_read() as session:
-                yield driver_of(session)
 
     def publish(self, scenario_id: str, *, expected_version: int | None = None) -> ScenarioView:
         """DRAFT → PUBLISHED."""
