@@ -90,12 +90,13 @@ def main() -> int:
 
     # Cold: create the cluster once, stop it, then time a first connection that must start it.
     run(TIME_OPEN, env)
-    from workbench.db.embedded import stop_server
+    from workbench.db.embedded import running_server_url, stop_server
 
     pgdata = home / "data" / "pg"
     cold = []
     for _ in range(3):
-        stop_server(pgdata)
+        if not stop_server(pgdata) or running_server_url(pgdata) is not None:
+            raise SystemExit("the embedded server did not stop; a cold start cannot be timed")
         cold.append(json.loads(run(TIME_OPEN, env))["open"])
     cold_s = statistics.median(cold)
     print(
