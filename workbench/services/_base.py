@@ -78,21 +78,19 @@ class UserScopedService:
         self._user_id = user_id
         # The handle's check that it is still signed in, run before every action, so a
         # service kept in a variable stops working too once its handle's session ends.
-        self._guard = guard
+        self._guard = guard or _no_guard
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         """One user action: all or nothing, with driver errors translated."""
-        if self._guard is not None:
-            self._guard()
+        self._guard()
         with translated_errors(self._database), self._database.transaction() as session:
             yield session
 
     @contextmanager
     def _single_statement_read(self) -> Iterator[Session]:
         """A read that is one SQL statement (a list page): one round trip, errors translated."""
-        if self._guard is not None:
-            self._guard()
+        self._guard()
         with translated_errors(self._database), self._database.single_statement_read() as session:
             yield session
 
@@ -104,8 +102,7 @@ class UserScopedService:
         tear-down, which matters on a list's hot path. A database bound to a test's connection
         has no engine of its own to draw from, so it gets the session's connection instead.
         """
-        if self._guard is not None:
-            self._guard()
+        self._guard()
         bind = self._database.read_sessions.kw.get("bind")
         with translated_errors(self._database):
             if isinstance(bind, Engine):
@@ -117,6 +114,10 @@ class UserScopedService:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(user_id={self._user_id!r})"
+
+
+def _no_guard() -> None:
+    """The guard of a service built without a handle (tests, administration): allows all."""
 
 
 def psycopg_connection(driver: object) -> psycopg.Connection[Any]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final, TypeVar
 
 from workbench.errors import ValidationError
-from workbench.services.scenario_types import UNSET, Unset
+from workbench.services.scenario_types import UNSET, Unset, coerce_enum
 from workbench.services.templates import IDENTIFIER_RULE, is_identifier
 
 MAX_NAME_LENGTH: Final = 200
@@ -36,16 +36,24 @@ def text_problems(value: object, field: str, *, optional: bool = False) -> list[
         return [] if optional else [f"{field}: is required"]
     if not isinstance(value, str):
         return [f"{field}: must be text (a str), not {type(value).__name__}"]
+    problem = storage_problem(value, locate=True)
+    return [] if problem is None else [f"{field}: {problem}"]
+
+
+def storage_problem(value: str, *, locate: bool = False) -> str | None:
+    """Why a PostgreSQL `text` column cannot hold `value`, or None.
+
+    NUL characters and lone surrogates are the only text it refuses; with `locate`, the
+    message says where the NUL is.
+    """
     if "\x00" in value:
-        return [
-            f"{field}: contains a NUL character (\\x00) at character {value.index(chr(0)) + 1}, "
-            "which PostgreSQL cannot store; remove it"
-        ]
+        where = f" at character {value.index(chr(0)) + 1}" if locate else ""
+        return f"contains a NUL character (\\x00){where}, which PostgreSQL cannot store; remove it"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return [f"{field}: contains a lone surrogate, which is not valid Unicode text; remove it"]
-    return []
+        return "contains a lone surrogate, which is not valid Unicode text; remove it"
+    return None
 
 
 def clean_name(value: object, field: str = "name") -> tuple[str, list[str]]:
@@ -92,7 +100,9 @@ def clean_tags(value: object, field: str = "tags") -> tuple[list[str], list[str]
             if not tag:
                 found = [f"{tag_field}: is empty"]
             elif len(tag) > MAX_TAG_LENGTH:
-                found = [f"{tag_field}: is {len(tag)} characters long; the limit is 100"]
+                found = [
+                    f"{tag_field}: is {len(tag)} characters long; the limit is {MAX_TAG_LENGTH}"
+                ]
         problems += found
         if not found:
             tags.setdefault(tag, None)
@@ -101,13 +111,9 @@ def clean_tags(value: object, field: str = "tags") -> tuple[list[str], list[str]
 
 def clean_enum(value: object, enum_type: type[E], field: str) -> tuple[E | None, list[str]]:
     """`value` as a member of `enum_type` (its value in any case, e.g. "draft"), or the problem."""
-    if isinstance(value, enum_type):
-        return value, []
-    if isinstance(value, str):
-        try:
-            return enum_type(value.strip().upper()), []
-        except ValueError:
-            pass
+    member = coerce_enum(enum_type, value)
+    if isinstance(member, enum_type):
+        return member, []
     allowed = ", ".join(member.value for member in enum_type)
     return None, [f"{field}: {value!r} is not one of {allowed}"]
 

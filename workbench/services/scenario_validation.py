@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError
+from workbench.services._fields import MAX_NAME_LENGTH, MAX_TAG_LENGTH, storage_problem
 from workbench.services.scenario_types import (
     UNSET,
     ExpectationSpec,
@@ -33,8 +34,8 @@ from workbench.services.scenario_types import (
     is_list,
 )
 
-NAME_MAX: Final = 200
-TAG_MAX: Final = 100
+NAME_MAX: Final = MAX_NAME_LENGTH
+TAG_MAX: Final = MAX_TAG_LENGTH
 LOCALE_PATTERN: Final = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _TAKES_VALUE: Final = {
     ExpectationType.MUST_CONTAIN,
@@ -97,12 +98,9 @@ def text_problem(value: Any, *, required: bool) -> str | None:
         return "is required" if required else None
     if not isinstance(value, str):
         return f"must be text, not {type(value).__name__}"
-    if "\x00" in value:
-        return "contains a NUL character (\\x00), which PostgreSQL cannot store; remove it"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "contains a lone surrogate, which is not valid Unicode text; remove it"
+    problem = storage_problem(value)
+    if problem is not None:
+        return problem
     if required and not value.strip():
         return "is empty"
     return None
