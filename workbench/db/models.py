@@ -5,6 +5,7 @@ from __future__ import annotations
 from workbench.db.auth_models import Account, Session, User, Verification
 from workbench.db.base import Base
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
+from workbench.db.run_models import ExpectationResult, Run, RunAttempt, RunScenario, TurnResult
 from workbench.db.scenario_models import (
     Scenario,
     ScenarioExpectation,
@@ -18,8 +19,12 @@ from workbench.db.workbench_models import InstallationSetting
 __all__ = [
     "Account",
     "Base",
+    "ExpectationResult",
     "InstallationSetting",
     "Prompt",
+    "Run",
+    "RunAttempt",
+    "RunScenario",
     "Scenario",
     "ScenarioExpectation",
     "ScenarioSuite",
@@ -27,6 +32,7 @@ __all__ = [
     "ScenarioTurn",
     "ScenarioVersion",
     "Session",
+    "TurnResult",
     "User",
     "UserApiKey",
     "Variable",

@@ -3,4 +3,4 @@
 A test checks it equals the head of `migrations/versions`.
 """
 
-HEAD_REVISION = "0002_sign_in_throttle"
+HEAD_REVISION = "0003_runs"
