@@ -21,3 +21,21 @@ def test_public_names_resolve_lazily() -> None:
 
     assert workbench.open_database.__name__ == "open_database"
     assert issubclass(workbench.NotFound, workbench.WorkbenchError)
+
+
+def test_dir_and_help_list_the_whole_public_api_before_any_use() -> None:
+    # A fresh interpreter: nothing lazy has been loaded, as in a new kernel before `connect`.
+    code = (
+        "import sys, workbench\n"
+        "names = dir(workbench)\n"
+        "print(sorted(set(workbench.__all__) - set(names)))\n"
+        "print([n for n in names if n.startswith('co')])\n"
+        "print([n for n in workbench.__all__ if n not in (workbench.__doc__ or '')])\n"
+        "print('sqlalchemy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    missing, completions, undocumented, loaded = out.stdout.strip().splitlines()
+    assert missing == "[]"
+    assert completions == "['connect']"
+    assert undocumented == "[]"
+    assert loaded == "False"

@@ -70,7 +70,7 @@ def test_check_allows_what_better_auth_and_prisma_add(
     alter(
         prisma_url,
         [
-            'ALTER TABLE "account" ADD COLUMN "issuer" TEXT NOT NULL',
+            'ALTER TABLE "account" ADD COLUMN "issuer" TEXT',
             'CREATE TABLE "_prisma_migrations" (id varchar(36) PRIMARY KEY)',
         ],
     )
@@ -100,3 +100,28 @@ def test_check_leaves_no_trace(prisma_url: URL) -> None:
         ).scalar()
     engine.dispose()
     assert schemas == 0
+
+
+@pytest.mark.parametrize(
+    "column", ["TEXT NOT NULL DEFAULT 'better-auth'", "TEXT NULL"], ids=["default", "nullable"]
+)
+def test_an_issuer_that_can_be_left_out_is_allowed(
+    prisma_url: URL, capsys: pytest.CaptureFixture[str], column: str
+) -> None:
+    alter(prisma_url, [f'ALTER TABLE "account" ADD COLUMN "issuer" {column}'])
+    assert main(["db", "check"]) == 0
+    assert "allowed column account.issuer" in capsys.readouterr().out
+
+
+def test_a_required_issuer_breaks_sign_up_and_the_fix_is_given(
+    prisma_url: URL, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alter(prisma_url, ['ALTER TABLE "account" ADD COLUMN "issuer" TEXT NOT NULL'])
+    assert main(["db", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "extra column account.issuer: text NOT NULL; required with no default" in out
+    assert "breaks sign-up" in out and "allowed column account.issuer" not in out
+    fix = 'ALTER TABLE "account" ALTER COLUMN "issuer" DROP NOT NULL'
+    assert fix in out
+    alter(prisma_url, [fix])  # the fix given is valid SQL and makes the check pass
+    assert main(["db", "check"]) == 0

@@ -18,6 +18,11 @@ CONTRACT_SQL = Path(__file__).with_name("contract") / "schema.sql"
 
 # What a healthy database beside the web app may hold beyond the contract.
 BETTER_AUTH_EXTRAS = {("column", "account.issuer"): "Better Auth 1.7 column"}
+# Better Auth 1.7.0 to 1.7.2 made `account.issuer` required; 1.7.3 and later never write it and
+# refuse to sign up while a required column they do not write exists (Prisma's adapter inserts
+# the user first, then fails: an orphaned user). So the extra is fine only if it can be left out.
+ISSUER = "account.issuer"
+ISSUER_FIX = 'ALTER TABLE "account" ALTER COLUMN "issuer" DROP NOT NULL'
 PRISMA_HISTORY = "_prisma_migrations"
 
 CATALOG_QUERIES = {
@@ -115,8 +120,14 @@ def _compare(
             differences.append(Difference("missing", kind, name, want[name]))
         for name in sorted(have.keys() - want.keys()):
             reason = _allowed_reason(kind, name)
-            if reason:
+            if reason and not _required_issuer(kind, name, have[name]):
                 allowed.append(f"{kind} {name} ({reason})")
+            elif reason:
+                detail = (
+                    f"{have[name]}; required with no default, which breaks sign-up in Better "
+                    f"Auth 1.7.3 and later (they never write it). Fix: {ISSUER_FIX}"
+                )
+                differences.append(Difference("extra", kind, name, detail))
             else:
                 differences.append(Difference("extra", kind, name, have[name]))
         for name in sorted(want.keys() & have.keys()):
@@ -130,3 +141,13 @@ def _allowed_reason(kind: str, name: str) -> str | None:
     if name.startswith(PRISMA_HISTORY):  # the table, its columns, key and index
         return "Prisma's migration history"
     return BETTER_AUTH_EXTRAS.get((kind, name))
+
+
+def _required_issuer(kind: str, name: str, definition: str) -> bool:
+    """`account.issuer` as NOT NULL without a default: an insert that omits it fails."""
+    return (
+        kind == "column"
+        and name == ISSUER
+        and " NOT NULL" in definition
+        and " DEFAULT " not in definition
+    )
