@@ -1,0 +1,203 @@
+"""The one generate path: every model call of a run goes through `GenerateClient.complete`.
+
+It wraps a thin provider (one SDK call, errors translated) with what the SDKs would otherwise
+each do their own way: retries (429, 5xx, timeouts, connection errors; exponential backoff with
+jitter; Retry-After honoured; other 4xx never retried), a per-request timeout, the process-wide
+concurrency limit and rate buckets of `limits.py`, and cost from `pricing.py`.
+
+`Completion.latency_s` is the duration of the request that answered (not the queueing or the
+failed attempts before it); `Completion.attempts` counts the requests made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.errors import ConfigError
+from workbench.runs.limits import Limits, shared_limits
+from workbench.runs.pricing import cost_usd
+from workbench.runs.providers.base import (
+    Completion,
+    Message,
+    Provider,
+    ProviderError,
+    RawReply,
+    Target,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff for attempt n (1-based): up to min(max_backoff_s, backoff_s * 2**(n-1)), "equal
+    jitter" (half fixed, half random) so a wave of 429s does not come back in step."""
+
+    backoff_s: float = 1.0
+    max_backoff_s: float = 30.0
+    max_retry_after_s: float = 120.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_retry_after_s)
+        ceiling = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+        return ceiling / 2 + random.random() * ceiling / 2
+
+
+def open_client(
+    target: Target,
+    *,
+    api_key: str | None,
+    retry: RetryPolicy | None = None,
+    transport: str = "aiohttp",
+) -> GenerateClient:
+    """A client for `target`. `api_key=None` reads the provider's environment variable.
+
+    `transport="httpx"` uses the SDK's default HTTP client instead of aiohttp (benchmarks only).
+    """
+    provider: Provider
+    if target.provider == "offline":
+        from workbench.runs.providers.offline import OfflineProvider
+
+        provider, fingerprint = OfflineProvider(target), "-"
+    else:
+        key = _key_for(target, api_key)
+        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
+        if target.provider == "anthropic":
+            from workbench.runs.providers.anthropic import AnthropicProvider
+
+            provider = AnthropicProvider(target, key, transport=transport)
+        else:
+            from workbench.runs.providers.openai import OpenAIProvider
+
+            provider = OpenAIProvider(target, key, transport=transport)
+        del key
+    limit_key = (target.provider, target.base_url, fingerprint, target.model)
+    return GenerateClient(target, provider, limit_key, retry or RetryPolicy())
+
+
+def _key_for(target: Target, api_key: str | None) -> str:
+    if api_key:
+        return api_key
+    env = target.env_var
+    from_env = os.environ.get(env) if env else None
+    if from_env:
+        return from_env
+    if target.provider == "openai_compatible":
+        return "unused"  # local servers (Ollama, vLLM) take any key; the SDK insists on one
+    raise ConfigError(
+        f"no API key for {target.provider}: store one with ApiKeyEditor "
+        f"(or wb.api_keys.set(provider={target.provider!r}, ...)) or set {env}"
+    )
+
+
+class GenerateClient:
+    """Retries, limits, timeout and cost around one provider. Holds no key itself."""
+
+    __slots__ = ("_limit_key", "_limits", "_policy", "_provider", "requests", "target")
+
+    def __init__(
+        self, target: Target, provider: Provider, limit_key: tuple[Any, ...], policy: RetryPolicy
+    ) -> None:
+        self.target = target
+        self._provider = provider
+        self._limit_key = limit_key
+        self._limits: Limits | None = None
+        self._policy = policy
+        self.requests = 0  # HTTP requests made, retries included
+
+    def __repr__(self) -> str:
+        return f"GenerateClient(provider={self.target.provider!r}, model={self.target.model!r})"
+
+    @property
+    def limits(self) -> Limits:
+        if self._limits is None:
+            t = self.target
+            self._limits = shared_limits(
+                self._limit_key,  # type: ignore[arg-type]
+                concurrency=t.concurrency,
+                rpm=t.rpm,
+                tpm=t.tpm,
+            )
+        return self._limits
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                raw, latency = await self._once(messages, json_schema, temperature)
+            except ProviderError as error:
+                if not error.retryable or attempt > self.target.max_retries:
+                    raise _final(error, attempt) from None
+                await asyncio.sleep(self._policy.delay(attempt, error.retry_after))
+                continue
+            cost = cost_usd(raw.model, raw.prompt_tokens, raw.completion_tokens)
+            if cost is None and raw.model != self.target.model:
+                cost = cost_usd(self.target.model, raw.prompt_tokens, raw.completion_tokens)
+            return Completion(
+                raw.text, raw.model, latency, raw.prompt_tokens, raw.completion_tokens, cost,
+                attempts=attempt,
+            )  # fmt: skip
+
+    async def _once(
+        self,
+        messages: Sequence[Message],
+        json_schema: Mapping[str, Any] | None,
+        temperature: float | None,
+    ) -> tuple[RawReply, float]:
+        limits = self.limits
+        if limits.rpm is not None:
+            await limits.rpm.take(1)
+        if limits.tpm is not None:
+            await limits.tpm.take(0)
+        epoch = await limits.concurrency.acquire()
+        self.requests += 1
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.target.timeout_s):
+                raw = await self._provider.call(
+                    messages, json_schema=json_schema, temperature=temperature
+                )
+        except TimeoutError:
+            raise ProviderError(
+                f"{self.target.provider}: no answer within {self.target.timeout_s:g} s",
+                kind="timeout",
+                retryable=True,
+            ) from None
+        except ProviderError as error:
+            if error.kind == "rate_limit":
+                limits.concurrency.rate_limited(epoch)
+            raise
+        finally:
+            limits.concurrency.release()
+        limits.concurrency.succeeded()
+        if limits.tpm is not None:
+            limits.tpm.charge((raw.prompt_tokens or 0) + (raw.completion_tokens or 0))
+        return raw, time.perf_counter() - started
+
+    async def aclose(self) -> None:
+        await self._provider.aclose()
+
+
+def _final(error: ProviderError, attempts: int) -> ProviderError:
+    if attempts == 1:
+        return error
+    return ProviderError(
+        f"{error} (gave up after {attempts} attempts)",
+        kind=error.kind,
+        retryable=error.retryable,
+        status=error.status,
+        retry_after=error.retry_after,
+    )

@@ -1,0 +1,95 @@
+"""Translating an SDK exception into a ProviderError whose message can never carry a key.
+
+Both SDKs (openai, anthropic) share one shape: APIStatusError with `status_code` and
+`response.headers`, APITimeoutError under APIConnectionError. The server's own error text is kept
+(bounded) because it tells the user what to fix, except on 401/403, where OpenAI echoes a masked
+key; any key-like token is redacted from what is kept anyway. The SDK exception is not chained
+(`from None`): it holds the request, whose headers hold the key.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from workbench.runs.providers.base import ErrorKind, ProviderError
+
+_KEYLIKE = re.compile(r"\b(?:sk|key|api|ak)[-_][A-Za-z0-9_\-*]{6,}", re.IGNORECASE)
+_MAX_TEXT = 300
+
+
+def redact(text: str, secret: str | None) -> str:
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)[:_MAX_TEXT]
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `retry-after` (seconds or an HTTP date)."""
+    if not headers:
+        return None
+    try:
+        millis = headers.get("retry-after-ms")
+        if millis is not None:
+            return max(0.0, float(millis) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def status_kind(status: int) -> tuple[ErrorKind, bool]:
+    if status in (401, 403):
+        return "auth", False
+    if status == 429:
+        return "rate_limit", True
+    if status == 408:
+        return "timeout", True
+    if status >= 500:  # 529 is Anthropic's "overloaded"
+        return "server", True
+    return "bad_request", False
+
+
+def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) -> ProviderError:
+    """A ProviderError for `exc` raised by `sdk` (the imported `openai` or `anthropic` module)."""
+    key = secret if isinstance(secret, str) else None
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, sdk.APITimeoutError):
+        return ProviderError(f"{provider}: request timed out", kind="timeout", retryable=True)
+    if isinstance(exc, sdk.APIConnectionError):
+        return ProviderError(
+            f"{provider}: connection failed ({type(exc.__cause__ or exc).__name__})",
+            kind="connection",
+            retryable=True,
+        )
+    if isinstance(exc, sdk.APIStatusError):
+        status = int(exc.status_code)
+        kind, retryable = status_kind(status)
+        headers = getattr(exc.response, "headers", None)
+        if kind == "auth":
+            detail = "the API key was refused; check the key stored in the vault or the env var"
+        else:
+            detail = redact(str(getattr(exc, "message", "") or exc), key)
+        return ProviderError(
+            f"{provider}: HTTP {status}: {detail}",
+            kind=kind,
+            retryable=retryable,
+            status=status,
+            retry_after=retry_after(headers),
+        )
+    # A body that is not the JSON the SDK expects (APIResponseValidationError, JSONDecodeError...).
+    return ProviderError(
+        f"{provider}: unreadable answer ({type(exc).__name__}: {redact(str(exc), key)[:120]})",
+        kind="bad_response",
+        retryable=False,
+    )

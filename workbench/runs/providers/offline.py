@@ -1,0 +1,68 @@
+"""The offline provider: replies are a pure function of the last user message (no network, no key).
+
+Token counts are whitespace-separated words, so tutorials show plausible, reproducible usage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
+
+
+def offline_reply(target: Target, last_user: str) -> str | None:
+    """The reply a rule gives to `last_user`, or None when no rule matched."""
+    rules = target.offline_rules
+    if callable(rules):
+        reply = rules(last_user)
+        if not isinstance(reply, str):
+            raise ProviderError(
+                f"offline: the rule function returned {type(reply).__name__}, not a string",
+                kind="bad_response",
+                retryable=False,
+            )
+        return reply
+    folded = last_user.casefold()
+    for pattern, reply in rules:
+        if isinstance(pattern, re.Pattern):
+            if pattern.search(last_user):
+                return reply
+        elif pattern.casefold() in folded:
+            return reply
+    return None
+
+
+class OfflineProvider:
+    def __init__(self, target: Target) -> None:
+        self._target = target
+
+    def __repr__(self) -> str:
+        return f"OfflineProvider(model={self._target.model!r})"
+
+    async def call(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: Mapping[str, Any] | None,
+        temperature: float | None,
+    ) -> RawReply:
+        last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        reply = offline_reply(self._target, last)
+        if reply is None:
+            if json_schema is not None:
+                reply = json.dumps(
+                    {
+                        "reasoning": "offline provider: fixed verdict",
+                        "score": self._target.judge_score,
+                    }
+                )
+            else:
+                reply = self._target.offline_default or f"echo: {last}"
+        prompt_words = sum(len(m.content.split()) for m in messages)
+        return RawReply(reply, self._target.model, prompt_words, len(reply.split()))
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,191 @@
+"""Building targets: `workbench.openai("gpt-4o-mini", temperature=0)` and friends, validated here
+so a typo fails before any request is sent or any run row is written."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from workbench.errors import ValidationError
+from workbench.runs.providers.base import OfflineRules, ProviderName, Target
+
+_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}")
+_URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
+
+# Options every target takes (they become Target fields, not request parameters).
+_LIMITS = ("timeout_s", "max_retries", "concurrency", "rpm", "tpm")
+_OPENAI_PARAMS = (
+    "temperature",
+    "max_tokens",
+    "top_p",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+)
+_ANTHROPIC_PARAMS = ("temperature", "max_tokens", "top_p", "top_k", "stop_sequences")
+ANTHROPIC_DEFAULT_MAX_TOKENS = 1024
+
+
+def openai(model: str, *, base_url: str | None = None, **params: Any) -> Target:
+    """An OpenAI chat-completions target; the key comes from the vault or OPENAI_API_KEY.
+
+    `base_url` points the official API at a proxy or gateway (default: api.openai.com)."""
+    url = _url(base_url) if base_url is not None else None
+    return _build("openai", model, params, _OPENAI_PARAMS, temperature_max=2.0, base_url=url)
+
+
+def anthropic(model: str, *, base_url: str | None = None, **params: Any) -> Target:
+    """An Anthropic messages target; the key comes from the vault or ANTHROPIC_API_KEY."""
+    params.setdefault("max_tokens", ANTHROPIC_DEFAULT_MAX_TOKENS)  # the API requires it
+    url = _url(base_url) if base_url is not None else None
+    return _build(
+        "anthropic", model, params, _ANTHROPIC_PARAMS, temperature_max=1.0, base_url=url
+    )
+
+
+def openai_compatible(*, base_url: str, model: str, **params: Any) -> Target:
+    """Any server speaking OpenAI's chat completions (vLLM, Ollama, LM Studio, a gateway)."""
+    return _build(
+        "openai_compatible",
+        model,
+        params,
+        _OPENAI_PARAMS,
+        temperature_max=2.0,
+        base_url=_url(base_url),
+    )
+
+
+def _url(base_url: object) -> str:
+    if not isinstance(base_url, str) or not _URL.fullmatch(base_url):
+        raise ValidationError(
+            f"base_url must be an http:// or https:// URL such as 'http://localhost:8000/v1', "
+            f"got {str(base_url)[:100]!r}"
+        )
+    return base_url.rstrip("/")
+
+
+def offline(
+    rules: Mapping[str, str]
+    | tuple[tuple[Any, str], ...]
+    | list[tuple[Any, str]]
+    | Callable[[str], str] = (),
+    *,
+    default: str | None = None,
+    model: str = "offline",
+    judge_score: float = 1.0,
+    **params: Any,
+) -> Target:
+    """A deterministic provider for tutorials and tests: no network, no key.
+
+    `rules` maps the last user message to a reply: pairs of (substring or compiled `re` pattern,
+    reply), tried in order, substrings matched case-insensitively; or a function of the last user
+    message. Without a match the reply is `default`, or "echo: <last user message>". Asked for
+    structured output (a judge), it answers `{"reasoning": ..., "score": judge_score}` unless a rule
+    matched.
+    """
+    normalised = _offline_rules(rules)
+    if default is not None and not isinstance(default, str):
+        raise ValidationError("offline(default=...) must be a string")
+    if not isinstance(judge_score, int | float) or not 0.0 <= float(judge_score) <= 1.0:
+        raise ValidationError(f"judge_score must be a number from 0 to 1, got {judge_score!r}")
+    target = _build("offline", model, params, ("temperature", "max_tokens"), temperature_max=2.0)
+    return Target(
+        **{**_fields(target), "offline_rules": normalised, "offline_default": default},
+        judge_score=float(judge_score),
+    )
+
+
+def _fields(target: Target) -> dict[str, Any]:
+    names = ("provider", "model", "params", "base_url", *_LIMITS)
+    return {name: getattr(target, name) for name in names}
+
+
+def _offline_rules(rules: object) -> OfflineRules:
+    if callable(rules):
+        return rules  # type: ignore[return-value]
+    items = list(rules.items()) if isinstance(rules, Mapping) else list(rules)  # type: ignore[call-overload]
+    out: list[tuple[Any, str]] = []
+    for position, item in enumerate(items):
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            raise ValidationError(f"offline rule {position} must be a (pattern, reply) pair")
+        pattern, reply = item
+        if not isinstance(pattern, str | re.Pattern) or not isinstance(reply, str):
+            raise ValidationError(
+                f"offline rule {position}: the pattern must be a string or re.compile(...) "
+                "and the reply a string"
+            )
+        out.append((pattern, reply))
+    return tuple(out)
+
+
+def _build(
+    provider: ProviderName,
+    model: str,
+    options: dict[str, Any],
+    allowed: tuple[str, ...],
+    *,
+    temperature_max: float,
+    base_url: str | None = None,
+) -> Target:
+    if not isinstance(model, str) or not _MODEL.fullmatch(model):
+        raise ValidationError(
+            f"model must be a model name such as 'gpt-4o-mini' (letters, digits and ._:/@+-, "
+            f"at most 200 characters), got {str(model)[:100]!r}"
+        )
+    unknown = sorted(set(options) - set(allowed) - set(_LIMITS))
+    if unknown:
+        raise ValidationError(
+            f"unknown parameter(s) for {provider}: {', '.join(unknown)}; "
+            f"allowed: {', '.join((*allowed, *_LIMITS))}"
+        )
+    limits = {name: options.pop(name) for name in _LIMITS if name in options}
+    _check_params(options, temperature_max)
+    _check_limits(limits)
+    return Target(
+        provider=provider,
+        model=model,
+        params=MappingProxyType(dict(options)),
+        base_url=base_url,
+        **limits,
+    )
+
+
+def _number(name: str, value: object, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ValidationError(f"{name} must be a number from {low} to {high}, got {value!r}")
+
+
+def _integer(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+
+
+def _check_params(params: Mapping[str, Any], temperature_max: float) -> None:
+    ranges = {"temperature": (0.0, temperature_max), "top_p": (0.0, 1.0)}
+    ranges |= {"frequency_penalty": (-2.0, 2.0), "presence_penalty": (-2.0, 2.0)}
+    for name, value in params.items():
+        if name in ranges:
+            _number(name, value, *ranges[name])
+        elif name in ("max_tokens", "top_k"):
+            _integer(name, value, 1, 1_000_000)
+        elif name == "seed":
+            _integer(name, value, -(2**63), 2**63 - 1)
+        elif name in ("stop", "stop_sequences"):
+            ok = isinstance(value, str) or (
+                isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+            )
+            if not ok:
+                raise ValidationError(f"{name} must be a string or a list of strings")
+
+
+def _check_limits(limits: Mapping[str, Any]) -> None:
+    for name, value in limits.items():
+        if name == "timeout_s":
+            _number(name, value, 0.001, 3600.0)
+        elif name == "max_retries":
+            _integer(name, value, 0, 20)
+        elif value is not None:
+            _integer(name, value, 1, 10_000_000)

@@ -1,0 +1,243 @@
+"""A stand-in model server on loopback for tests and benchmarks: OpenAI `POST /v1/chat/completions`
+and Anthropic `POST /v1/messages`, with fixed latency, rule-based replies and injected faults.
+
+    with StandIn(latency_s=0.05) as s:               # in a background thread
+        target = workbench.openai_compatible(base_url=s.openai_base_url, model="m")
+        s.inject("429", "500")                       # the next two requests fail, then normal
+    with StandIn.spawn(latency_s=0.05) as s: ...     # in its own process (benchmarks)
+
+Replies: `replies` (a mapping from the last user message, or a function of it), else
+"echo: <last user message>". A request for structured output (OpenAI `response_format`, Anthropic
+`tools`) gets a judge verdict `{"reasoning": ..., "score": judge_score}`, or `verdict` verbatim.
+Faults (a queue, or per path): "429" (with Retry-After: `retry_after`), "500", "529", "401",
+"hang" (no answer for `hang_s`), "malformed" (a 200 whose body is not JSON), "drop" (the
+connection closed without an answer). The server stops by itself after `max_lifetime_s`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from workbench.testing._spawn import SpawnedStandIn
+
+FAULTS = ("429", "500", "529", "401", "hang", "malformed", "drop")
+OPENAI_PATH, ANTHROPIC_PATH = "/v1/chat/completions", "/v1/messages"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    kind: str
+    retry_after: float | None = None  # 429 only; None: the server's default
+    retry_after_ms: float | None = None  # 429 only: also send retry-after-ms
+
+
+class StandIn:
+    def __init__(
+        self,
+        *,
+        latency_s: float = 0.0,
+        replies: Mapping[str, str] | Callable[[str], str] | None = None,
+        judge_score: float = 1.0,
+        verdict: str | None = None,
+        retry_after: float = 0.0,
+        hang_s: float = 30.0,
+        api_key: str | None = None,
+        max_lifetime_s: float = 300.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.latency_s, self.replies, self.judge_score = latency_s, replies, judge_score
+        self.verdict, self.retry_after, self.hang_s = verdict, retry_after, hang_s
+        self.api_key, self.max_lifetime_s, self.host, self.port = api_key, max_lifetime_s, host, port
+        self.counts: Counter[str] = Counter()  # requests received per path
+        self.faults_served: Counter[str] = Counter()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.bodies: deque[dict[str, Any]] = deque(maxlen=200)  # the last request bodies
+        self._queue: deque[Fault] = deque()
+        self._per_path: dict[str, deque[Fault]] = {}
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    # -- the public surface ---------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.base_url + "/v1"
+
+    @property
+    def requests(self) -> int:
+        return sum(self.counts.values())
+
+    def inject(self, *faults: str | Fault, path: str | None = None) -> None:
+        """Serve these faults to the next requests (to `path` only, if given), in order."""
+        items = [f if isinstance(f, Fault) else Fault(f) for f in faults]
+        unknown = [f.kind for f in items if f.kind not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault(s) {unknown}; known: {FAULTS}")
+        (self._per_path.setdefault(path, deque()) if path else self._queue).extend(items)
+
+    def reset(self) -> None:
+        self.counts.clear()
+        self.faults_served.clear()
+        self.bodies.clear()
+        self.peak_in_flight = 0
+
+    @classmethod
+    def spawn(cls, **options: Any) -> SpawnedStandIn:
+        """The same server in a separate process (so it shares no core or GIL with the client)."""
+        return SpawnedStandIn(options)
+
+    def __enter__(self) -> StandIn:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("the stand-in did not start within 10 s")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(10)
+
+    # -- serving --------------------------------------------------------------------------
+    def _serve(self, ready: threading.Event) -> None:
+        asyncio.run(self.serve(ready.set))
+
+    async def serve(self, on_ready: Callable[[], None]) -> None:
+        """Serve until stopped or `max_lifetime_s` passed."""
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        app = web.Application()
+        app.router.add_post(OPENAI_PATH, self._handle)
+        app.router.add_post(ANTHROPIC_PATH, self._handle)
+        app.router.add_get("/_stats", self._stats)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        on_ready()
+        try:
+            await asyncio.wait_for(self._stop.wait(), self.max_lifetime_s)
+        except TimeoutError:
+            pass
+        finally:
+            await runner.cleanup()
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        stats = {"counts": dict(self.counts), "peak_in_flight": self.peak_in_flight}
+        stats["faults_served"] = dict(self.faults_served)
+        return web.json_response(stats)
+
+    def _next_fault(self, path: str) -> Fault | None:
+        queue = self._per_path.get(path)
+        if queue:
+            return queue.popleft()
+        return self._queue.popleft() if self._queue else None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        self.counts[path] += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            body = await request.json()
+            self.bodies.append(body)
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
+            fault = self._next_fault(path)
+            if fault is None and self.api_key is not None and _key_of(request) != self.api_key:
+                fault = Fault("401")
+            if fault is not None:
+                self.faults_served[fault.kind] += 1
+                return await self._fault(request, fault)
+            return web.json_response(_answer(self, path, body))
+        finally:
+            self.in_flight -= 1
+
+    async def _fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        kind = fault.kind
+        if kind == "hang":
+            await asyncio.sleep(self.hang_s)
+            return web.Response(status=504)
+        if kind == "drop":
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
+        if kind == "malformed":
+            return web.Response(status=200, text='{"id": "x", "choices": [', content_type="application/json")
+        headers: dict[str, str] = {}
+        if kind == "429":
+            wait = fault.retry_after if fault.retry_after is not None else self.retry_after
+            headers["retry-after"] = f"{wait:g}"
+            if fault.retry_after_ms is not None:
+                headers["retry-after-ms"] = f"{fault.retry_after_ms:g}"
+        message = {"401": f"Incorrect API key provided: {_key_of(request)}", "529": "Overloaded"}
+        error = {"type": f"error_{kind}", "message": message.get(kind, f"stand-in fault {kind}")}
+        return web.json_response({"type": "error", "error": error}, status=int(kind), headers=headers)
+
+
+def _key_of(request: web.Request) -> str:
+    auth = request.headers.get("authorization", "")
+    return request.headers.get("x-api-key") or auth.removeprefix("Bearer ")
+
+
+def _words(messages: Any) -> int:
+    total = 0
+    for message in messages if isinstance(messages, list) else ():
+        content = message.get("content") if isinstance(message, dict) else None
+        total += len(str(content).split()) if content else 0
+    return total
+
+
+def _reply_text(server: StandIn, body: dict[str, Any]) -> str:
+    users = [m for m in body.get("messages") or () if isinstance(m, dict) and m.get("role") == "user"]
+    last = str(users[-1].get("content", "")) if users else ""
+    replies = server.replies
+    if callable(replies):
+        return replies(last)
+    if replies is not None and last in replies:
+        return replies[last]
+    return f"echo: {last}"
+
+
+def _answer(server: StandIn, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    structured = bool(body.get("response_format") or body.get("tools"))
+    verdict = {"reasoning": "stand-in verdict", "score": server.judge_score}
+    text = server.verdict if server.verdict is not None else json.dumps(verdict)
+    if not structured:
+        text = _reply_text(server, body)
+    prompt = _words(body.get("messages")) + len(str(body.get("system") or "").split())
+    completion = max(1, len(text.split()))
+    model = str(body.get("model", "stand-in"))
+    if path == OPENAI_PATH:
+        message = {"role": "assistant", "content": text}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        usage["total_tokens"] = prompt + completion
+        return {"id": "chatcmpl-standin", "object": "chat.completion", "created": 0,
+                "model": model, "choices": [choice], "usage": usage}  # fmt: skip
+    if structured and server.verdict is None:
+        tool = body["tools"][0]["name"]
+        content: list[dict[str, Any]] = [
+            {"type": "tool_use", "id": "toolu_standin", "name": tool, "input": verdict}
+        ]
+    else:
+        content = [{"type": "text", "text": text}]
+    return {"id": "msg_standin", "type": "message", "role": "assistant", "model": model,
+            "content": content, "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": prompt, "output_tokens": completion}}  # fmt: skip
