@@ -19,6 +19,7 @@ from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
+from tests.security.as_role import bind_as_role, role_mode
 from workbench.crypto.tokens import new_id
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
@@ -76,7 +77,14 @@ def scratch_database(server_url: URL) -> Iterator[Callable[[], URL]]:
 def migrated_url(scratch_database: Callable[[], URL]) -> URL:
     """One database for the session, upgraded to the head revision."""
     url = scratch_database()
-    upgrade(open_database(url.render_as_string(hide_password=False), check_schema=False))
+    database = open_database(url.render_as_string(hide_password=False), check_schema=False)
+    upgrade(database)
+    if role_mode():  # WORKBENCH_TEST_AS_ROLE: `wb` and `other_wb` run as per-user roles
+        from workbench.db.security import secure
+
+        with database.engine.begin() as connection:
+            secure(connection)
+    database.engine.dispose()
     return url
 
 
@@ -123,16 +131,22 @@ def insert_user(
     return SignedInUser(id=user_id, email=email, name=name)
 
 
+def user_handle(db: Database, name: str) -> Workbench:
+    """A fresh user's handle; under WORKBENCH_TEST_AS_ROLE its services run as its own role."""
+    user = insert_user(db, name=name)
+    return Workbench(bind_as_role(db, user.id) if role_mode() else db, user)
+
+
 @pytest.fixture
 def wb(db: Database) -> Workbench:
     """A Workbench handle for a fresh user; rolled back with the test."""
-    return Workbench(db, insert_user(db, name="Ada"))
+    return user_handle(db, "Ada")
 
 
 @pytest.fixture
 def other_wb(db: Database) -> Workbench:
     """A second user's handle on the same database, for scoping tests."""
-    return Workbench(db, insert_user(db, name="Bob"))
+    return user_handle(db, "Bob")
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ workbench db upgrade        build or update the schema (DATABASE_URL, else embed
 workbench db check          compare `public` with the shared contract
 workbench lab               JupyterLab on a writable copy of the tutorials
 workbench keys rotate       re-encrypt every API key under a new ENCRYPTION_KEY
+workbench db secure         row-level security for per-user roles (shared hubs)
+workbench users provision   a user's own database role and DATABASE_URL (see docs/isolation.md)
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(command=db_check)
     current = db_commands.add_parser("current", help="show the schema revision")
     current.set_defaults(command=db_current)
+    from workbench.users_cli import add_db_secure_command, add_users_commands
+
+    add_db_secure_command(db_commands)
 
     lab = commands.add_parser("lab", help="open JupyterLab on a copy of the tutorials")
     lab.add_argument("--dir", help="where to copy the tutorials (default: ./workbench-tutorials)")
@@ -59,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench.keys_cli import add_keys_commands
 
     add_keys_commands(commands)
+    add_users_commands(commands)
     return parser
 
 

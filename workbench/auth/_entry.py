@@ -14,8 +14,9 @@ from workbench.auth._jupyterhub import hub_configured, hub_user_name
 from workbench.auth._token_file import forget_token, load_token, save_token
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
+from workbench.db.security.identity import role_user
 from workbench.errors import AuthError
-from workbench.handle import Workbench
+from workbench.handle import SignedInUser, Workbench
 from workbench.services.accounts import credentials
 from workbench.services.accounts.credentials import SignedIn
 from workbench.services.accounts.external import hub_user, local_user
@@ -45,7 +46,9 @@ def _opened(url: str | None, *, handle_keeps_it: bool = True) -> Iterator[Databa
 def connect(url: str | None = None) -> Workbench:
     """Sign in however this environment allows, with no password prompt.
 
-    In order: the session saved for this database by an earlier `sign_in`; the JupyterHub user
+    In order: the workbench user a per-user database role is mapped to (`workbench users
+    provision`, the JupyterHub hooks): identity from the role alone, nothing else consulted; the
+    session saved for this database by an earlier `sign_in`; the JupyterHub user
     when running under JupyterHub; the local user (named after your OS account) on the embedded
     database. Otherwise `AuthError` says how to sign in.
 
@@ -56,6 +59,9 @@ def connect(url: str | None = None) -> Workbench:
 
 
 def _connect(database: Database) -> Workbench:
+    mapped = None if database.local else role_user(database)
+    if mapped is not None:
+        return Workbench(database, SignedInUser(*mapped))
     refused = ""
     saved = load_token(database)
     if saved is not None:

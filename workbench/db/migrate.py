@@ -24,10 +24,11 @@ MIGRATION_LOCK = 0x776F726B62656E63  # "workbenc": the advisory lock that serial
 
 
 def include_name(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
-    """What Alembic compares: the contract's schemas only, never Alembic's own table."""
+    """What Alembic compares: the contract's schemas only, never Alembic's own table nor the
+    role mapping `workbench db secure` creates (kept out of migrations on purpose)."""
     if type_ == "schema":
         return name in CONTRACT_SCHEMAS
-    return not (type_ == "table" and name == "alembic_version")
+    return not (type_ == "table" and name in ("alembic_version", "db_role_user"))
 
 
 def context_options() -> dict[str, Any]:

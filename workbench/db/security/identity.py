@@ -1,0 +1,30 @@
+"""Who a per-user role is: the workbench user its `session_user` is mapped to, if any."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from workbench.db.engine import Database
+from workbench.db.security.sql import FUNCTION
+
+
+def role_user(database: Database) -> tuple[str, str, str] | None:
+    """`(id, email, name)` of the user this connection's role is mapped to, else None.
+
+    None on a database that was never secured, and for the owner or any unmapped role. The
+    user row is read through the role's own policy, which shows it exactly that row.
+    """
+    with database.engine.connect() as connection:
+        # Roles that may not call it (neither owner nor wb_user) are simply not per-user roles.
+        callable_ = connection.execute(
+            text(
+                f"SELECT CASE WHEN to_regprocedure('{FUNCTION}()') IS NULL THEN false "
+                f"ELSE has_function_privilege('{FUNCTION}()', 'EXECUTE') END"
+            )
+        ).scalar()
+        if not callable_:
+            return None
+        row = connection.execute(
+            text(f'SELECT u.id, u.email, u.name FROM public."user" u WHERE u.id = {FUNCTION}()')
+        ).first()
+    return None if row is None else (str(row[0]), str(row[1]), str(row[2]))

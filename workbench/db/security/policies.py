@@ -1,0 +1,219 @@
+"""`workbench db secure`: the group role, the mapping, the definer function, grants, policies.
+
+Every table in `public` and `workbench` is classified, and anything unclassified fails the whole
+command (one transaction, nothing half-applied), so a table the web app adds later is never left
+open: a table with a `user_id`/`userId` column gets the direct policy automatically; child tables
+are declared here; everything else must be named as read-only or closed.
+
+RLS is ENABLEd, not FORCEd: the owner (the web app, `db upgrade`, the workbench without hub
+roles) must keep seeing every row, and FORCE would subject it to policies that are all
+`TO wb_user`, hiding everything from it. Superusers and the owner bypass RLS; `wb_user` does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, text
+
+from workbench.db.base import WORKBENCH_SCHEMA
+from workbench.db.security.sql import (
+    GROUP_ROLE,
+    MAPPING_TABLE,
+    ME,
+    POLICY_PREFIX,
+    quote_table,
+    setup_statements,
+)
+from workbench.errors import ConfigError
+
+SECURE_LOCK = 0x7762736563757265  # "wbsecure": two `db secure` runs at once wait for each other
+USER_COLUMNS = ("user_id", "userId")
+
+# Closed: no grant, RLS on with no policy. Identity on a hub comes from the role, not a password,
+# so sessions, accounts (password hashes) and verification tokens are nobody's business there.
+CLOSED = frozenset(
+    {
+        ("public", "session"),
+        ("public", "account"),
+        ("public", "verification"),
+        ("public", "_prisma_migrations"),
+        (WORKBENCH_SCHEMA, "sign_in_failure"),
+        (WORKBENCH_SCHEMA, MAPPING_TABLE),
+    }
+)
+# Read by everyone: `open_database` checks the revision, migrations remember their settings.
+READ_ONLY = frozenset(
+    {(WORKBENCH_SCHEMA, "installation_setting"), (WORKBENCH_SCHEMA, "alembic_version")}
+)
+
+_SCENARIO = (
+    f'EXISTS (SELECT 1 FROM public."Scenario" s WHERE s.id = "scenarioId" AND s.user_id = {ME})'
+)
+_SUITE = (
+    f'EXISTS (SELECT 1 FROM public."ScenarioSuite" s WHERE s.id = "suiteId" AND s.user_id = {ME})'
+)
+_TURN = 'EXISTS (SELECT 1 FROM public."ScenarioTurn" t WHERE t.id = "turnId")'  # its own policy
+# Child tables without a user column: (USING, WITH CHECK). A new row must hang off your parents
+# only, so a row cannot be attached to (and cascade-deleted with) another user's scenario.
+CHILDREN: dict[tuple[str, str], tuple[str, str]] = {
+    ("public", "ScenarioTurn"): (_SCENARIO, _SCENARIO),
+    ("public", "ScenarioExpectation"): (_SCENARIO, f"{_SCENARIO} AND {_TURN}"),
+    ("public", "ScenarioVersion"): (_SCENARIO, _SCENARIO),
+    ("public", "ScenarioSuiteItem"): (f"{_SUITE} AND {_SCENARIO}", f"{_SUITE} AND {_SCENARIO}"),
+}
+# "user": your own row; you may rename yourself, never change your email (its unique index
+# would tell you whose address exists) nor insert or delete users (revoking is an admin's job).
+USER_TABLE = ("public", "user")
+USER_UPDATABLE = ('"name"', '"image"', '"updatedAt"')
+DML = "SELECT, INSERT, UPDATE, DELETE"
+
+
+@dataclass(frozen=True)
+class SecureReport:
+    """What `secure` did, one line per table: `public."Scenario": own rows (user_id)`."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    server_version: int = 0
+
+    def lines(self) -> list[str]:
+        return [f"{name}: {kind}" for name, kind in sorted(self.tables.items())]
+
+
+def secure(connection: Connection) -> SecureReport:
+    """Apply roles, grants and policies in the connection's transaction; caller commits."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SECURE_LOCK})
+    version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+    for statement in setup_statements():
+        connection.execute(text(statement))
+    tables = _tables(connection)
+    unknown = [name for name, plan in _plans(tables).items() if plan is None]
+    if unknown:
+        raise ConfigError(
+            "`workbench db secure` changed nothing: these tables have no user column and no "
+            "declared policy, so a per-user role could not be kept to its rows: "
+            f"{', '.join(unknown)}. "
+            "Add them to workbench/db/security/policies.py (CHILDREN, READ_ONLY or CLOSED)."
+        )
+    report: dict[str, str] = {}
+    for (schema, table), columns in tables.items():
+        report[quote_table(schema, table)] = _apply(connection, schema, table, columns)
+    _check_all_enabled(connection)
+    return SecureReport(report, version)
+
+
+def _tables(connection: Connection) -> dict[tuple[str, str], set[str]]:
+    rows = connection.execute(
+        text(
+            """
+            SELECT n.nspname, c.relname, a.attname FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE n.nspname IN ('public', :schema) AND c.relkind IN ('r', 'p')
+            """
+        ),
+        {"schema": WORKBENCH_SCHEMA},
+    )
+    tables: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in rows:
+        tables.setdefault((schema, table), set()).add(column)
+    return tables
+
+
+def _plans(tables: dict[tuple[str, str], set[str]]) -> dict[str, str | None]:
+    return {quote_table(*key): _kind(key, columns) for key, columns in tables.items()}
+
+
+def _kind(key: tuple[str, str], columns: set[str]) -> str | None:
+    if key in CLOSED:
+        return "closed"
+    if key in READ_ONLY:
+        return "read-only"
+    if key == USER_TABLE:
+        return "own row"
+    if key in CHILDREN:
+        return "through its parent"
+    column = _user_column(columns)
+    return None if column is None else f"own rows ({column})"
+
+
+def _user_column(columns: set[str]) -> str | None:
+    return next((name for name in USER_COLUMNS if name in columns), None)
+
+
+def _apply(connection: Connection, schema: str, table: str, columns: set[str]) -> str:
+    name = quote_table(schema, table)
+    kind = _kind((schema, table), columns)
+    assert kind is not None  # unknown tables were refused before anything was applied
+    statements = [
+        f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY",
+        f"REVOKE ALL ON {name} FROM {GROUP_ROLE}",
+        *_drop_policies(connection, schema, table),
+    ]
+    policy = f'CREATE POLICY "{POLICY_PREFIX}rows" ON {name} AS PERMISSIVE'
+    if kind == "read-only":
+        statements += [
+            f"GRANT SELECT ON {name} TO {GROUP_ROLE}",
+            f"{policy} FOR SELECT TO {GROUP_ROLE} USING (true)",
+        ]
+    elif kind == "own row":
+        updatable = ", ".join(USER_UPDATABLE)
+        statements += [
+            f"GRANT SELECT, UPDATE ({updatable}) ON {name} TO {GROUP_ROLE}",
+            f"{policy} FOR ALL TO {GROUP_ROLE} USING (id = {ME}) WITH CHECK (id = {ME})",
+        ]
+    elif kind != "closed":
+        using, check = CHILDREN.get((schema, table)) or (f'"{_user_column(columns)}" = {ME}',) * 2
+        statements += [
+            f"GRANT {DML} ON {name} TO {GROUP_ROLE}",
+            f"{policy} FOR ALL TO {GROUP_ROLE} USING ({using}) WITH CHECK ({check})",
+            *_sequence_grants(connection, name, columns),
+        ]
+    for statement in statements:
+        connection.execute(text(statement))
+    return kind
+
+
+def _drop_policies(connection: Connection, schema: str, table: str) -> list[str]:
+    names = connection.execute(
+        text("SELECT policyname FROM pg_policies WHERE schemaname = :s AND tablename = :t"),
+        {"s": schema, "t": table},
+    ).scalars()
+    target = quote_table(schema, table)
+    return [
+        f'DROP POLICY "{policy}" ON {target}'
+        for policy in names
+        if policy.startswith(POLICY_PREFIX)
+    ]
+
+
+def _sequence_grants(connection: Connection, name: str, columns: set[str]) -> list[str]:
+    grants = []
+    for column in sorted(columns):
+        sequence = connection.execute(
+            text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": name, "c": column}
+        ).scalar()
+        if sequence is not None:
+            grants.append(f"GRANT USAGE ON SEQUENCE {sequence} TO {GROUP_ROLE}")
+    return grants
+
+
+def _check_all_enabled(connection: Connection) -> None:
+    """After applying: no table in either schema may be reachable without RLS."""
+    left_open = (
+        connection.execute(
+            text(
+                """
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname IN ('public', :schema) AND c.relkind IN ('r', 'p')
+              AND NOT c.relrowsecurity ORDER BY 1
+            """
+            ),
+            {"schema": WORKBENCH_SCHEMA},
+        )
+        .scalars()
+        .all()
+    )
+    if left_open:
+        raise ConfigError(f"Row-level security is still off on: {', '.join(left_open)}.")
