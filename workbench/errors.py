@@ -6,6 +6,51 @@ service boundary; nothing outside the package should ever need to catch a driver
 
 from __future__ import annotations
 
+import reprlib
+
+QUOTE_LIMIT = 60
+"""How many characters of a user's value a message quotes (the rest is counted, not shown)."""
+
+MESSAGE_LIMIT = 8_000
+"""The longest message any `ValidationError` carries; the full detail stays on `.problems`."""
+
+LISTED_PROBLEMS = 20
+"""How many problems a message lists before "and N more"."""
+
+_bounded_repr = reprlib.Repr()
+_bounded_repr.maxlevel = 3
+_bounded_repr.maxstring = _bounded_repr.maxother = QUOTE_LIMIT + 10
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A bounded repr of `value` for a message: at most `limit` characters of it, and a count.
+
+    Work and size are bounded whatever `value` is (a 10 MB string, a structure whose repr
+    would be exponential), because only a prefix is ever converted.
+
+    >>> quoted("x" * 100, limit=5)
+    "'xxxxx'…(95 more characters)"
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return repr(value)
+        return f"{value[:limit]!r}…({len(value) - limit:,} more characters)"
+    shown = _bounded_repr.repr(value)
+    return shown if len(shown) <= limit + 10 else shown[: limit + 10] + "…"
+
+
+def bounded_message(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`message` cut to `limit` characters and `LISTED_PROBLEMS` list lines, saying what was cut."""
+    lines = message.split("\n", LISTED_PROBLEMS + 2)
+    listed = [index for index, line in enumerate(lines) if line.startswith("- ")]
+    if len(listed) > LISTED_PROBLEMS:
+        total = message.count("\n- ")
+        kept = lines[: listed[LISTED_PROBLEMS]]
+        message = "\n".join(kept) + f"\n- and {total - LISTED_PROBLEMS:,} more (see .problems)"
+    if len(message) > limit:
+        message = message[:limit] + f"…({len(message) - limit:,} more characters)"
+    return message
+
 
 class WorkbenchError(Exception):
     """Base of every error the workbench raises on purpose."""
@@ -28,10 +73,15 @@ class Conflict(WorkbenchError):
 
 
 class ValidationError(WorkbenchError):
-    """Input that cannot be stored as given; the message names the field and position."""
+    """Input that cannot be stored as given; the message names the field and position.
+
+    Whatever a caller passes, the message is bounded (`bounded_message`): at most
+    `LISTED_PROBLEMS` "- " lines then "and N more", at most `MESSAGE_LIMIT` characters. The
+    full list stays on `.problems`.
+    """
 
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(bounded_message(message))
         self.problems = problems if problems is not None else [message]
 
 
@@ -41,6 +91,10 @@ class AuthError(WorkbenchError):
 
 class DecryptionError(WorkbenchError):
     """A stored secret could not be decrypted (wrong secret, tampered or foreign row)."""
+
+
+class DatabaseError(WorkbenchError):
+    """The database could not run a statement although the connection is fine (say, a limit)."""
 
 
 class ConfigError(WorkbenchError):

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
-from workbench.errors import AuthError, ConfigError
+from workbench.errors import AuthError, ConfigError, quoted
 
 URL_VARIABLE = "JUPYTERHUB_API_URL"
 TOKEN_VARIABLE = "JUPYTERHUB_API_TOKEN"
@@ -30,7 +30,7 @@ def hub_user_name() -> str:
     api_url = os.environ.get(URL_VARIABLE, "").strip().rstrip("/")
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if urlsplit(api_url).scheme not in ("http", "https"):
-        raise ConfigError(f"{URL_VARIABLE} must be an http(s) URL (got {api_url!r}).")
+        raise ConfigError(f"{URL_VARIABLE} must be an http(s) URL (got {quoted(api_url)}).")
     request = urllib.request.Request(
         f"{api_url}/user", headers={"Authorization": f"token {token}", "Accept": "application/json"}
     )

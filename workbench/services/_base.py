@@ -1,7 +1,9 @@
 """What every service shares: the user it is scoped to, and one transaction per action.
 
 Database errors are translated here, once: a unique violation becomes `Duplicate` naming the
-field (Prisma's P2002), a lost connection becomes `ConfigError`. Services never catch driver
+field (Prisma's P2002), a failed or lost connection becomes `ConfigError`, and a statement the
+server could not run on a working connection becomes `DatabaseError` (SQLAlchemy's
+`OperationalError` covers both, so they are told apart here). Services never catch driver
 exceptions themselves.
 """
 
@@ -18,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from workbench.db.engine import Database, connection_error
-from workbench.errors import Duplicate, ValidationError
+from workbench.errors import DatabaseError, Duplicate, ValidationError
 
 # Unique index → (field a user would recognise, what it is unique within).
 UNIQUE_FIELDS: dict[str, tuple[str, str]] = {
@@ -40,6 +42,8 @@ def translated_errors(database: Database) -> Iterator[None]:
     except IntegrityError as error:
         raise integrity_error(error) from None
     except OperationalError as error:
+        if not connection_lost(error):
+            raise statement_error(error) from None
         raise connection_error(database.url, database.source, error) from None
     except DBAPIError as error:
         if unstorable_text(error):
@@ -48,6 +52,30 @@ def translated_errors(database: Database) -> Iterator[None]:
                 "remove it and try again."
             ) from None
         raise
+
+
+def connection_lost(error: DBAPIError) -> bool:
+    """True when the connection failed or broke, not when one statement failed on it.
+
+    A failed connection attempt carries the attempt's `pgconn`; a broken one is invalidated by
+    SQLAlchemy or has an SQLSTATE of class 08 (connection exception) or 57P (server shutdown).
+    Anything else (a cancelled statement, psycopg refusing more than 65,535 parameters) happened
+    on a working connection and must not read as "could not connect".
+    """
+    if error.connection_invalidated or getattr(error.orig, "pgconn", None) is not None:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return sqlstate.startswith(("08", "57P"))
+
+
+def statement_error(error: DBAPIError) -> DatabaseError:
+    detail = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    code = f", SQLSTATE {sqlstate}" if sqlstate else ""
+    return DatabaseError(
+        f"The database could not run this request ({detail[:200]}{code}); "
+        "nothing was changed. The connection itself is fine."
+    )
 
 
 def unstorable_text(error: DBAPIError) -> bool:

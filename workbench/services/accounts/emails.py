@@ -28,12 +28,25 @@ def normalize_email(email: str) -> str:
     if not cleaned:
         raise ValidationError("email is empty: give the address you sign in with.")
     if not is_email(cleaned):
-        shown = cleaned if len(cleaned) <= 80 else cleaned[:77] + "..."
+        # Never echoed: with sign_in's arguments swapped this is the password, and the
+        # message would carry it into the saved notebook. Say what is wrong instead.
         raise ValidationError(
-            f"email {shown!r} is not a valid email address; expected something like "
-            "ada@example.com."
+            f"email is not a valid email address ({email_flaw(cleaned)}); expected something "
+            "like ada@example.com. (The value is not shown, in case it was a password.)"
         )
     return cleaned
+
+
+def email_flaw(cleaned: str) -> str:
+    """What is wrong with an address, without quoting any of it."""
+    if len(cleaned) > MAX_EMAIL_LENGTH:
+        return f"{len(cleaned):,} characters, over the limit of {MAX_EMAIL_LENGTH}"
+    if cleaned.count("@") != 1:
+        return "it needs exactly one '@'"
+    domain = cleaned.partition("@")[2]
+    if "." not in domain:
+        return "the part after '@' needs a dot, as in example.com"
+    return "it has a character or form sign-up does not accept"
 
 
 def is_email(text: str) -> bool:
