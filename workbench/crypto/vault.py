@@ -21,7 +21,8 @@ unambiguous). Binding them into the MAC means a ciphertext copied to another use
 row does not decrypt. The MAC is checked in constant time before any decryption, so there is no
 padding oracle.
 
-Legacy format (written by older web app versions; read, never written)::
+Legacy format (the web app's own; always read, written only with ``format="legacy"``, which an
+installation beside an unchanged web app chooses so that app can still read the keys)::
 
     <iv: 16 bytes hex>:<ciphertext hex>     AES-256-CBC/PKCS#7 under enc_key, no MAC
 
@@ -105,14 +106,19 @@ class KeyVault:
     def _mac(self, context: bytes, iv: bytes, ciphertext: bytes) -> bytes:
         return hmac.new(self._mac_key, context + iv + ciphertext, hashlib.sha256).digest()
 
-    def encrypt(self, plaintext: str, *, user_id: str, provider: str) -> str:
-        """Return ``plaintext`` encrypted in the ``v2`` format, bound to this user and provider."""
+    def encrypt(self, plaintext: str, *, user_id: str, provider: str, format: str = "v2") -> str:
+        """Return ``plaintext`` encrypted in the ``v2`` format, bound to this user and provider,
+        or with ``format="legacy"`` in the web app's unauthenticated ``<iv>:<ciphertext>``."""
         context = _context(user_id, provider)
+        if format not in ("v2", "legacy"):
+            raise ValidationError(f"format must be 'v2' or 'legacy', not {format!r}.")
         iv = secrets.token_bytes(_BLOCK)
         padder = padding.PKCS7(_BLOCK * 8).padder()
         padded = padder.update(plaintext.encode("utf-8")) + padder.finalize()
         encryptor = Cipher(algorithms.AES(self._enc_key), modes.CBC(iv)).encryptor()
         ciphertext = encryptor.update(padded) + encryptor.finalize()
+        if format == "legacy":
+            return f"{iv.hex()}:{ciphertext.hex()}"
         mac = self._mac(context, iv, ciphertext)
         return f"v2:{iv.hex()}:{ciphertext.hex()}:{mac.hex()}"
 

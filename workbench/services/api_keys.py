@@ -25,8 +25,9 @@ from workbench.crypto.master_secret import master_secret
 from workbench.crypto.vault import KeyVault
 from workbench.db.columns import new_uuid
 from workbench.db.models import UserApiKey
-from workbench.errors import NotFound, ValidationError
+from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
+from workbench.services.key_format import key_format
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -81,33 +82,41 @@ class ApiKeyService(UserScopedService):
         """Store `api_key` for `provider`, replacing (and reactivating) any key already there.
 
         Surrounding whitespace is dropped (a pasted newline); whitespace inside is refused.
-        `key_name` defaults to the provider's label.
+        `key_name` defaults to the provider's label (or "default" for an unknown provider, so
+        the error is about the provider alone).
 
         >>> wb.api_keys.set(provider="anthropic", api_key="sk-ant-...", key_name="personal")
         ... # doctest: +SKIP
         """
         if key_name is None:
-            key_name = PROVIDERS.get(provider)
+            key_name = PROVIDERS.get(provider, "default")
         plaintext, name = _checked(provider=provider, api_key=api_key, key_name=key_name)
         vault = KeyVault(master_secret(self._database))
-        encrypted = vault.encrypt(plaintext, user_id=self._user_id, provider=provider)
-        now = utcnow()
-        changes = {
-            "key_name": name,
-            "encrypted_key": encrypted,
-            "is_active": True,
-            "updated_at": now,
-        }
-        # One statement, so two kernels setting the same provider at once cannot collide.
-        statement = (
-            insert(UserApiKey)
-            .values(
-                id=new_uuid(), user_id=self._user_id, provider=provider, created_at=now, **changes
-            )
-            .on_conflict_do_update(index_elements=["user_id", "provider"], set_=changes)
-            .returning(*_VIEW_SELECT)
-        )
         with self._transaction() as session:
+            # The installation's write format: `legacy` beside an unchanged web app (key_format).
+            encrypted = vault.encrypt(
+                plaintext, user_id=self._user_id, provider=provider, format=key_format(session)
+            )
+            now = utcnow()
+            changes = {
+                "key_name": name,
+                "encrypted_key": encrypted,
+                "is_active": True,
+                "updated_at": now,
+            }
+            # One statement, so two kernels setting the same provider at once cannot collide.
+            statement = (
+                insert(UserApiKey)
+                .values(
+                    id=new_uuid(),
+                    user_id=self._user_id,
+                    provider=provider,
+                    created_at=now,
+                    **changes,
+                )
+                .on_conflict_do_update(index_elements=["user_id", "provider"], set_=changes)
+                .returning(*_VIEW_SELECT)
+            )
             row = session.execute(statement).one()
         return ApiKeyView(*row)
 
@@ -171,8 +180,8 @@ class ApiKeyService(UserScopedService):
         encrypted, active = row
         if not active:
             raise NotFound(
-                f"Your API key for provider {provider!r} is deactivated. Reactivate it with "
-                f"wb.api_keys.reactivate(provider={provider!r}), or set a new one."
+                f"Your API key for provider {quoted(provider)} is deactivated. Reactivate it with "
+                f"wb.api_keys.reactivate(provider={quoted(provider)}), or set a new one."
             )
         vault = KeyVault(master_secret(self._database))
         return vault.decrypt(encrypted, user_id=self._user_id, provider=provider)

@@ -2,7 +2,9 @@
 
 Not user-scoped: it reads and rewrites the rows of every user. It runs in one transaction with
 the rows locked, so a failure part-way -- a row that does not decrypt under the old secret, a
-lost connection, Ctrl-C -- leaves every row exactly as it was. Legacy rows come out in `v2`.
+lost connection, Ctrl-C -- leaves every row exactly as it was. Rows come out in the
+installation's write format (`workbench.services.key_format`): `v2`, or `legacy` beside an
+unchanged web app; rotating to the same secret therefore converts rows to that format.
 `updatedAt` is left alone: the keys did not change, only how they are stored.
 
     workbench keys rotate          # ENCRYPTION_KEY_OLD = current secret, ENCRYPTION_KEY = new one
@@ -19,6 +21,7 @@ from workbench.db.engine import Database
 from workbench.db.models import UserApiKey
 from workbench.errors import DecryptionError, ValidationError
 from workbench.services._base import translated_errors
+from workbench.services.key_format import key_format
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class RotationReport:
     from_legacy: int
     """Of those, rows that were in the legacy (unauthenticated) format."""
     dry_run: bool
+    format: str = "v2"
+    """The format every row is in afterwards."""
 
 
 def rotate_keys(
@@ -39,7 +44,8 @@ def rotate_keys(
 
     Raises `DecryptionError` listing the ids of the rows that do not decrypt under
     `old_secret` (never their contents) and changes nothing. With `old_secret == new_secret`
-    this only upgrades legacy rows to `v2`. `dry_run` checks every row and writes nothing.
+    this only converts rows to the installation's format (`v2` unless `legacy` was chosen).
+    `dry_run` checks every row and writes nothing.
 
     >>> rotate_keys(open_database(), old_secret=old, new_secret=new)  # doctest: +SKIP
     RotationReport(rotated=12, from_legacy=3, dry_run=False)
@@ -55,6 +61,7 @@ def rotate_keys(
     with translated_errors(database), database.transaction() as session:
         # FOR UPDATE: a key set while this runs waits, instead of being overwritten or missed.
         locked = session.execute(rows.with_for_update()).all()
+        target = key_format(session)
         changes: list[dict[str, object]] = []
         failed: list[str] = []
         legacy = 0
@@ -65,7 +72,9 @@ def rotate_keys(
                 failed.append(row_id)
                 continue
             legacy += KeyVault.is_legacy(stored)
-            encrypted = new_vault.encrypt(plaintext, user_id=user_id, provider=provider)
+            encrypted = new_vault.encrypt(
+                plaintext, user_id=user_id, provider=provider, format=target
+            )
             # updated_at given as it was: otherwise its onupdate default would stamp every row.
             changes.append({"id": row_id, "encrypted_key": encrypted, "updated_at": updated_at})
         if failed:
@@ -73,7 +82,7 @@ def rotate_keys(
         if changes and not dry_run:
             # ORM bulk UPDATE by primary key: one executemany, not a statement per row.
             session.execute(update(UserApiKey), changes)
-    return RotationReport(rotated=len(changes), from_legacy=legacy, dry_run=dry_run)
+    return RotationReport(rotated=len(changes), from_legacy=legacy, dry_run=dry_run, format=target)
 
 
 def _failure_message(failed: list[str], total: int) -> str:
