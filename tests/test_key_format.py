@@ -71,7 +71,9 @@ def stored_key(database: Database, user_id: str) -> str:
 
 
 def signed_up(url: str) -> Workbench:
-    return workbench.sign_up("ada@example.com", PASSWORD, "Ada", url=url, remember=False)
+    from workbench.auth import sign_up
+
+    return sign_up("ada@example.com", PASSWORD, "Ada", url=url, remember=False)
 
 
 @pytest.fixture

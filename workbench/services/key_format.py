@@ -38,7 +38,7 @@ def key_format(session: Session) -> KeyFormat:
     rows = {key: value for key, value in session.execute(query)}
     chosen = rows.get(SETTING)
     if chosen in FORMATS:
-        return chosen  # type: ignore[return-value] # checked just above
+        return chosen
     return "legacy" if rows.get(OWNER_SETTING) == "external" else "v2"
 
 
@@ -61,4 +61,4 @@ def set_key_format(database: Database, chosen: str) -> KeyFormat:
     statement = statement.on_conflict_do_update(index_elements=["key"], set_={"value": chosen})
     with translated_errors(database), database.transaction() as session:
         session.execute(statement)
-    return chosen  # type: ignore[return-value] # checked above
+    return chosen
