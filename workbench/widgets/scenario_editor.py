@@ -1,0 +1,322 @@
+"""`ScenarioEditor`: write or change one scenario, its turns and expectations, in a notebook.
+
+    from workbench.widgets.scenario_editor import ScenarioEditor
+    editor = ScenarioEditor(wb.scenarios)                 # a new scenario
+    editor = ScenarioEditor(wb.scenarios, scenario.id)    # an existing one
+
+A view over `ScenarioService`: Save is one `create` or `update(expected_version=...)` call. A
+`ValidationError` puts each problem beside the field, turn or expectation it names (nothing is
+saved); a `Conflict` opens a panel saying which version is stored and when, with Reload and Show
+changes: an edit is never written over someone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ipywidgets import HTML, Button, HBox, Label, Layout, TagsInput, Text, Textarea, VBox
+
+from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
+from workbench.errors import Conflict, ValidationError, WorkbenchError
+from workbench.services.scenarios.service import ScenarioService
+from workbench.services.scenarios.types import (
+    ExpectationSpec,
+    ScenarioCreate,
+    ScenarioUpdate,
+    ScenarioView,
+    TurnSpec,
+)
+from workbench.services.scenarios.validation import Problem, check_scenario
+from workbench.widgets._common import PlainRepr, problems_html, show_status
+from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
+from workbench.widgets.scenario_turns import TurnRow
+
+FIELDS = ("name", "description", "locale", "tags", "status")
+
+
+class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
+    """Edit one scenario; `save_button` creates or updates it.
+
+    >>> editor = ScenarioEditor(wb.scenarios)      # doctest: +SKIP
+    >>> editor.name.value = "Greets politely"      # doctest: +SKIP
+    >>> editor.add_turn("USER").text.value = "Hi"  # doctest: +SKIP
+    >>> editor.save_button.click()                 # doctest: +SKIP
+    """
+
+    def __init__(self, service: ScenarioService, scenario_id: str | None = None) -> None:
+        super().__init__()
+        self._service = service
+        self.scenario_id: str | None = None
+        self.version = 0
+        self.status = ScenarioStatus.DRAFT
+        self.dirty = False
+        self._loading = False
+        self.name = Text(description="Name", placeholder="what the scenario checks")
+        self.description = Textarea(description="Description", placeholder="optional")
+        self.locale = Text(value="en", description="Locale")
+        self.tags = TagsInput(value=[], allow_duplicates=False)
+        for part in (self.name, self.description, self.locale, self.tags):
+            part.observe(self._mark_dirty, names="value")
+        self.field_problems = {field: HTML("") for field in FIELDS}
+        self.status_label = Label()
+        self.publish_button = Button(description="Publish", icon="check")
+        self.archive_button = Button(description="Archive", icon="archive")
+        self.draft_button = Button(description="Back to draft", icon="pencil")
+        self.turns: list[TurnRow] = []
+        self.turn_box = VBox()
+        self.add_user_button = Button(description="+ USER turn")
+        self.add_expect_button = Button(description="+ EXPECT turn")
+        self.save_button = Button(description="Save", button_style="primary", icon="save")
+        self.dirty_label = Label()
+        self.message = Label()
+        self.history_button = Button(description="History", icon="history")
+        self.history = HistoryPanel(service, self._loaded)
+        self.history.layout.display = "none"
+        self.conflict = ConflictPanel(service, self._reloaded)
+        self._wire()
+        self.children = self._layout()
+        if scenario_id is None:
+            self._update_chrome()
+        else:
+            self._load(service.get(scenario_id))
+
+    def _wire(self) -> None:
+        self.publish_button.on_click(lambda _b: self._set_status(self._service.publish))
+        self.archive_button.on_click(lambda _b: self._set_status(self._service.archive))
+        self.draft_button.on_click(lambda _b: self._set_status(self._service.restore_to_draft))
+        self.add_user_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.USER))
+        self.add_expect_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.EXPECT))
+        self.save_button.on_click(lambda _b: self.save())
+        self.history_button.on_click(lambda _b: self.toggle_history())
+
+    def _layout(self) -> list[Any]:
+        def with_problems(field: str, part: Any) -> VBox:
+            return VBox([part, self.field_problems[field]])
+
+        tags_line = HBox([Label("Tags", layout=Layout(width="90px")), self.tags])
+        status_line = HBox(
+            [self.status_label, self.publish_button, self.archive_button, self.draft_button]
+        )
+        return [
+            with_problems("name", self.name),
+            with_problems("description", self.description),
+            with_problems("locale", self.locale),
+            with_problems("tags", tags_line),
+            with_problems("status", status_line),
+            HTML("<b>Turns</b>"),
+            self.turn_box,
+            HBox([self.add_user_button, self.add_expect_button]),
+            HBox([self.save_button, self.dirty_label, self.history_button]),
+            self.message,
+            self.conflict,
+            self.history,
+        ]
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def add_turn(
+        self, kind: ScenarioTurnType | str, after: TurnRow | None = None
+    ) -> TurnRow:
+        """Add an empty turn after `after` (at the end if None); an EXPECT turn gets one
+        empty MUST_CONTAIN to fill in."""
+        kind = ScenarioTurnType(str(kind).upper())
+        spec = (
+            TurnSpec(kind, text="")
+            if kind is ScenarioTurnType.USER
+            else TurnSpec(kind, expectations=(ExpectationSpec(ExpectationType.MUST_CONTAIN, ""),))
+        )
+        row = self._new_row(spec)
+        index = len(self.turns) if after is None else self.turns.index(after) + 1
+        self.turns.insert(index, row)
+        self._show_turns()
+        self._mark_dirty(None)
+        return row
+
+    def move_turn(self, row: TurnRow, by: int) -> None:
+        index = self.turns.index(row)
+        target = index + by
+        if 0 <= target < len(self.turns):
+            self.turns[index], self.turns[target] = self.turns[target], row
+            self._show_turns()
+            self._mark_dirty(None)
+
+    def delete_turn(self, row: TurnRow) -> None:
+        self.turns.remove(row)
+        row.close()
+        self._show_turns()
+        self._mark_dirty(None)
+
+    def _new_row(self, spec: TurnSpec) -> TurnRow:
+        row = TurnRow(spec, self._mark_dirty)
+        row.up_button.on_click(lambda _b: self.move_turn(row, -1))
+        row.down_button.on_click(lambda _b: self.move_turn(row, 1))
+        row.delete_button.on_click(lambda _b: self.delete_turn(row))
+        row.add_user_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.USER, row))
+        row.add_expect_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.EXPECT, row))
+        return row
+
+    def _show_turns(self) -> None:
+        for index, row in enumerate(self.turns):
+            row.set_position(index)
+        self.turn_box.children = list(self.turns)
+
+    # --- load and save ----------------------------------------------------------------------
+
+    def spec(self) -> ScenarioCreate:
+        """What the editor holds, as the service would take it."""
+        return ScenarioCreate(
+            name=self.name.value,
+            description=self.description.value or None,
+            locale=self.locale.value,
+            status=self.status,
+            tags=tuple(self.tags.value),
+            turns=tuple(row.spec() for row in self.turns),
+        )
+
+    def save(self) -> None:
+        """Create or update the scenario (one service call); problems are shown, not raised."""
+        spec = self.spec()
+        self._clear_problems()
+        try:
+            if self.scenario_id is None:
+                view = self._service.create(spec)
+            else:
+                changes = ScenarioUpdate(
+                    name=spec.name,
+                    description=spec.description,
+                    locale=spec.locale,
+                    tags=spec.tags,
+                    turns=spec.turns,
+                )
+                view = self._service.update(
+                    self.scenario_id, changes, expected_version=self.version
+                )
+        except ValidationError as error:
+            self._show_problems(spec, error)
+            return
+        except Conflict:
+            assert self.scenario_id is not None
+            self.conflict.show(self._service.get(self.scenario_id), self.version, spec)
+            show_status(self.message, "Not saved: see below.", error=True)
+            return
+        except WorkbenchError as error:
+            show_status(self.message, f"Not saved: {error}", error=True)
+            return
+        self._loaded(view)
+        show_status(self.message, f"Saved {view.name!r} as version {view.version}.")
+
+    def _loaded(self, view: ScenarioView) -> None:
+        self._load(view)
+        if self.history.layout.display != "none":
+            self.history.refresh(view.id, view.version)
+
+    def _reloaded(self, view: ScenarioView) -> None:
+        self._loaded(view)
+        show_status(self.message, f"Reloaded version {view.version}.")
+
+    def _load(self, view: ScenarioView) -> None:
+        self._loading = True
+        try:
+            self.scenario_id, self.version, self.status = view.id, view.version, view.status
+            self.name.value = view.name
+            self.description.value = view.description or ""
+            self.locale.value = view.locale
+            self.tags.value = list(view.tags)
+            for row in self.turns:
+                row.close()
+            self.turns = [self._new_row(turn) for turn in view.turns]
+            self._show_turns()
+        finally:
+            self._loading = False
+        self.dirty = False
+        self.conflict.hide()
+        self._clear_problems()
+        self._update_chrome()
+
+    def _set_status(self, action: Any) -> None:
+        if self.scenario_id is None or self.dirty:
+            show_status(self.message, "Save your changes first, then change the status.", error=True)
+            return
+        try:
+            view = action(self.scenario_id, expected_version=self.version)
+        except Conflict:
+            self.conflict.show(self._service.get(self.scenario_id), self.version, self.spec())
+            return
+        except WorkbenchError as error:
+            show_status(self.message, str(error), error=True)
+            return
+        self._loaded(view)
+        show_status(self.message, f"Now {view.status.value} (version {view.version}).")
+
+    def toggle_history(self) -> None:
+        """Show or hide the History panel (its versions are read when it opens)."""
+        if self.history.layout.display == "none" and self.scenario_id is not None:
+            self.history.refresh(self.scenario_id, self.version)
+            self.history.layout.display = None
+        else:
+            self.history.layout.display = "none"
+
+    # --- indicators and problems ------------------------------------------------------------
+
+    def _mark_dirty(self, _change: Any) -> None:
+        if not self._loading and not self.dirty:
+            self.dirty = True
+            self._update_chrome()
+
+    def _update_chrome(self) -> None:
+        saved = self.scenario_id is not None
+        self.status_label.value = f"Status: {self.status.value}"
+        self.publish_button.disabled = not saved or self.status is not ScenarioStatus.DRAFT
+        self.archive_button.disabled = not saved or self.status is ScenarioStatus.ARCHIVED
+        self.draft_button.disabled = not saved or self.status is ScenarioStatus.DRAFT
+        self.history_button.disabled = not saved
+        if self.dirty:
+            self.dirty_label.value = "● unsaved changes"
+        else:
+            self.dirty_label.value = f"saved · version {self.version}" if saved else "new, not saved"
+
+    def _clear_problems(self) -> None:
+        for widget in self.field_problems.values():
+            widget.value = ""
+        for row in self.turns:
+            row.clear_problems()
+
+    def _show_problems(self, spec: ScenarioCreate, error: ValidationError) -> None:
+        """Each problem beside what it names (the service's own checks, run again to get their
+        positions), and a count in the message line."""
+        _, problems = check_scenario(spec)
+        placed = place_problems(self, problems)
+        count = len(error.problems)
+        where = "shown beside the fields" if placed else str(error)
+        show_status(self.message, f"Not saved: {count} problem(s), {where}.", error=True)
+
+    def __repr__(self) -> str:
+        state = "unsaved changes" if self.dirty else ("saved" if self.scenario_id else "new")
+        name = self.name.value or "(no name)"
+        return (
+            f"ScenarioEditor({name!r}, version {self.version}, {self.status.value}, "
+            f"{len(self.turns)} turns, {state})"
+        )
+
+
+def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
+    """Put every problem in the widget of its field, turn or expectation; False if none."""
+    by_widget: dict[Any, list[str]] = {}
+    for problem in problems:
+        target: Any
+        if problem.turn is None:
+            field = problem.field.split("[")[0]
+            target = editor.field_problems.get(field, editor.field_problems["name"])
+            text = problem.describe()
+        elif problem.expectation is None or problem.turn >= len(editor.turns):
+            target = editor.turns[min(problem.turn, len(editor.turns) - 1)].problems
+            text = f"{problem.field}: {problem.message}"
+        else:
+            row = editor.turns[problem.turn]
+            target = row.expectations[problem.expectation].problems
+            text = f"{problem.field}: {problem.message}"
+        by_widget.setdefault(target, []).append(text)
+    for widget, messages in by_widget.items():
+        widget.value = problems_html(messages)
+    return bool(by_widget)
