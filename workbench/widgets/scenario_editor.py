@@ -292,6 +292,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         show_status(self.message, f"Not saved: {count} problem(s), {where}.", error=True)
 
     def __repr__(self) -> str:
+        if not hasattr(self, "save_button"):  # a repr asked for while __init__ runs
+            return "ScenarioEditor(being built)"
         state = "unsaved changes" if self.dirty else ("saved" if self.scenario_id else "new")
         name = self.name.value or "(no name)"
         return (
