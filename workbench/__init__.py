@@ -26,6 +26,7 @@ from workbench.errors import (
 if TYPE_CHECKING:
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
+    from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
     from workbench.services.scenario_types import (
         ScenarioCreate,
         ScenarioUpdate,
@@ -65,6 +66,11 @@ _LAZY = {
     "semantic": "workbench.services.scenario_types",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
     "render_template": "workbench.services.templates",
+    # Run targets: workbench.openai("gpt-4o-mini", temperature=0), anthropic(...), offline(...)
+    "openai": "workbench.runs.providers.targets",
+    "anthropic": "workbench.runs.providers.targets",
+    "openai_compatible": "workbench.runs.providers.targets",
+    "offline": "workbench.runs.providers.targets",
 }
 
 __all__ = [
@@ -81,12 +87,16 @@ __all__ = [
     "ValidationError",
     "Workbench",
     "WorkbenchError",
+    "anthropic",
     "connect",
     "expect",
     "must_contain",
     "must_contain_any",
     "must_not_contain",
+    "offline",
     "open_database",
+    "openai",
+    "openai_compatible",
     "regex",
     "render_template",
     "request_password_reset",

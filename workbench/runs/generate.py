@@ -45,7 +45,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_retry_after_s)
-        ceiling = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+        ceiling = min(self.max_backoff_s, self.backoff_s * 2.0 ** (attempt - 1))
         return ceiling / 2 + random.random() * ceiling / 2
 
 
@@ -119,7 +119,7 @@ class GenerateClient:
         if self._limits is None:
             t = self.target
             self._limits = shared_limits(
-                self._limit_key,  # type: ignore[arg-type]
+                self._limit_key,
                 concurrency=t.concurrency,
                 rpm=t.rpm,
                 tpm=t.tpm,

@@ -31,6 +31,7 @@ class AdaptiveLimit:
         self.in_flight = 0
         self.peak = 0  # the most requests ever in flight at once (tests and diagnostics)
         self.cuts = 0
+        self.lowest = self.limit  # the lowest the limit went (tests and diagnostics)
         self._epoch = 0
         self._successes = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -82,6 +83,7 @@ class AdaptiveLimit:
         self._successes = 0
         self.cuts += 1
         self.limit = float(max(1, math.floor(min(self.limit, self.in_flight) / 2)))
+        self.lowest = min(self.lowest, self.limit)
 
     def succeeded(self) -> None:
         if self.limit == math.inf:

@@ -56,7 +56,12 @@ class StandIn:
     ) -> None:
         self.latency_s, self.replies, self.judge_score = latency_s, replies, judge_score
         self.verdict, self.retry_after, self.hang_s = verdict, retry_after, hang_s
-        self.api_key, self.max_lifetime_s, self.host, self.port = api_key, max_lifetime_s, host, port
+        self.api_key, self.max_lifetime_s, self.host, self.port = (
+            api_key,
+            max_lifetime_s,
+            host,
+            port,
+        )
         self.counts: Counter[str] = Counter()  # requests received per path
         self.faults_served: Counter[str] = Counter()
         self.in_flight = 0
@@ -125,7 +130,7 @@ class StandIn:
         app.router.add_post(OPENAI_PATH, self._handle)
         app.router.add_post(ANTHROPIC_PATH, self._handle)
         app.router.add_get("/_stats", self._stats)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024)
         await site.start()
@@ -179,7 +184,9 @@ class StandIn:
                 request.transport.close()
             return web.Response(status=500)
         if kind == "malformed":
-            return web.Response(status=200, text='{"id": "x", "choices": [', content_type="application/json")
+            return web.Response(
+                status=200, text='{"id": "x", "choices": [', content_type="application/json"
+            )
         headers: dict[str, str] = {}
         if kind == "429":
             wait = fault.retry_after if fault.retry_after is not None else self.retry_after
@@ -188,7 +195,9 @@ class StandIn:
                 headers["retry-after-ms"] = f"{fault.retry_after_ms:g}"
         message = {"401": f"Incorrect API key provided: {_key_of(request)}", "529": "Overloaded"}
         error = {"type": f"error_{kind}", "message": message.get(kind, f"stand-in fault {kind}")}
-        return web.json_response({"type": "error", "error": error}, status=int(kind), headers=headers)
+        return web.json_response(
+            {"type": "error", "error": error}, status=int(kind), headers=headers
+        )
 
 
 def _key_of(request: web.Request) -> str:
@@ -205,7 +214,9 @@ def _words(messages: Any) -> int:
 
 
 def _reply_text(server: StandIn, body: dict[str, Any]) -> str:
-    users = [m for m in body.get("messages") or () if isinstance(m, dict) and m.get("role") == "user"]
+    users = [
+        m for m in body.get("messages") or () if isinstance(m, dict) and m.get("role") == "user"
+    ]
     last = str(users[-1].get("content", "")) if users else ""
     replies = server.replies
     if callable(replies):

@@ -64,7 +64,8 @@ class AnthropicProvider:
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
     ) -> RawReply:
-        system, payload = to_anthropic(messages)
+        system, merged = to_anthropic(messages)
+        payload: Any = merged  # the SDK wants its TypedDicts; these are the same shape
         kwargs = dict(self._params)
         if system is not None:
             kwargs["system"] = system
@@ -99,7 +100,9 @@ def _reply(answer: Any, model: str, *, structured: bool) -> RawReply:
         tool = [b for b in blocks if getattr(b, "type", None) == "tool_use"]
         if not tool:
             raise ProviderError(
-                "anthropic: no tool call in a structured answer", kind="bad_response", retryable=False
+                "anthropic: no tool call in a structured answer",
+                kind="bad_response",
+                retryable=False,
             )
         text = json.dumps(tool[0].input)
     else:

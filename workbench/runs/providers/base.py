@@ -1,4 +1,4 @@
-"""The types every provider shares: messages, completions, errors, the target and the client protocol.
+"""The types every provider shares: messages, completions, errors, targets, the client protocol.
 
 A `Target` describes *what* to call (provider, model, parameters, limits) and is safe to store:
 it never holds a key. The key is handed to `open_client` and from there only into the SDK client's
@@ -126,9 +126,7 @@ def _describe_rules(rules: OfflineRules, default: str | None) -> dict[str, Any]:
     if callable(rules):
         name = getattr(rules, "__qualname__", type(rules).__name__)
         return {"function": f"{getattr(rules, '__module__', '?')}.{name}"}
-    shown = [
-        [getattr(pattern, "pattern", pattern), reply[:200]] for pattern, reply in rules[:50]
-    ]
+    shown = [[getattr(pattern, "pattern", pattern), reply[:200]] for pattern, reply in rules[:50]]
     return {"rules": shown, "rule_count": len(rules), "default": default}
 
 

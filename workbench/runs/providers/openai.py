@@ -50,7 +50,7 @@ class OpenAIProvider:
                 "type": "json_schema",
                 "json_schema": {"name": "verdict", "schema": dict(json_schema), "strict": True},
             }
-        payload = [{"role": m.role, "content": m.content} for m in messages]
+        payload: Any = [{"role": m.role, "content": m.content} for m in messages]
         try:
             answer = await self._client.chat.completions.create(
                 model=self._target.model, messages=payload, **kwargs

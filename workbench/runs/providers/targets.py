@@ -41,9 +41,7 @@ def anthropic(model: str, *, base_url: str | None = None, **params: Any) -> Targ
     """An Anthropic messages target; the key comes from the vault or ANTHROPIC_API_KEY."""
     params.setdefault("max_tokens", ANTHROPIC_DEFAULT_MAX_TOKENS)  # the API requires it
     url = _url(base_url) if base_url is not None else None
-    return _build(
-        "anthropic", model, params, _ANTHROPIC_PARAMS, temperature_max=1.0, base_url=url
-    )
+    return _build("anthropic", model, params, _ANTHROPIC_PARAMS, temperature_max=1.0, base_url=url)
 
 
 def openai_compatible(*, base_url: str, model: str, **params: Any) -> Target:
@@ -103,10 +101,15 @@ def _fields(target: Target) -> dict[str, Any]:
     return {name: getattr(target, name) for name in names}
 
 
-def _offline_rules(rules: object) -> OfflineRules:
+def _offline_rules(rules: Any) -> OfflineRules:
     if callable(rules):
-        return rules  # type: ignore[return-value]
-    items = list(rules.items()) if isinstance(rules, Mapping) else list(rules)  # type: ignore[call-overload]
+        return rules  # type: ignore[no-any-return]
+    if not isinstance(rules, Mapping | list | tuple):
+        raise ValidationError(
+            "offline rules must be a mapping {substring: reply}, (pattern, reply) pairs "
+            "or a function"
+        )
+    items = list(rules.items()) if isinstance(rules, Mapping) else list(rules)
     out: list[tuple[Any, str]] = []
     for position, item in enumerate(items):
         if not (isinstance(item, tuple | list) and len(item) == 2):

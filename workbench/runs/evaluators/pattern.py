@@ -1,0 +1,55 @@
+"""REGEX: `regex.search` (not a full match) with a time limit per check.
+
+The `regex` package (not `re`) because its matcher takes a `timeout=`: a catastrophic pattern such
+as `(a|a)+$` on a long reply becomes an ERROR naming the pattern instead of a hung kernel.
+Case-insensitive (full Unicode case folding) unless case-sensitive, as for the other string
+checks; the reply and the pattern are NFC-normalised. Compiled patterns are cached.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+import regex
+
+from workbench.runs.evaluators.outcome import ERROR, FAILED, PASSED, Check, Outcome, clip, excerpt
+
+DEFAULT_TIMEOUT_S = 0.1
+
+
+@lru_cache(maxsize=1024)
+def _compile(pattern: str, case_sensitive: bool) -> Any:
+    flags = regex.V0 if case_sensitive else regex.V0 | regex.IGNORECASE | regex.FULLCASE
+    return regex.compile(unicodedata.normalize("NFC", pattern), flags)
+
+
+def regex_check(
+    pattern: str, *, case_sensitive: bool = False, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> Check:
+    shown = clip(pattern, 100)
+    try:
+        compiled = _compile(pattern, case_sensitive)
+    except regex.error as exc:
+        problem = f"invalid regular expression {shown!r}: {exc}"
+
+        def invalid(reply: str) -> Outcome:
+            return Outcome(ERROR, {"pattern": shown, "error": problem})
+
+        return invalid
+
+    def check(reply: str) -> Outcome:
+        text = unicodedata.normalize("NFC", reply)
+        try:
+            match = compiled.search(text, timeout=timeout_s)
+        except TimeoutError:
+            error = f"regular expression {shown!r} took longer than {timeout_s:g} s on the reply"
+            return Outcome(ERROR, {"pattern": shown, "error": error, "timeout_s": timeout_s})
+        if match is None:
+            return Outcome(FAILED, {"pattern": shown, "matched": None})
+        found = {"pattern": shown, "matched": clip(match.group(0)), "position": match.start()}
+        found["excerpt"] = excerpt(text, match.start(), match.end())
+        return Outcome(PASSED, found)
+
+    return check
