@@ -10,6 +10,7 @@ kernel does whatever it signs in with, so the target is what resuming adds to th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import statistics
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 SIGN_IN_RATIO_TARGET = 1.5
 RESUME_TARGET_MS = 20.0
+UNKNOWN_EMAIL_RATIO = (0.6, 1.6)  # refusing an unknown email vs a wrong password (was a test)
 SIGN_INS = 15
 RESUMES = 50
 PASSWORD = "correct horse battery staple"
@@ -68,7 +70,8 @@ def measure(database: Database, url: str) -> dict[str, float]:
     import workbench
     from workbench.auth._token_file import load_token
     from workbench.db.engine import open_database
-    from workbench.services.accounts.credentials import sign_in_with_password
+    from workbench.errors import AuthError
+    from workbench.services.accounts.credentials import check_password, sign_in_with_password
     from workbench.services.accounts.sessions import find_session
 
     def public_sign_in() -> None:
@@ -83,6 +86,20 @@ def measure(database: Database, url: str) -> dict[str, float]:
     )
     core_scrypt, figures["core_sign_in"], _ = medians(paired(bare_scrypt, core_sign_in, SIGN_INS))
     figures["core_ratio"] = figures["core_sign_in"] / core_scrypt
+
+    def refused(email: str) -> Callable[[], None]:
+        def attempt() -> None:
+            with contextlib.suppress(AuthError):
+                check_password(database, email=email, password="not the password")
+
+        return attempt
+
+    # Paired, alternating, so load on the machine hits both sides alike. Each refusal is counted
+    # in the throttle table and five would lock the email: four pairs stay under that.
+    figures["wrong_password"], figures["unknown_email"], _ = medians(
+        paired(refused(EMAIL), refused("nobody@example.com"), 4)
+    )
+    figures["unknown_ratio"] = figures["unknown_email"] / figures["wrong_password"]
     figures["open"], figures["resume"], figures["resume_added"] = medians(
         paired(
             lambda: open_database(url).engine.dispose(),
@@ -103,6 +120,8 @@ def report(figures: dict[str, float]) -> int:
         ("one bare scrypt (N=16384, r=16, p=1)", figures["scrypt"], ""),
         ("sign-in on an open database", figures["core_sign_in"], f"{figures['core_ratio']:.2f}"),
         ("workbench.sign_in(url=...) from scratch", figures["sign_in"], f"{ratio:.2f}"),
+        ("refusing a wrong password (baseline)", figures["wrong_password"], ""),
+        ("refusing an unknown email", figures["unknown_email"], ""),
         ("opening the database (baseline)", figures["open"], ""),
         ("workbench.resume(url=...) from scratch", figures["resume"], ""),
         ("  resuming beyond opening (paired median)", figures["resume_added"], ""),
@@ -120,6 +139,12 @@ def report(figures: dict[str, float]) -> int:
         missed.append(
             f"resuming adds {figures['resume_added'] * 1000:.1f} ms to opening the database "
             f"(target < {RESUME_TARGET_MS:.0f})"
+        )
+    low, high = UNKNOWN_EMAIL_RATIO
+    if not low < figures["unknown_ratio"] < high:
+        missed.append(
+            f"an unknown email takes {figures['unknown_ratio']:.2f}x a wrong password's time "
+            f"(target {low} to {high}: timing must not reveal who is registered)"
         )
     for line in missed:
         print(f"MISSED: {line}")

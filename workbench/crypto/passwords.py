@@ -17,8 +17,13 @@ import hmac
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 
+from workbench.crypto.secret import Secret, reveal
 from workbench.errors import ValidationError
+
+Password = str | Secret
+"""A password as given (`str`) or already wrapped; every function here takes either."""
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -46,15 +51,40 @@ def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _password_bytes(password: str) -> bytes:
+def _password_bytes(password: Password) -> bytes:
     # JavaScript's TextEncoder turns lone surrogates into U+FFFD instead of failing; a UTF-16 round
     # trip does the same here (and joins surrogate pairs), so odd input hashes as it would in Node.
-    if any("\ud800" <= ch <= "\udfff" for ch in password):
-        password = password.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return unicodedata.normalize("NFKC", password).encode("utf-8")
+    # The text is only ever an expression (never a named local), so a verbose traceback of this
+    # frame shows Secret('***') (see crypto.secret).
+    if any("\ud800" <= ch <= "\udfff" for ch in reveal(password)):
+        return unicodedata.normalize(
+            "NFKC",
+            reveal(password).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace"),
+        ).encode("utf-8")
+    return unicodedata.normalize("NFKC", reveal(password)).encode("utf-8")
 
 
-def _derive(password: str, salt: str) -> bytes:
+ScryptObserver = Callable[[dict[str, int]], None]
+SCRYPT_OBSERVERS: list[ScryptObserver] = []
+"""Called with the cost parameters of every scrypt run (n, r, p, dklen, maxmem, salt_length).
+
+An instrumentation hook: tests prove that refusing an unknown email and a wrong password each
+cost exactly one scrypt of the same cost, without timing anything.
+"""
+
+
+def _derive(password: Password, salt: str) -> bytes:
+    for observe in SCRYPT_OBSERVERS:
+        observe(
+            {
+                "n": _N,
+                "r": _R,
+                "p": _P,
+                "dklen": _DKLEN,
+                "maxmem": _MAXMEM,
+                "salt_length": len(salt),
+            }
+        )
     return hashlib.scrypt(
         _password_bytes(password),
         salt=salt.encode("utf-8"),
@@ -66,13 +96,13 @@ def _derive(password: str, salt: str) -> bytes:
     )
 
 
-def validate_password(password: str) -> None:
+def validate_password(password: Password) -> None:
     """Raise :class:`ValidationError` unless ``password`` is 8 to 128 characters long.
 
     Length is counted as the web app counts it (UTF-16 code units), so both accept the same
     passwords.
     """
-    length = _utf16_length(password)
+    length = _utf16_length(reveal(password))
     if length < MIN_LENGTH:
         raise ValidationError(
             f"Password is too short: it must be at least {MIN_LENGTH} characters."
@@ -81,13 +111,13 @@ def validate_password(password: str) -> None:
         raise ValidationError(f"Password is too long: it must be at most {MAX_LENGTH} characters.")
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: Password) -> str:
     """Return ``<salt>:<key>`` for ``password``, in Better Auth's format (see module docstring)."""
     salt = secrets.token_hex(16)
     return f"{salt}:{_derive(password, salt).hex()}"
 
 
-def verify_password(password: str, stored: str) -> bool:
+def verify_password(password: Password, stored: str) -> bool:
     """Return whether ``password`` matches ``stored``; ``False`` (never an error) if malformed."""
     salt, sep, key_hex = stored.partition(":")
     if not sep or not salt or ":" in key_hex or not _KEY_HEX.fullmatch(key_hex):
@@ -95,7 +125,7 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(_derive(password, salt), bytes.fromhex(key_hex))
 
 
-def dummy_verify(password: str) -> None:
+def dummy_verify(password: Password) -> None:
     """Spend as long as one :func:`verify_password`, and discard the result.
 
     Call it when no account matches the email, so an unknown email takes about as long to refuse as

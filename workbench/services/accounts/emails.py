@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from workbench.crypto.secret import Secret
 from workbench.errors import ValidationError
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
@@ -47,6 +48,22 @@ def email_flaw(cleaned: str) -> str:
     if "." not in domain:
         return "the part after '@' needs a dot, as in example.com"
     return "it has a character or form sign-up does not accept"
+
+
+def checked_email(email: Secret) -> str:
+    """`normalize_email` for a value that may be a password given in the wrong argument.
+
+    Its text is only ever an expression here, so a verbose traceback shows `Secret('***')`.
+    """
+    if is_email(email.reveal().strip().lower()):
+        return email.reveal().strip().lower()
+    if not email.reveal().strip():
+        raise ValidationError("email is empty: give the address you sign in with.")
+    raise ValidationError(
+        f"email is not a valid email address ({email_flaw(email.reveal().strip().lower())}); "
+        "expected something like ada@example.com. (The value is not shown, in case it was a "
+        "password.)"
+    )
 
 
 def is_email(text: str) -> bool:

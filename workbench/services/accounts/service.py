@@ -9,9 +9,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 
 from workbench.crypto.passwords import hash_password, validate_password
+from workbench.crypto.secret import Secret
 from workbench.db.engine import Database
 from workbench.db.models import Account, User
-from workbench.errors import NotFound, ValidationError
+from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
 from workbench.services.accounts.credentials import check_stored_email_password, set_password
 from workbench.services.accounts.rows import CREDENTIAL
@@ -81,12 +82,17 @@ class AccountService(UserScopedService):
             created_at=user.created_at,
         )
 
-    def change_password(self, *, new_password: str, current_password: str | None = None) -> None:
+    def change_password(
+        self, *, new_password: str | Secret, current_password: str | Secret | None = None
+    ) -> None:
         """Change your password; `current_password` is required when you have one.
 
         Local and JupyterHub users have none: calling this without `current_password` gives
         them one, for the web app.
         """
+        # First, so a verbose traceback from below shows Secret('***') (crypto.secret).
+        new_password = Secret.wrap(new_password)
+        current_password = None if current_password is None else Secret.wrap(current_password)
         validate_password(new_password)
         account = self.view()
         if account.has_password:
@@ -133,18 +139,21 @@ class AccountService(UserScopedService):
                 .execution_options(synchronize_session=False)
             )
 
-    def delete_account(self, *, password: str | None = None, email: str | None = None) -> None:
+    def delete_account(
+        self, *, password: str | Secret | None = None, email: str | None = None
+    ) -> None:
         """Delete your account and every row of yours (scenarios, prompts, keys, sessions...).
 
         Confirm with your `password`; accounts without one (local, JupyterHub) confirm with
         their `email`. The handle is signed out afterwards.
         """
+        password = None if password is None else Secret.wrap(password)
         account = self.view()
         if account.has_password:
             self._confirm(account, "password", password)
         elif email is None or email.strip().lower() != account.email:
             raise ValidationError(
-                f"Confirm with email={account.email!r}: this account has no password."
+                f"Confirm with email={quoted(account.email)}: this account has no password."
             )
         with self._transaction() as session:
             # Every table referring to "user" cascades, the web app's included; pending tokens
@@ -154,7 +163,7 @@ class AccountService(UserScopedService):
         if self._on_deleted is not None:
             self._on_deleted()
 
-    def _confirm(self, account: AccountView, field: str, password: str | None) -> None:
+    def _confirm(self, account: AccountView, field: str, password: Secret | None) -> None:
         """Re-check the password before a change only its owner may make (throttled as sign-in)."""
         if password is None:
             raise ValidationError(f"{field} is required: confirm it is you with your password.")
