@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.services.accounts.sessions import ActiveSession
     from workbench.services.api_keys import ApiKeyService
     from workbench.services.prompts import PromptService
+    from workbench.services.runs import RunService
     from workbench.services.scenario_types import ImportResult
     from workbench.services.scenarios import ScenarioService
     from workbench.services.suites import SuiteService
@@ -199,6 +200,13 @@ class Workbench:
         from workbench.services.prompts import PromptService
 
         return PromptService(self._database, self._user.id, guard=self._require_active)
+
+    @cached_property
+    def runs(self) -> RunService:
+        """Your runs: play a suite against a model, then study every attempt."""
+        from workbench.services.runs import RunService
+
+        return RunService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def variables(self) -> VariableService:

@@ -1,0 +1,200 @@
+"""The conversation engine: one attempt of one scenario, played turn by turn.
+
+Semantics (pinned in tests/runs/test_engine.py, written down in docs/runs.md):
+- the system message is the run's rendered prompt;
+- USER turns append user messages (consecutive ones merged into one for providers that need
+  strict alternation, Anthropic);
+- each EXPECT turn asks the target for the reply to the conversation so far, appends that real
+  reply, and checks every expectation of the turn against it;
+- USER turns after the last EXPECT turn are never sent;
+- a FAILED expectation does not stop the scenario unless `stop_on_failure`;
+- a `ProviderError` ends the attempt as `error`: the turn's expectations are recorded as ERROR
+  (never FAILED) and later turns are not played.
+
+Plans are built once per scenario, so playing an attempt touches no ORM object and parses
+nothing: it is a loop over precomputed steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.runs.evaluators import build_check
+from workbench.runs.providers import Completion, Message, ModelClient, ProviderError
+
+PASSED, FAILED, ERROR = "PASSED", "FAILED", "ERROR"
+
+Check = Callable[[str], Any]  # reply -> Outcome (status, detail)
+Judge = Callable[[Sequence[Message], str, str, float], Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationPlan:
+    index: int
+    type: str
+    check: Check | None  # None for SEMANTIC_ASSERT: the judge decides
+    assertion: str | None
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepPlan:
+    """One EXPECT turn: the user messages to append first, then what to check."""
+
+    turn_index: int
+    new_messages: tuple[Message, ...]
+    expectations: tuple[ExpectationPlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioPlan:
+    position: int
+    scenario_id: str
+    steps: tuple[StepPlan, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRow:
+    turn_index: int
+    message_count: int
+    completion: Completion | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectationRow:
+    turn_index: int
+    expectation_index: int
+    type: str
+    status: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    status: str  # passed, failed, error
+    error: str | None
+    latency_s: float
+    turns: tuple[TurnRow, ...]
+    expectations: tuple[ExpectationRow, ...]
+
+
+def build_plan(
+    position: int, scenario_id: str, turns: Sequence[Mapping[str, Any]], *, merge_users: bool
+) -> ScenarioPlan:
+    """The steps of a scenario snapshot (`run_scenario.turns`); trailing USER turns dropped."""
+    steps: list[StepPlan] = []
+    waiting: list[str] = []
+    for turn_index, turn in enumerate(turns):
+        if turn["type"] == "USER":
+            waiting.append(turn.get("text") or "")
+            continue
+        if merge_users and len(waiting) > 1:
+            waiting = ["\n\n".join(waiting)]
+        expectations = tuple(
+            expectation_plan(index, spec) for index, spec in enumerate(turn["expectations"])
+        )
+        messages = tuple(Message("user", text) for text in waiting)
+        steps.append(StepPlan(turn_index, messages, expectations))
+        waiting = []
+    return ScenarioPlan(position, scenario_id, tuple(steps))
+
+
+def expectation_plan(index: int, spec: Mapping[str, Any]) -> ExpectationPlan:
+    kind = spec["type"]
+    threshold = spec.get("threshold")
+    if kind == "SEMANTIC_ASSERT":
+        return ExpectationPlan(index, kind, None, spec.get("value") or "", _threshold(threshold))
+    check = build_check(
+        kind,
+        value=spec.get("value"),
+        values=tuple(spec.get("values") or ()),
+        case_sensitive=bool(spec.get("case_sensitive")),
+    )
+    return ExpectationPlan(index, kind, check, None, _threshold(threshold))
+
+
+def _threshold(value: object) -> float:
+    return 0.7 if value is None else float(value)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Player:
+    """What every attempt of a run shares: the system text, the clients and the policy."""
+
+    system: Message
+    client: ModelClient
+    judge: Judge
+    stop_on_failure: bool
+
+    async def play(self, plan: ScenarioPlan) -> AttemptResult:
+        started = time.perf_counter()
+        messages: list[Message] = [self.system]
+        turns: list[TurnRow] = []
+        checked: list[ExpectationRow] = []
+        status, error = "passed", None
+        for step in plan.steps:
+            messages.extend(step.new_messages)
+            sent = len(messages)
+            try:
+                completion = await self.client.complete(tuple(messages))
+            except ProviderError as failure:
+                error = provider_error_text(failure)
+                turns.append(TurnRow(step.turn_index, sent, None, error))
+                checked += errored(step, error)
+                status = "error"
+                break
+            reply = completion.text
+            turns.append(TurnRow(step.turn_index, sent, completion, None))
+            outcomes = await self._check(step, tuple(messages), reply)
+            messages.append(Message("assistant", reply))
+            checked += outcomes
+            status = worse(status, outcomes)
+            if status == "failed" and self.stop_on_failure:
+                break
+        latency = time.perf_counter() - started
+        return AttemptResult(status, error, latency, tuple(turns), tuple(checked))
+
+    async def _check(
+        self, step: StepPlan, conversation: tuple[Message, ...], reply: str
+    ) -> list[ExpectationRow]:
+        rows = []
+        for plan in step.expectations:
+            if plan.check is not None:
+                outcome = plan.check(reply)
+            else:
+                outcome = await self.judge(
+                    conversation, reply, plan.assertion or "", plan.threshold
+                )
+            rows.append(
+                ExpectationRow(
+                    step.turn_index, plan.index, plan.type, str(outcome.status), outcome.detail
+                )
+            )
+        return rows
+
+
+def worse(status: str, outcomes: Sequence[ExpectationRow]) -> str:
+    """An attempt fails if any expectation failed; ERROR results alone never make it fail."""
+    if status == "failed" or any(row.status == FAILED for row in outcomes):
+        return "failed"
+    if status == "error" or any(row.status == ERROR for row in outcomes):
+        return "error"
+    return status
+
+
+def errored(step: StepPlan, error: str) -> list[ExpectationRow]:
+    detail = {"error": error}
+    return [
+        ExpectationRow(step.turn_index, plan.index, plan.type, ERROR, detail)
+        for plan in step.expectations
+    ]
+
+
+def provider_error_text(error: ProviderError) -> str:
+    """What is stored of a provider failure: its kind, status and message (never a key)."""
+    status = f" {error.status}" if getattr(error, "status", None) else ""
+    return f"{error.kind}{status}: {error}"

@@ -1,0 +1,114 @@
+"""Executors play a run's attempts from the ledger. The in-kernel asyncio one is the default.
+
+An executor only needs a `RunJob`: it claims batches from the ledger, plays each attempt with
+the job's `Player` and hands the results to a `ResultWriter`. Issue 14 adds a Dask executor and
+`workbench worker` processes behind the same protocol, without changing storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from workbench.runs.engine import Player, ScenarioPlan
+from workbench.runs.ledger import (
+    HEARTBEAT_SECONDS,
+    LEASE_SECONDS,
+    Claimed,
+    DatabaseThread,
+    Finished,
+    ResultWriter,
+    claim,
+    heartbeat,
+    release,
+)
+
+Progress = Callable[[str], None]  # called with each finished attempt's status
+
+
+@dataclass
+class RunJob:
+    """Everything needed to play one run's unfinished attempts."""
+
+    run_id: str
+    user_id: str
+    owner: str
+    plans: Mapping[int, ScenarioPlan]  # by scenario position
+    player: Player
+    db: DatabaseThread
+    concurrency: int
+    on_progress: Progress = field(default=lambda status: None)
+    lease_s: float = LEASE_SECONDS
+    heartbeat_s: float = HEARTBEAT_SECONDS
+
+
+class Executor(Protocol):
+    async def execute(self, job: RunJob) -> None:
+        """Play every claimable attempt of `job`; return when none is left."""
+
+
+class InKernelExecutor:
+    """`concurrency` asyncio workers in this process, fed by batched claims."""
+
+    async def execute(self, job: RunJob) -> None:
+        writer = ResultWriter(job.db, run_id=job.run_id, user_id=job.user_id, owner=job.owner)
+        writer.start()
+        beat = asyncio.get_running_loop().create_task(_beat(job))
+        feed = _Feed(job)
+        try:
+            await asyncio.gather(*(_work(job, feed, writer) for _ in range(job.concurrency)))
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+            await writer.close()
+            ids = {"run_id": job.run_id, "user_id": job.user_id, "owner": job.owner}
+            await job.db.call(release, **ids)
+
+
+class _Feed:
+    """Hands out claimed attempts; claims the next batch when the last one is handed out."""
+
+    def __init__(self, job: RunJob) -> None:
+        self._job = job
+        self._queue: deque[Claimed] = deque()
+        self._lock = asyncio.Lock()
+        self._done = False
+        # Large enough that claims are rare, small enough that leases stay with live work.
+        self._batch = min(max(4 * job.concurrency, 50), 500)
+
+    async def next(self) -> Claimed | None:
+        if not self._queue and not self._done:
+            async with self._lock:
+                if not self._queue and not self._done:
+                    job = self._job
+                    batch = await job.db.call(
+                        claim,
+                        run_id=job.run_id,
+                        user_id=job.user_id,
+                        owner=job.owner,
+                        limit=self._batch,
+                        lease_s=job.lease_s,
+                    )
+                    self._done = not batch
+                    self._queue.extend(batch)
+        return self._queue.popleft() if self._queue else None
+
+
+async def _work(job: RunJob, feed: _Feed, writer: ResultWriter) -> None:
+    plans, play, progress = job.plans, job.player.play, job.on_progress
+    while (item := await feed.next()) is not None:
+        result = await play(plans[item.position])
+        writer.add(Finished(item.attempt_id, result))
+        progress(result.status)
+
+
+async def _beat(job: RunJob) -> None:
+    ids = {"run_id": job.run_id, "user_id": job.user_id, "owner": job.owner}
+    while True:
+        await asyncio.sleep(job.heartbeat_s)
+        await job.db.call(heartbeat, lease_s=job.lease_s, **ids)

@@ -1,0 +1,279 @@
+"""The run ledger in PostgreSQL: attempts claimed with a lease, results written idempotently.
+
+- `claim` takes a batch of pending attempts (or claimed ones whose lease expired) with
+  `FOR UPDATE SKIP LOCKED`, so any number of executors share a run without blocking each other.
+- `write_results` stores finished attempts in one transaction per batch, one multi-row statement
+  per table (`unnest` of arrays), `ON CONFLICT DO NOTHING` on the unique keys: the first writer
+  of a result wins, a second writer's rows are dropped, and an attempt already finished by
+  someone else keeps its status.
+- `ResultWriter` batches what arrives (every ~50 ms or `max_rows` attempts), so a crash loses at
+  most the batch in flight, and never holds results until the end.
+
+All functions take a psycopg connection inside a transaction; `DatabaseThread` runs them off
+the event loop, one at a time (a test's database is a single connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+
+from workbench.db.engine import Database
+from workbench.runs.engine import AttemptResult
+
+T = TypeVar("T")
+
+LEASE_SECONDS = 60.0
+HEARTBEAT_SECONDS = 10.0
+STALE_SECONDS = 90.0
+"""A running run whose owner has not beaten for this long is taken as dead (interrupted)."""
+
+FINAL = ("passed", "failed", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    attempt_id: int
+    position: int
+    repeat: int
+
+
+CLAIM = """
+UPDATE workbench.run_attempt AS a
+SET status = 'claimed', lease_owner = %(owner)s, tries = a.tries + 1,
+    lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %(lease)s),
+    started_at = coalesce(a.started_at, clock_timestamp() AT TIME ZONE 'UTC')
+WHERE a.id IN (
+    SELECT id FROM workbench.run_attempt
+    WHERE user_id = %(user_id)s AND run_id = %(run_id)s
+      AND (status = 'pending'
+           OR (status = 'claimed' AND lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC'))
+    ORDER BY id LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+RETURNING a.id, a.position, a.repeat
+"""
+
+
+def claim(
+    conn: psycopg.Connection[Any],
+    *,
+    run_id: str,
+    user_id: str,
+    owner: str,
+    limit: int,
+    lease_s: float = LEASE_SECONDS,
+) -> list[Claimed]:
+    """Up to `limit` attempts for `owner`, leased for `lease_s` seconds, in ledger order."""
+    params = {"owner": owner, "lease": lease_s, "user_id": user_id, "run_id": run_id}
+    rows = conn.execute(CLAIM, {**params, "limit": limit}).fetchall()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.attempt_id)
+
+
+def heartbeat(
+    conn: psycopg.Connection[Any],
+    *,
+    run_id: str,
+    user_id: str,
+    owner: str,
+    lease_s: float = LEASE_SECONDS,
+) -> None:
+    """The owner is alive: extend its leases and stamp the run."""
+    params = {"run_id": run_id, "user_id": user_id, "owner": owner, "lease": lease_s}
+    conn.execute(
+        "UPDATE workbench.run_attempt SET lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC')"
+        " + make_interval(secs => %(lease)s) WHERE user_id = %(user_id)s AND run_id = %(run_id)s"
+        " AND status = 'claimed' AND lease_owner = %(owner)s",
+        params,
+    )
+    conn.execute(
+        "UPDATE workbench.run SET heartbeat_at = clock_timestamp() AT TIME ZONE 'UTC'"
+        " WHERE id = %(run_id)s AND user_id = %(user_id)s AND owner = %(owner)s",
+        params,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A played attempt on its way to the database."""
+
+    attempt_id: int
+    result: AttemptResult
+
+
+TURNS = """
+INSERT INTO workbench.turn_result (attempt_id, run_id, user_id, turn_index, message_count, model,
+    reply, latency_s, prompt_tokens, completion_tokens, cost_usd, cached, error)
+SELECT a, %(run_id)s, %(user_id)s, t, n, m, r, l, p, c, u, k, e FROM unnest(
+    %(a)s::bigint[], %(t)s::int[], %(n)s::int[], %(m)s::text[], %(r)s::text[],
+    %(l)s::float8[], %(p)s::int[], %(c)s::int[], %(u)s::float8[], %(k)s::bool[], %(e)s::text[])
+    AS v(a, t, n, m, r, l, p, c, u, k, e)
+ON CONFLICT (attempt_id, turn_index) DO NOTHING
+"""
+
+EXPECTATIONS = """
+INSERT INTO workbench.expectation_result (attempt_id, run_id, user_id, turn_index,
+    expectation_index, type, status, detail)
+SELECT a, %(run_id)s, %(user_id)s, t, x, y, s, d::jsonb FROM unnest(
+    %(a)s::bigint[], %(t)s::int[], %(x)s::int[], %(y)s::text[], %(s)s::text[], %(d)s::text[])
+    AS v(a, t, x, y, s, d)
+ON CONFLICT (attempt_id, turn_index, expectation_index) DO NOTHING
+"""
+
+# An attempt is finished only while it has no final status (whoever finished it first wins),
+# and only by its lease holder or when nobody holds a live lease on it.
+FINISH = """
+UPDATE workbench.run_attempt AS a
+SET status = v.s, error = v.e, latency_s = v.l, finished_at = clock_timestamp() AT TIME ZONE 'UTC',
+    lease_expires_at = NULL
+FROM unnest(%(a)s::bigint[], %(s)s::text[], %(e)s::text[], %(l)s::float8[]) AS v(a, s, e, l)
+WHERE a.id = v.a AND a.user_id = %(user_id)s AND a.status IN ('pending', 'claimed', 'cancelled')
+  AND (a.lease_owner = %(owner)s OR a.lease_owner IS NULL
+       OR a.lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC')
+"""
+
+
+def write_results(
+    conn: psycopg.Connection[Any],
+    *,
+    run_id: str,
+    user_id: str,
+    owner: str,
+    finished: Sequence[Finished],
+) -> None:
+    """Store `finished` attempts: three statements, however many rows."""
+    base = {"run_id": run_id, "user_id": user_id}
+    conn.execute(TURNS, {**base, **_turn_columns(finished)})
+    conn.execute(EXPECTATIONS, {**base, **_expectation_columns(finished)})
+    conn.execute(
+        FINISH,
+        {
+            "user_id": user_id,
+            "owner": owner,
+            "a": [f.attempt_id for f in finished],
+            "s": [f.result.status for f in finished],
+            "e": [f.result.error for f in finished],
+            "l": [f.result.latency_s for f in finished],
+        },
+    )
+
+
+def _turn_columns(finished: Sequence[Finished]) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {k: [] for k in "atnmrlpcuke"}
+    for item in finished:
+        for turn in item.result.turns:
+            done = turn.completion
+            cols["a"].append(item.attempt_id)
+            cols["t"].append(turn.turn_index)
+            cols["n"].append(turn.message_count)
+            cols["m"].append(done.model if done else None)
+            cols["r"].append(done.text if done else None)
+            cols["l"].append(done.latency_s if done else None)
+            cols["p"].append(done.prompt_tokens if done else None)
+            cols["c"].append(done.completion_tokens if done else None)
+            cols["u"].append(done.cost_usd if done else None)
+            cols["k"].append(done.cached if done else False)
+            cols["e"].append(turn.error)
+    return cols
+
+
+def _expectation_columns(finished: Sequence[Finished]) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {k: [] for k in "atxysd"}
+    dumps = json.dumps
+    for item in finished:
+        for row in item.result.expectations:
+            cols["a"].append(item.attempt_id)
+            cols["t"].append(row.turn_index)
+            cols["x"].append(row.expectation_index)
+            cols["y"].append(row.type)
+            cols["s"].append(row.status)
+            cols["d"].append(dumps(row.detail, default=str))
+    return cols
+
+
+def release(conn: psycopg.Connection[Any], *, run_id: str, user_id: str, owner: str) -> None:
+    """Attempts this owner claimed but never finished (a cancel): marked cancelled, resumable."""
+    conn.execute(
+        "UPDATE workbench.run_attempt SET status = 'cancelled', lease_expires_at = NULL"
+        " WHERE user_id = %s AND run_id = %s AND status = 'claimed' AND lease_owner = %s",
+        (user_id, run_id, owner),
+    )
+
+
+class DatabaseThread:
+    """Ledger calls off the event loop, one at a time, each in its own transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-ledger")
+
+    def run_sync(self, function: Callable[..., T], /, **kwargs: Any) -> T:
+        with self._database.transaction() as session:
+            driver = session.connection().connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            return function(driver, **kwargs)
+
+    async def call(self, function: Callable[..., T], /, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: self.run_sync(function, **kwargs))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class ResultWriter:
+    """Collects finished attempts and writes them in batches as they arrive."""
+
+    def __init__(
+        self,
+        db: DatabaseThread,
+        *,
+        run_id: str,
+        user_id: str,
+        owner: str,
+        interval_s: float = 0.05,
+        max_rows: int = 200,
+    ) -> None:
+        self._db, self._interval, self._max = db, interval_s, max_rows
+        self._ids = {"run_id": run_id, "user_id": user_id, "owner": owner}
+        self._buffer: list[Finished] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    def add(self, item: Finished) -> None:
+        self._buffer.append(item)
+        if len(self._buffer) >= self._max:
+            self._wake.set()
+
+    async def _loop(self) -> None:
+        while not self._closing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        await self._db.call(write_results, finished=batch, **self._ids)
+        self.written += len(batch)
+
+    async def close(self) -> None:
+        """Stop the loop and write what is left (also after a cancel: finished work is kept)."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.flush()

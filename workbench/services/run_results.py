@@ -1,0 +1,85 @@
+"""A run's results as DataFrames: one row per expectation attempt, and the pass-rate summary.
+
+One SQL statement per frame, filtered by user first (the indexes start with `user_id`).
+pandas is imported when a frame is built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESULTS = text(
+    """
+SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, a.repeat,
+       e.turn_index AS turn, e.expectation_index AS expectation, e.type, e.status,
+       e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
+       t.completion_tokens, t.cost_usd, t.cached,
+       coalesce(t.error, e.detail ->> 'error') AS error, e.detail
+FROM workbench.expectation_result e
+JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = :u
+JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position AND s.user_id = :u
+LEFT JOIN workbench.turn_result t
+       ON t.attempt_id = e.attempt_id AND t.turn_index = e.turn_index AND t.user_id = :u
+WHERE e.user_id = :u AND e.run_id = :r
+ORDER BY a.position, a.repeat, e.turn_index, e.expectation_index
+"""
+)
+
+COLUMNS = {
+    "scenario": "string",
+    "scenario_id": "string",
+    "scenario_version": "Int64",
+    "repeat": "Int64",
+    "turn": "Int64",
+    "expectation": "Int64",
+    "type": "string",
+    "status": "string",
+    "passed": "boolean",
+    "reply": "string",
+    "latency_s": "Float64",
+    "prompt_tokens": "Int64",
+    "completion_tokens": "Int64",
+    "cost_usd": "Float64",
+    "cached": "boolean",
+    "error": "string",
+    "detail": "object",
+}
+
+
+def results_frame(session: Session, user_id: str, run_id: str) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = session.execute(RESULTS, {"u": user_id, "r": run_id}).all()
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(COLUMNS))
+    # An ERROR is not a failure: `passed` is empty for it, never False.
+    frame = frame.astype({k: v for k, v in COLUMNS.items() if v != "object"})
+    frame.loc[frame["status"] == "ERROR", "passed"] = pd.NA
+    return frame
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario, turn and expectation: passed, failed, errors, and pass rate over checked."""
+    import pandas as pd
+
+    keys = ["scenario", "turn", "expectation", "type"]
+    if results.empty:
+        return pd.DataFrame(columns=[*keys, "passed", "failed", "errors", "pass_rate"])
+    counts = (
+        results.assign(
+            passed=results["status"] == "PASSED",
+            failed=results["status"] == "FAILED",
+            errors=results["status"] == "ERROR",
+        )
+        .groupby(keys, sort=False, observed=True)[["passed", "failed", "errors"]]
+        .sum()
+        .reset_index()
+    )
+    checked = counts["passed"] + counts["failed"]
+    counts["pass_rate"] = (counts["passed"] / checked.where(checked > 0)).astype("Float64")
+    return counts
