@@ -6,7 +6,6 @@ the definer function and every table's grants and policies; `provision_role` and
 """
 
 from workbench.db.security.policies import SecureReport, secure
-from workbench.db.security.sql import GROUP_ROLE
 from workbench.db.security.roles import (
     ProvisionedRole,
     lock_role,
@@ -14,6 +13,7 @@ from workbench.db.security.roles import (
     revoke_role,
     role_name_for,
 )
+from workbench.db.security.sql import GROUP_ROLE
 
 __all__ = [
     "GROUP_ROLE",

@@ -164,6 +164,7 @@ def _apply(connection: Connection, schema: str, table: str, columns: set[str]) -
         ]
     elif kind != "closed":
         using, check = CHILDREN.get((schema, table)) or (f'"{_user_column(columns)}" = {ME}',) * 2
+        check = " AND ".join([check, *_parent_checks(connection, schema, table)])
         statements += [
             f"GRANT {DML} ON {name} TO {GROUP_ROLE}",
             f"{policy} FOR ALL TO {GROUP_ROLE} USING ({using}) WITH CHECK ({check})",
@@ -172,6 +173,41 @@ def _apply(connection: Connection, schema: str, table: str, columns: set[str]) -
     for statement in statements:
         connection.execute(text(statement))
     return kind
+
+
+def _parent_checks(connection: Connection, schema: str, table: str) -> list[str]:
+    """For each foreign key: a new or changed row may only point at rows the caller can see.
+
+    The constraint's own check runs as the owner and would accept another user's parent; a row
+    hung under someone else's run or scenario would be theirs to cascade-delete. The parent's
+    policy filters the subquery, so "visible" means "yours".
+    """
+    keys = connection.execute(
+        text(
+            """
+            SELECT format('%I.%I', pn.nspname, p.relname),
+                   array_agg(ca.attname::text ORDER BY k.ord),
+                   array_agg(pa.attname::text ORDER BY k.ord)
+            FROM pg_constraint co
+            JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_class p ON p.oid = co.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
+            CROSS JOIN LATERAL unnest(co.conkey, co.confkey) WITH ORDINALITY AS k(ck, pk, ord)
+            JOIN pg_attribute ca ON ca.attrelid = c.oid AND ca.attnum = k.ck
+            JOIN pg_attribute pa ON pa.attrelid = p.oid AND pa.attnum = k.pk
+            WHERE co.contype = 'f' AND n.nspname = :s AND c.relname = :t
+            GROUP BY co.oid, pn.nspname, p.relname ORDER BY co.oid
+            """
+        ),
+        {"s": schema, "t": table},
+    ).all()
+    target = quote_table(schema, table)
+    checks = []
+    for parent, columns, parent_columns in keys:
+        own = [f'{target}."{column}"' for column in columns]
+        match = " AND ".join(f'p."{pc}" = {c}' for pc, c in zip(parent_columns, own, strict=True))
+        nulls = " OR ".join(f"{c} IS NULL" for c in own)
+        checks.append(f"({nulls} OR EXISTS (SELECT 1 FROM {parent} p WHERE {match}))")
+    return checks
 
 
 def _drop_policies(connection: Connection, schema: str, table: str) -> list[str]:

@@ -30,11 +30,12 @@ def setup_statements() -> list[str]:
             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
             END $$""",
         f"ALTER ROLE {GROUP_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
-        # Kept out of the migrations: Prisma never sees it and Alembic ignores it.
+        # Kept out of the migrations: Prisma never sees it and Alembic ignores it. No foreign
+        # key to "user": it would stop the web app's migrations (and `db downgrade`) from
+        # dropping that table. A deleted user's mapping points at no row, so shows nothing.
         f"""CREATE TABLE IF NOT EXISTS {MAPPING} (
               role_name text PRIMARY KEY,
               user_id text NOT NULL UNIQUE
-                REFERENCES public."user"(id) ON DELETE CASCADE ON UPDATE CASCADE
             )""",
         f"REVOKE ALL ON {MAPPING} FROM PUBLIC",
         # session_user, not current_user: inside a definer function current_user is its owner.
