@@ -38,7 +38,7 @@ def test_system_text_user_turns_and_real_replies_are_sent_and_trailing_user_is_n
     bodies = [b["messages"] for b in standin.bodies]
     assert len(bodies) == 3  # one per EXPECT turn; "never sent" is never sent
     two_turns = [m for m in bodies if m[1]["content"] == "first"]
-    second = [m for m in two_turns if len(m) == 4][0]
+    second = next(m for m in two_turns if len(m) == 4)
     assert second == [
         {"role": "system", "content": "Be kind."},
         {"role": "user", "content": "first"},
@@ -87,7 +87,7 @@ def test_a_provider_error_ends_the_attempt_as_error_never_failed(
                 user("b"),
                 expect(must_contain("b")),
             ]
-        },  # fmt: skip
+        },
     )
     standin.inject("401")
     run = play(setup, compatible(standin))

@@ -70,7 +70,7 @@ def test_no_key_names_both_ways_to_give_one(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     target = workbench.openai("gpt-4o-mini", base_url=standin.openai_base_url)
-    with pytest.raises(ConfigError, match="store one with ApiKeyEditor .* set OPENAI_API_KEY"):
+    with pytest.raises(ConfigError, match=r"store one with ApiKeyEditor .* set OPENAI_API_KEY"):
         start(setup, target=target)
     assert rows(setup) == 0 and standin.requests == 0
 
