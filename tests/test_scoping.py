@@ -40,6 +40,7 @@ from workbench.db.engine import Database
 from workbench.db.models import ScenarioSuiteItem
 from workbench.errors import AuthError, NotFound, ValidationError, WorkbenchError
 from workbench.handle import SignedInUser, Workbench
+from workbench.runs.providers.targets import offline
 from workbench.services._base import UserScopedService
 from workbench.services.accounts.rows import CREDENTIAL, insert_account
 from workbench.services.accounts.sessions import ActiveSession, open_session
@@ -88,6 +89,7 @@ class Rows:
     prompt_name: str
     variable_key: str  # a key only this user has
     provider: str  # a provider only this user has a key for
+    run_id: str  # a finished run of the suite, with the offline target
     token: str  # a pending email verification token
     expired_token: str
 
@@ -152,6 +154,8 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
     )
     wb.variables.set_many({key: f"{tag} Corp", "tone": tone})
     wb.api_keys.set(provider=provider, api_key=f"sk-{tag}-0123456789abcdef", key_name=tag)
+    run = wb.runs.start(suite=suite.id, prompt=prompt.id, target=offline(), progress=False)
+    run.wait(60)
     return Rows(
         wb=wb,
         session=issued.session,
@@ -166,6 +170,7 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
         prompt_name=prompt.name,
         variable_key=key,
         provider=provider,
+        run_id=run.id,
         token=token,
         expired_token=expired,
     )
@@ -228,6 +233,11 @@ OWNED_ROWS: dict[str, str] = {
     "public.variable": "user_id = :uid",
     "public.user_api_key": "user_id = :uid",
     "workbench.sign_in_failure": "email = :email",
+    "workbench.run": "user_id = :uid",
+    "workbench.run_scenario": "user_id = :uid",
+    "workbench.run_attempt": "user_id = :uid",
+    "workbench.turn_result": "user_id = :uid",
+    "workbench.expectation_result": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.alembic_version": "TRUE",
@@ -514,6 +524,38 @@ def keyed_entries() -> list[Foreign]:
     ]
 
 
+RUN = "run_id"
+
+
+def start_run(me: Rows, *, suite: str, prompt: str) -> object:
+    # Waited for, so a run A is allowed to start ends before the test's savepoint is rolled back.
+    run = me.wb.runs.start(suite=suite, prompt=prompt, target=offline(), progress=False)
+    return run.wait(60)
+
+
+def run_entries() -> list[Foreign]:
+    r = "wb.runs."
+    return [
+        Foreign(
+            r + "start",
+            lambda me, x: start_run(me, suite=x, prompt=me.prompt_id),
+            SUITE,
+            "A's suite",
+        ),
+        Foreign(
+            r + "start",
+            lambda me, x: start_run(me, suite=me.suite_id, prompt=x),
+            PROMPT,
+            "A's prompt",
+        ),
+        Foreign(r + "get", lambda me, x: me.wb.runs.get(x), RUN),
+        Foreign(r + "results_frame", lambda me, x: me.wb.runs.results_frame(x), RUN),
+        Foreign(r + "summary", lambda me, x: me.wb.runs.summary(x), RUN),
+        # A's own run is finished: A is told it cannot resume, B that it does not exist.
+        Foreign(r + "resume", lambda me, x: me.wb.runs.resume(x, target=offline()), RUN),
+    ]
+
+
 def mistral() -> str:
     return "mistral"
 
@@ -569,6 +611,7 @@ FOREIGN: list[Foreign] = [
     *suite_entries(),
     *prompt_entries(),
     *keyed_entries(),
+    *run_entries(),
     *account_and_handle_entries(),
 ]
 
@@ -764,6 +807,18 @@ def check_variables_frame_function(w: World) -> None:
     assert len(frame) == 2
 
 
+def check_runs_list(w: World) -> None:
+    listed = w.b.wb.runs.list()
+    assert [r.id for r in listed] == [w.b.run_id]
+    assert_none_of_a(w, [(r.id, r.suite_name, r.prompt_name) for r in listed])
+
+
+def check_runs_frame(w: World) -> None:
+    frame = w.b.wb.runs.frame()
+    assert list(frame["id"]) == [w.b.run_id]
+    assert_none_of_a(w, frame.drop(columns=["totals"]).to_dict("records"))
+
+
 CREATES = "creates a row of the caller's; it names no existing row"
 LISTS = "lists the caller's rows; it takes filters, never an id"
 OWN_ACCOUNT = "acts on the caller's own account; the user is the handle's, never an argument"
@@ -817,6 +872,8 @@ OWN: list[Own] = [
         "creates the caller's rows; suites name scenarios, resolved among the caller's",
         check_import_resolves_own_names,
     ),
+    Own("wb.runs.list", LISTS, check_runs_list),
+    Own("wb.runs.frame", LISTS, check_runs_frame),
     Own("frames.scenarios_frame", LISTS, check_scenarios_frame),
     Own("frames.prompts_frame", LISTS, check_prompts_frame_function),
     Own("frames.variables_frame", LISTS, check_variables_frame_function),
