@@ -51,7 +51,9 @@ def preview_html(content: str, values: dict[str, str]) -> str:
             out.append(html.escape(values[part.name]))
         else:
             name = html.escape(part.name)
-            out.append(f"<mark class='wb-missing' style='background:{MISSING_COLOR}'>{{{{{name}}}}}</mark>")
+            out.append(
+                f"<mark class='wb-missing' style='background:{MISSING_COLOR}'>{{{{{name}}}}}</mark>"
+            )
     return (
         "<b>Preview</b><pre class='wb-preview' style='white-space:pre-wrap;border:1px solid #ddd;"
         f"padding:4px'>{''.join(out)}</pre>"

@@ -26,7 +26,12 @@ SORTS = {
     "Name A–Z": ("name", None),
     "Name Z–A": ("name", True),
 }
-STATUSES = [("Any status", ""), ("Draft", "DRAFT"), ("Published", "PUBLISHED"), ("Archived", "ARCHIVED")]
+STATUSES = [
+    ("Any status", ""),
+    ("Draft", "DRAFT"),
+    ("Published", "PUBLISHED"),
+    ("Archived", "ARCHIVED"),
+]
 
 
 class ScenarioRow(HBox):  # type: ignore[misc]

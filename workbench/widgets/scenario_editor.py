@@ -115,9 +115,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
 
     # --- turns ------------------------------------------------------------------------------
 
-    def add_turn(
-        self, kind: ScenarioTurnType | str, after: TurnRow | None = None
-    ) -> TurnRow:
+    def add_turn(self, kind: ScenarioTurnType | str, after: TurnRow | None = None) -> TurnRow:
         """Add an empty turn after `after` (at the end if None); an EXPECT turn gets one
         empty MUST_CONTAIN to fill in."""
         kind = ScenarioTurnType(str(kind).upper())
@@ -236,7 +234,9 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
 
     def _set_status(self, action: Any) -> None:
         if self.scenario_id is None or self.dirty:
-            show_status(self.message, "Save your changes first, then change the status.", error=True)
+            show_status(
+                self.message, "Save your changes first, then change the status.", error=True
+            )
             return
         try:
             view = action(self.scenario_id, expected_version=self.version)
@@ -274,7 +274,9 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         if self.dirty:
             self.dirty_label.value = "● unsaved changes"
         else:
-            self.dirty_label.value = f"saved · version {self.version}" if saved else "new, not saved"
+            self.dirty_label.value = (
+                f"saved · version {self.version}" if saved else "new, not saved"
+            )
 
     def _clear_problems(self) -> None:
         for widget in self.field_problems.values():

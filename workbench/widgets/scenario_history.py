@@ -111,7 +111,7 @@ class ConflictPanel(VBox):  # type: ignore[misc]
         self._had_version = 0
         self.reload_button.on_click(self._reload)
         self.show_changes_button.on_click(self._show_changes)
-        self.children = []
+        self.children = ()
 
     def show(self, stored: ScenarioView, had_version: int, mine: ScenarioCreate) -> None:
         self.stored, self._had_version, self._mine = stored, had_version, mine
@@ -122,15 +122,15 @@ class ConflictPanel(VBox):  # type: ignore[misc]
             "Nothing was overwritten: reload it, or look at the changes first."
         )
         self.changes.value = ""
-        self.children = [
+        self.children = (
             self.message,
             HBox([self.reload_button, self.show_changes_button]),
             self.changes,
-        ]
+        )
 
     def hide(self) -> None:
         self.stored = None
-        self.children = []
+        self.children = ()
 
     def _reload(self, _button: Button) -> None:
         if self.stored is None:

@@ -54,7 +54,9 @@ class ExpectationRow(VBox):  # type: ignore[misc]
         self.type = Dropdown(options=[t.value for t in ExpectationType], value=kind.value)
         self.value = Text(value=spec.value or "", placeholder="text, pattern or statement")
         self.values = TagsInput(value=list(spec.values), allow_duplicates=False)
-        self.case_sensitive = Checkbox(value=bool(spec.case_sensitive), description="case-sensitive")
+        self.case_sensitive = Checkbox(
+            value=bool(spec.case_sensitive), description="case-sensitive"
+        )
         threshold = spec.threshold if spec.threshold is not None else DEFAULT_SEMANTIC_THRESHOLD
         self.threshold = BoundedFloatText(
             value=threshold, min=0.0, max=1.0, step=0.05, description="threshold"
@@ -104,9 +106,7 @@ class TurnRow(VBox):  # type: ignore[misc]
 
     def __init__(self, spec: TurnSpec, on_change: Changed) -> None:
         super().__init__(layout=Layout(border="1px solid #ddd", padding="4px", margin="2px 0"))
-        self.kind = (
-            spec.type if isinstance(spec.type, ScenarioTurnType) else ScenarioTurnType.USER
-        )
+        self.kind = spec.type if isinstance(spec.type, ScenarioTurnType) else ScenarioTurnType.USER
         self._on_change = on_change
         self.header = Label()
         self.up_button = Button(description="Up", icon="arrow-up", layout=_SMALL)
@@ -143,9 +143,7 @@ class TurnRow(VBox):  # type: ignore[misc]
     def set_position(self, index: int) -> None:
         self.header.value = f"Turn {index + 1} · {self.kind.value}"
 
-    def add_expectation(
-        self, spec: ExpectationSpec | None = None
-    ) -> ExpectationRow:
+    def add_expectation(self, spec: ExpectationSpec | None = None) -> ExpectationRow:
         """Add an expectation at the end (MUST_CONTAIN, empty, unless `spec` is given)."""
         row = self._append(spec or ExpectationSpec(ExpectationType.MUST_CONTAIN, value=""))
         self._on_change(None)

@@ -99,9 +99,9 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
         }
         try:
             if self.suite_id is None:
-                view = self._service.create(**fields)  # type: ignore[arg-type]
+                view = self._service.create(**fields)
             else:
-                view = self._service.update(self.suite_id, **fields)  # type: ignore[arg-type]
+                view = self._service.update(self.suite_id, **fields)
         except WorkbenchError as error:
             show_status(self.message, f"Not saved: {error}", error=True)
             return
@@ -154,7 +154,9 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
 
     def _remove(self, row: SuiteItemRow) -> None:
         scenario_id = row.item.scenario_id
-        self._act(lambda sid: self._service.remove(sid, [scenario_id]), f"Removed {row.item.name!r}.")
+        self._act(
+            lambda sid: self._service.remove(sid, [scenario_id]), f"Removed {row.item.name!r}."
+        )
 
     def _load(self, suite_id: str) -> None:
         view = self._service.get(suite_id)
