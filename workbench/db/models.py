@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.db.auth_models import Account, Session, User, Verification
 from workbench.db.base import Base
+from workbench.db.cache_models import ResponseCacheEntry
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
 from workbench.db.run_models import ExpectationResult, Run, RunAttempt, RunScenario, TurnResult
 from workbench.db.scenario_models import (
@@ -22,6 +23,7 @@ __all__ = [
     "ExpectationResult",
     "InstallationSetting",
     "Prompt",
+    "ResponseCacheEntry",
     "Run",
     "RunAttempt",
     "RunScenario",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from workbench.runs.cache_client import REPEAT
 from workbench.runs.engine import Player, ScenarioPlan
 from workbench.runs.ledger import (
     HEARTBEAT_SECONDS,
@@ -102,6 +103,7 @@ class _Feed:
 async def _work(job: RunJob, feed: _Feed, writer: ResultWriter) -> None:
     plans, play, progress = job.plans, job.player.play, job.on_progress
     while (item := await feed.next()) is not None:
+        REPEAT.set(item.repeat)  # the response cache keys sampled repeats apart
         result = await play(plans[item.position])
         writer.add(Finished(item.attempt_id, result))
         progress(result.status)

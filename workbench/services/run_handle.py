@@ -16,13 +16,15 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
+from workbench.services.run_analysis import RunStudyHandle
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from workbench.services.runs import RunService
 
 
-class RunHandle:
+class RunHandle(RunStudyHandle):
     """A started run. `await run`, `run.wait()`, `run.cancel()`, `run.frame()`, `run.summary()`."""
 
     def __init__(self, service: RunService, run_id: str, total: int, *, progress: bool) -> None:

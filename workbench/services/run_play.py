@@ -7,11 +7,13 @@ else: not on the handle, the job, the run row or any exception.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from workbench.runs.cache_client import cached
 from workbench.runs.engine import Player, ScenarioPlan, build_plan
 from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.ledger import STALE_SECONDS, DatabaseThread
@@ -45,6 +47,8 @@ def launch(
     judge: Target | None,
     judge_key: str | None,
     concurrency: int,
+    *,
+    cache_ttl: timedelta | None = None,
 ) -> None:
     database, user_id, run_id = service._database, service._user_id, handle.id
     keys = [key, judge_key]  # emptied as soon as the clients hold them
@@ -56,6 +60,9 @@ def launch(
         judge_client = open_client(judge, api_key=keys[1]) if judge is not None else client
         keys.clear()
         db = DatabaseThread(database)
+        if cache_ttl is not None:  # wb.runs.start(cache=True): see workbench/runs/cache.py
+            pair = cached(client, judge_client, target, judge, db, user_id, cache_ttl)
+            client, judge_client = pair
         status = "interrupted"
         try:
             merge = target.provider == "anthropic"

@@ -69,7 +69,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 
     keys = ["scenario", "turn", "expectation", "type"]
     if results.empty:
-        return pd.DataFrame(columns=[*keys, "passed", "failed", "errors", "pass_rate"])
+        empty = [*keys, "passed", "failed", "errors", "pass_rate", "ci_low", "ci_high"]
+        return pd.DataFrame(columns=empty)
     counts = (
         results.assign(
             passed=results["status"] == "PASSED",
@@ -82,4 +83,6 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     )
     checked = counts["passed"] + counts["failed"]
     counts["pass_rate"] = (counts["passed"] / checked.where(checked > 0)).astype("Float64")
-    return counts
+    from workbench.runs.analysis.stats import with_intervals  # issue 12: Wilson 95% interval
+
+    return with_intervals(counts)

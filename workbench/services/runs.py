@@ -16,7 +16,7 @@ import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
@@ -24,7 +24,7 @@ from sqlalchemy import select, text
 from workbench.db.models import Run, RunAttempt, RunScenario
 from workbench.errors import NotFound, ValidationError
 from workbench.runs.providers import Target
-from workbench.services._base import UserScopedService
+from workbench.services.run_analysis import RunStudy, cache_settings
 from workbench.services.run_handle import RunHandle
 from workbench.services.run_play import launch, mark_interrupted
 from workbench.services.run_setup import (
@@ -74,7 +74,7 @@ def new_owner() -> str:
     return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class RunService(UserScopedService):
+class RunService(RunStudy):
     """The signed-in user's runs."""
 
     def start(
@@ -89,13 +89,17 @@ class RunService(UserScopedService):
         variables: Mapping[str, object] | None = None,
         stop_on_failure: bool = False,
         progress: bool = True,
+        cache: bool = False,
+        cache_ttl: timedelta | float | None = None,
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
 
         Returns at once; `await run` or `run.wait()`. Every check runs first: nothing is
-        written and nothing sent if one fails.
+        written and nothing sent if one fails. `cache=True` answers from your response cache
+        where it can (entries younger than `cache_ttl`, 14 days by default; see docs/runs.md).
         """
         check_counts(repeats, concurrency)
+        ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
         plan = self._plan(suite, prompt, variables)
@@ -106,7 +110,7 @@ class RunService(UserScopedService):
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure)
         total = len(plan.scenarios) * repeats
         handle = RunHandle(self, run_id, total, progress=progress)
-        launch(self, handle, owner, target, key, judge, judge_key, concurrency)
+        launch(self, handle, owner, target, key, judge, judge_key, concurrency, cache_ttl=ttl)
         return handle
 
     def resume(

@@ -1,0 +1,44 @@
+"""The DataFrame `wb.runs.compare` returns: a plain DataFrame plus a few shortcuts.
+
+Imported only when a comparison is made, so pandas stays out of `import workbench`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+class ComparisonFrame(pd.DataFrame):
+    """One row per aligned expectation; `attrs` says whether it is partial or one-sided."""
+
+    @property
+    def _constructor(self) -> Any:
+        return ComparisonFrame
+
+    def regressions(self) -> pd.DataFrame:
+        """Expectations that passed (or were flaky) in the baseline and fail in the candidate.
+
+        Scenarios whose version changed between the runs are left out: a changed test is not a
+        regression (see the rows whose `change` is "scenario_changed").
+        """
+        return pd.DataFrame(self[self["change"] == "regression"])
+
+    def counts(self) -> pd.Series[int]:
+        """How many expectations fall in each kind of change."""
+        return pd.Series(self["change"].value_counts(), name="expectations")
+
+    def scenarios(self) -> pd.DataFrame:
+        """Per scenario: latency and cost on each side and their deltas."""
+        columns = [
+            "scenario_id",
+            "scenario",
+            "baseline_latency_s",
+            "candidate_latency_s",
+            "latency_delta_s",
+            "baseline_cost_usd",
+            "candidate_cost_usd",
+            "cost_delta_usd",
+        ]
+        return pd.DataFrame(self[columns].drop_duplicates("scenario_id").reset_index(drop=True))

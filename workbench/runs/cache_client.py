@@ -1,0 +1,128 @@
+"""`CachedClient`: a `ModelClient` answering from the response cache when it can.
+
+Lookups go through the run's database thread (the ledger's), batched: the workers of a run ask
+at about the same moment, so one `key = ANY(...)` statement answers all of them instead of one
+round trip each. What a miss paid for is stored before it is returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Protocol, TypeVar
+
+from workbench.runs.cache import DEFAULT_TTL, cache_key, lookup_many, store
+from workbench.runs.providers.base import Completion, Message, ModelClient, Target
+
+T = TypeVar("T")
+
+# The repeat index of the attempt being played, set by the executor for each attempt.
+REPEAT: contextvars.ContextVar[int] = contextvars.ContextVar("workbench_repeat", default=0)
+
+
+class DatabaseCalls(Protocol):
+    async def call(self, function: Callable[..., T], /, **kwargs: Any) -> T: ...
+
+
+class _Lookups:
+    """Coalesces concurrent lookups into one statement per turn of the event loop."""
+
+    def __init__(self, db: DatabaseCalls, user_id: str, ttl: timedelta) -> None:
+        self._db, self._user_id, self._ttl = db, user_id, ttl
+        self._pending: dict[str, list[asyncio.Future[Completion | None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def get(self, key: str) -> Completion | None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Completion | None] = loop.create_future()
+        self._pending.setdefault(key, []).append(future)
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the other workers queue their keys first
+        while self._pending:
+            batch, self._pending = self._pending, {}
+            try:
+                found = await self._db.call(
+                    lookup_many, user_id=self._user_id, keys=list(batch), ttl=self._ttl
+                )
+            except BaseException as error:
+                for futures in batch.values():
+                    for future in futures:
+                        if not future.done():
+                            future.set_exception(error)
+                raise
+            for key, futures in batch.items():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(found.get(key))
+
+
+class CachedClient:
+    """Cache in front of one target's client; `hits` counts the requests it saved."""
+
+    __slots__ = ("_client", "_db", "_lookups", "_user_id", "hits", "target")
+
+    def __init__(
+        self,
+        client: ModelClient,
+        target: Target,
+        db: DatabaseCalls,
+        user_id: str,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
+        self._client, self.target, self._db, self._user_id = client, target, db, user_id
+        self._lookups = _Lookups(db, user_id, ttl)
+        self.hits = 0
+
+    def __repr__(self) -> str:
+        return f"CachedClient({self._client!r})"
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+        temperature: float | None = None,
+    ) -> Completion:
+        key = cache_key(
+            self.target,
+            messages,
+            json_schema=json_schema,
+            temperature=temperature,
+            repeat=REPEAT.get(),
+        )
+        hit = await self._lookups.get(key)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        completion = await self._client.complete(
+            messages, json_schema=json_schema, temperature=temperature
+        )
+        await self._db.call(
+            store, user_id=self._user_id, key=key, target=self.target, completion=completion
+        )
+        return completion
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def cached(
+    client: ModelClient,
+    judge_client: ModelClient,
+    target: Target,
+    judge: Target | None,
+    db: DatabaseCalls,
+    user_id: str,
+    ttl: timedelta,
+) -> tuple[ModelClient, ModelClient]:
+    """The run's target and judge clients behind the cache (one wrapper if they are one)."""
+    wrapped = CachedClient(client, target, db, user_id, ttl)
+    if judge_client is client or judge is None:
+        return wrapped, wrapped
+    return wrapped, CachedClient(judge_client, judge, db, user_id, ttl)
