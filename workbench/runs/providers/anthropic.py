@@ -16,6 +16,9 @@ from workbench.runs.providers.base import Message, ProviderError, RawReply, Targ
 from workbench.runs.providers.errors import translate
 
 TOOL_NAME = "record_verdict"
+# Sampling parameters go in the request body directly: recent SDKs dropped them from
+# `messages.create` (newer models fix them), older models still take them.
+_SAMPLING = frozenset({"temperature", "top_p", "top_k"})
 
 
 def to_anthropic(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, str]]]:
@@ -66,11 +69,14 @@ class AnthropicProvider:
     ) -> RawReply:
         system, merged = to_anthropic(messages)
         payload: Any = merged  # the SDK wants its TypedDicts; these are the same shape
-        kwargs = dict(self._params)
+        kwargs = {k: v for k, v in self._params.items() if k not in _SAMPLING}
+        sampling = {k: v for k, v in self._params.items() if k in _SAMPLING}
+        if temperature is not None:
+            sampling["temperature"] = temperature
+        if sampling:
+            kwargs["extra_body"] = sampling
         if system is not None:
             kwargs["system"] = system
-        if temperature is not None:
-            kwargs["temperature"] = temperature
         if json_schema is not None:
             kwargs["tools"] = [
                 {
