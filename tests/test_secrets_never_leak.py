@@ -103,6 +103,7 @@ def used(
     assert keys._reveal_for_provider_call(provider="anthropic") == key
     session.shown += [editor, editor.key_rows["anthropic"], editor.secret]
 
+    session.shown += played_runs(wb, key)
     expect_error(session, lambda: keys.set(provider="groq", api_key=key + " x", key_name="n"))
     expect_error(session, lambda: keys.set(provider=key, api_key=key, key_name="n"))
     nobody = Workbench(echoing_db, SignedInUser(id="no-such-user", email="x@y.z", name="X"))
@@ -120,6 +121,37 @@ def used(
     captured = capsys.readouterr()
     session.echoed = captured.out + captured.err
     return session
+
+
+def played_runs(wb: Workbench, key: str) -> list[object]:
+    """A run that authenticates with the vault's key, and one the server refuses (its 401 names
+    the key it was sent): the handles, their frames and every run row must not show the key."""
+    from sqlalchemy import text
+
+    from workbench.runs.providers.targets import openai
+    from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
+    from workbench.testing.standin import StandIn
+
+    made = wb.scenarios.create(
+        ScenarioCreate(name="s", turns=[user("hi"), expect(must_contain("hi"))])
+    )
+    wb.suites.create(name="Keyed", scenario_ids=[made.id])
+    wb.prompts.create(name="Plain", content="Be brief.")
+    shown: list[object] = []
+    for accepted in (key, "sk-some-other-key"):
+        with StandIn(api_key=accepted, max_lifetime_s=60) as server:
+            target = openai("gpt-4o-mini", base_url=server.openai_base_url, max_retries=0)
+            run = wb.runs.start(suite="Keyed", prompt="Plain", target=target, progress=False)
+            run.wait(60)
+            assert server.requests == 1
+        shown += [run, run.frame().to_dict("records"), run.summary(), wb.runs.get(run.id)]
+    assert shown[1][0]["status"] == "PASSED"  # type: ignore[index]
+    assert shown[5][0]["status"] == "ERROR"  # type: ignore[index]
+    shown += [wb.runs.list(), wb.runs.frame().to_dict("records")]
+    with wb.database.transaction() as tx:
+        for table in ("run", "run_scenario", "run_attempt", "turn_result", "expectation_result"):
+            shown += list(tx.scalars(text(f"SELECT to_jsonb(t)::text FROM workbench.{table} t")))
+    return shown
 
 
 def test_repr_and_str_of_every_object_hide_the_key(used: Session) -> None:
