@@ -55,6 +55,7 @@ from workbench.services.scenario_types import (
     regex,
     user,
 )
+from workbench.services.workspace_doc import FORMAT as WORKSPACE_FORMAT
 from workbench.timeutil import utcnow
 
 # Better Auth's own hash of "correct horse battery staple" (issue 3): both users' password.
@@ -329,6 +330,7 @@ PROVIDER = "provider"
 TOKEN = "token"
 EXPIRED_TOKEN = "expired_token"
 SCENARIO_NAME = "scenario_name"
+PROMPT_NAME = "prompt_name"
 
 TAKEOVER = ScenarioUpdate(name="Taken over", turns=(user("hijacked"),))
 
@@ -463,6 +465,12 @@ def prompt_entries() -> list[Foreign]:
     p = "wb.prompts."
     return [
         Foreign(p + "get", lambda me, x: me.wb.prompts.get(x), PROMPT),
+        Foreign(
+            p + "get_by_name",
+            lambda me, x: me.wb.prompts.get_by_name(x),
+            PROMPT_NAME,
+            missing=random_name,
+        ),
         Foreign(
             p + "update",
             lambda me, x: me.wb.prompts.update(x, name="Taken over", content="Mine now."),
@@ -790,6 +798,30 @@ def check_import_resolves_own_names(w: World) -> None:
         b.import_scenarios({"format": FORMAT, "suites": [lonely]})
 
 
+def check_export_workspace(w: World) -> None:
+    exported = w.b.wb.export_workspace(format="json")
+    document = json.loads(exported)
+    assert [p["name"] for p in document["prompts"]] == [w.b.prompt_name]
+    assert "api_keys" not in document and w.b.provider not in exported
+    assert_none_of_a(w, exported)
+
+
+def check_import_workspace(w: World) -> None:
+    b = w.b.wb
+    # A's prompt name and variable key are free for B; suites resolve among B's scenarios only.
+    document = {
+        "format": WORKSPACE_FORMAT,
+        "prompts": [{"name": w.a.prompt_name, "content": "Hi"}],
+        "variables": [{"key": w.a.variable_key, "value": "B's own"}],
+    }
+    result = b.import_workspace(document)
+    assert b.prompts.get(result.prompts[0][1]).name == w.a.prompt_name
+    assert b.variables.get(w.a.variable_key).value == "B's own"
+    lonely = {"format": WORKSPACE_FORMAT, "suites": [{"name": "x", "scenarios": ["Ada refund"]}]}
+    with pytest.raises(ValidationError, match="no scenario named 'Ada refund'"):
+        b.import_workspace(lonely)
+
+
 def check_scenarios_frame(w: World) -> None:
     frame = frames.scenarios_frame(w.b.wb)
     assert set(frame["id"]) == w.b.scenario_ids
@@ -871,6 +903,12 @@ OWN: list[Own] = [
         "wb.import_scenarios",
         "creates the caller's rows; suites name scenarios, resolved among the caller's",
         check_import_resolves_own_names,
+    ),
+    Own("wb.export_workspace", "(no ids) everything of the caller's", check_export_workspace),
+    Own(
+        "wb.import_workspace",
+        "creates the caller's rows; suites name scenarios, resolved among the caller's",
+        check_import_workspace,
     ),
     Own("wb.runs.list", LISTS, check_runs_list),
     Own("wb.runs.frame", LISTS, check_runs_frame),

@@ -5,7 +5,22 @@
     wb.scenarios.list()
 
 Importing the package connects to nothing and starts nothing; the names below are loaded on
-first use, so `import workbench` stays fast.
+first use, so `import workbench` stays fast (`dir(workbench)` and tab completion list them all).
+
+Signing in (each returns a `Workbench` handle):
+    connect, sign_up, sign_in, resume, request_password_reset, reset_password
+Writing scenarios:
+    ScenarioCreate, ScenarioUpdate, user, expect,
+    must_contain, must_contain_any, must_not_contain, regex, semantic
+Prompts: render_template.  The database: Database, open_database.
+Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEditor,
+    PromptEditor, VariableEditor, ApiKeyEditor.
+Run targets (what a run calls; no key inside): openai, anthropic, openai_compatible, offline
+The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api_keys,
+    wb.account, wb.export_workspace, wb.import_workspace, ...).
+Errors (all subclasses of WorkbenchError):
+    AuthError, ConfigError, Conflict, DecryptionError, Duplicate, NotFound, ValidationError
+DataFrames: the `workbench.frames` module.
 """
 
 from __future__ import annotations
@@ -118,3 +133,9 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    # The lazy names are not in globals() until first used; list them so that dir(), help() and
+    # IPython's completion of `workbench.co<TAB>` find them without importing anything.
+    return sorted({*__all__, "__version__", *(name for name in globals() if name.startswith("__"))})

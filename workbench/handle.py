@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from workbench.services.scenarios import ScenarioService
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
+    from workbench.services.workspace_io import WorkspaceImport
+    from workbench.widgets.studio import Studio
 
 
 # How stale a handle's knowledge of its session row may get: a sign-out elsewhere or a password
@@ -178,6 +180,36 @@ class Workbench:
         on_conflict: Literal["error", "skip", "rename"] = "error",
     ) -> ImportResult:
         """Import scenarios and suites from YAML/JSON text, a file path or a dict: all or nothing.
+    def export_workspace(
+        self, *, format: str | None = None, path: str | os.PathLike[str] | None = None
+    ) -> str:
+        """Everything you authored (scenarios, suites, prompts, variables; never API keys) as
+        YAML or JSON text, also written to `path`. Lossless: import it to get it all back.
+
+        >>> wb.export_workspace(path="workspace.yaml")      # doctest: +SKIP
+        """
+        from workbench.services.workspace_io import WorkspaceIO
+
+        io = WorkspaceIO(self._database, self._user.id, guard=self._require_active)
+        return io.export_workspace(format=format, path=path)
+
+    def import_workspace(
+        self,
+        source: str | os.PathLike[str] | Mapping[str, Any],
+        *,
+        format: str | None = None,
+        on_conflict: Literal["error", "skip", "rename"] = "error",
+    ) -> WorkspaceImport:
+        """Import a workspace export (text, a file path or a dict): all or nothing, every
+        problem reported with its path.
+
+        >>> wb.import_workspace("workspace.yaml", on_conflict="skip")   # doctest: +SKIP
+        """
+        from workbench.services.workspace_io import WorkspaceIO
+
+        io = WorkspaceIO(self._database, self._user.id, guard=self._require_active)
+        return io.import_workspace(source, format=format, on_conflict=on_conflict)
+
 
         >>> wb.import_scenarios("scenarios.yaml", on_conflict="rename")   # doctest: +SKIP
         """

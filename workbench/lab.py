@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from workbench.lab_process import lab_config_dir, lab_environment, run_supervised
+from workbench.paths import config_dir
 
 
 def tutorials_dir() -> Path:
@@ -42,4 +44,5 @@ def launch_lab(*, target: str | None, port: int | None, open_browser: bool) -> i
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses root otherwise (containers, CI)
-    return subprocess.call(command)
+    config = lab_config_dir(config_dir() / "jupyter")  # turns off the news pop-up
+    return run_supervised(command, lab_environment(config))

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from workbench.auth._jupyterhub import hub_configured, hub_user_name
+from workbench.auth._notice import sign_in_notice
 from workbench.auth._token_file import forget_token, load_token, save_token
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
@@ -19,7 +20,7 @@ from workbench.errors import AuthError
 from workbench.handle import SignedInUser, Workbench
 from workbench.services.accounts import credentials
 from workbench.services.accounts.credentials import SignedIn
-from workbench.services.accounts.external import hub_user, local_user
+from workbench.services.accounts.external import hub_user, local_email, local_user
 from workbench.services.accounts.sessions import find_session
 from workbench.services.accounts.verification import Sender
 
@@ -43,8 +44,11 @@ def _opened(url: str | None, *, handle_keeps_it: bool = True) -> Iterator[Databa
         database.engine.dispose()
 
 
-def connect(url: str | None = None) -> Workbench:
+def connect(url: str | None = None, *, quiet: bool = False) -> Workbench:
     """Sign in however this environment allows, with no password prompt.
+
+    Prints one line saying who it signed in as, unless it is your local user on the embedded
+    database (or `quiet`); `repr(wb)` says it too.
 
     In order: the workbench user a per-user database role is mapped to (`workbench users
     provision`, the JupyterHub hooks): identity from the role alone, nothing else consulted; the
@@ -55,7 +59,13 @@ def connect(url: str | None = None) -> Workbench:
     >>> wb = workbench.connect()          # doctest: +SKIP
     """
     with _opened(url) as database:
-        return _connect(database)
+        handle = _connect(database)
+    # Of connect()'s paths only resuming a saved session gives the handle a session row.
+    resumed = handle._session is not None
+    notice = sign_in_notice(handle, local_email=local_email(_os_user()), resumed=resumed)
+    if notice is not None and not quiet:
+        print(notice)
+    return handle
 
 
 def _connect(database: Database) -> Workbench:
@@ -77,17 +87,24 @@ def _connect(database: Database) -> Workbench:
 
 
 def sign_up(
-    email: str, password: str, name: str, *, url: str | None = None, remember: bool = True
+    email: str,
+    password: str,
+    name: str,
+    *,
+    url: str | None = None,
+    remember: bool | None = None,
 ) -> Workbench:
     """Create an account (usable in the web app too) and sign in to it.
 
     With `remember` the session is saved so `workbench.connect()` resumes it in new kernels.
+    By default (`None`) it is saved on a shared server but not on the embedded database, where
+    `connect()` keeps giving you your local user (whose scenarios would otherwise seem gone).
 
     >>> wb = workbench.sign_up("ada@example.com", "correct horse", "Ada")   # doctest: +SKIP
     """
     with _opened(url) as database:
         signed_up = credentials.register(database, email=email, password=password, name=name)
-        return _handle(database, signed_up, remember)
+        return _handle(database, signed_up, not database.local if remember is None else remember)
 
 
 def sign_in(

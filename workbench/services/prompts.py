@@ -36,6 +36,7 @@ from workbench.services._listing import (
     fetch_page,
     list_args,
 )
+from workbench.services.prompt_names import ids_named, the_one_named, warn_if_taken
 from workbench.services.prompt_types import (
     STATUS_TRANSITIONS,
     PromptView,
@@ -94,8 +95,11 @@ class PromptService(UserScopedService):
         )
         with self._transaction() as session:
             session.add(row)
+            taken = ids_named(session, self._user_id, name)
             session.flush()
-            return prompt_view(row)
+            view = prompt_view(row)
+        warn_if_taken(name, taken)
+        return view
 
     def get(self, prompt_id: str) -> PromptView:
         """The prompt with this id; `NotFound` if there is none of yours."""
@@ -103,6 +107,13 @@ class PromptService(UserScopedService):
             return prompt_view(self._row(session, prompt_id))
 
     def list(
+    def get_by_name(self, name: str) -> PromptView:
+        """Your prompt called `name`. Names may repeat: `ValidationError` listing the ids when
+        several prompts have it, `NotFound` when none does."""
+        with self._transaction() as session:
+            found = the_one_named(name, ids_named(session, self._user_id, name))
+            return prompt_view(self._row(session, found))
+
         self,
         *,
         status: PromptStatus | str | Iterable[PromptStatus | str] | None = None,

@@ -33,8 +33,13 @@ def _local_part(name: str) -> str:
 
 def local_user(database: Database, *, os_user: str) -> SignedInUser:
     """The local-mode user for `os_user` (email `<os_user>@localhost`), created on first use."""
-    email = f"{_local_part(os_user)}@{LOCAL_EMAIL_DOMAIN}"
+    email = local_email(os_user)
     return linked_user(database, provider_id=LOCAL, account_id=os_user, email=email, name=os_user)
+
+
+def local_email(os_user: str) -> str:
+    """The local-mode user's email for `os_user`."""
+    return f"{_local_part(os_user)}@{LOCAL_EMAIL_DOMAIN}"
 
 
 def hub_user(database: Database, *, hub_name: str) -> SignedInUser:

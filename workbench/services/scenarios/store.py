@@ -5,6 +5,7 @@ Turns of any number of scenarios load in one query; nothing here runs a query pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
@@ -15,7 +16,7 @@ from sqlalchemy.types import Text
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.db.models import Scenario, ScenarioExpectation, ScenarioTurn
-from workbench.errors import NotFound
+from workbench.errors import NotFound, quoted
 from workbench.services.scenario_types import (
     ExpectationSpec,
     ScenarioView,
@@ -40,7 +41,17 @@ SCENARIO_COLUMNS = (
 
 def not_found(scenario_id: str) -> NotFound:
     """The one message for a scenario that is missing or someone else's."""
-    return NotFound(f"No scenario with id {scenario_id!r}; check the id (wb.scenarios.list()).")
+    message = f"No scenario with id {quoted(scenario_id)}; check the id (wb.scenarios.list())."
+    if isinstance(scenario_id, str) and not _UUID.fullmatch(scenario_id):
+        # Not even shaped like an id: most likely a name, which has its own lookup.
+        message = (
+            f"No scenario with id {quoted(scenario_id)}, which is not an id but may be a name: "
+            f"use wb.scenarios.get_by_name({quoted(scenario_id)})."
+        )
+    return NotFound(message)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def id_array(ids: Sequence[str]) -> Any:
