@@ -4,6 +4,7 @@ workbench db upgrade        build or update the schema (DATABASE_URL, else embed
 workbench db check          compare `public` with the shared contract
 workbench lab               JupyterLab on a writable copy of the tutorials
 workbench keys rotate       re-encrypt every API key under a new ENCRYPTION_KEY
+workbench run               play a suite against a model (exit 1 on a failure, 2 on errors)
 workbench db secure         row-level security for per-user roles (shared hubs)
 workbench users provision   a user's own database role and DATABASE_URL (see docs/isolation.md)
 """
@@ -57,18 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = commands.add_parser("lab", help="open JupyterLab on a copy of the tutorials")
     lab.add_argument("--dir", help="where to copy the tutorials (default: ./workbench-tutorials)")
-    lab.add_argument(
-        "--port",
-        type=int,
-        default=None,
-        help="port JupyterLab listens on (default: 8888, or the next free one)",
-    )
+    lab.add_argument("--port", type=int, default=None)
     lab.add_argument("--no-browser", action="store_true")
     lab.set_defaults(command=open_lab)
 
     from workbench.keys_cli import add_keys_commands
+    from workbench.runs_cli import add_run_command
 
     add_keys_commands(commands)
+    add_run_command(commands)
     add_users_commands(commands)
     return parser
 
