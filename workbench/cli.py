@@ -58,7 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = commands.add_parser("lab", help="open JupyterLab on a copy of the tutorials")
     lab.add_argument("--dir", help="where to copy the tutorials (default: ./workbench-tutorials)")
-    lab.add_argument("--port", type=int, default=None)
+    lab.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port JupyterLab listens on (default: 8888, or the next free one)",
+    )
     lab.add_argument("--no-browser", action="store_true")
     lab.set_defaults(command=open_lab)
 
