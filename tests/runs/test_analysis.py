@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -138,3 +137,217 @@ def test_flaky_of_a_run_that_is_not_yours_is_not_found(two: Setup, other_wb: Wor
     with pytest.raises(NotFound) as missing:
         other_wb.runs.flaky("no-such-run")
     assert str(theirs.value).replace(run.id, "X") == str(missing.value).replace("no-such-run", "X")
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def rules(greets: str, refunds: str) -> Any:
+    return workbench.offline([("hello", greets), ("refund", refunds)])
+
+
+def test_compare_finds_the_one_regression_with_both_replies_side_by_side(two: Setup) -> None:
+    baseline = play(two, rules("hello friend", "no"))
+    candidate = play(two, rules("hello rude friend", "refund done"))
+    diff = two.wb.runs.compare(baseline, candidate)
+    by = diff.set_index(["scenario", "expectation"])
+    regression: Any = by.loc[("Greets", 1)]
+    assert regression["change"] == "regression"
+    assert (regression["baseline_reply"], regression["candidate_reply"]) == (
+        "hello friend",
+        "hello rude friend",
+    )
+    assert by.loc[("Greets", 0), "change"] == "still_passing"
+    assert by.loc[("Refunds", 0), "change"] == "fixed"
+    regressions = diff.regressions()
+    assert list(regressions["scenario"]) == ["Greets"]
+    assert diff.attrs["partial"] is False and diff.attrs["only_baseline"] == []
+    scenarios = diff.scenarios()
+    assert len(scenarios) == 2
+    assert scenarios["latency_delta_s"].notna().all()
+    assert (diff["baseline_cost_usd"].isna() | diff["baseline_cost_usd"].notna()).all()
+
+
+def test_a_scenario_that_changed_version_is_not_read_as_a_regression(two: Setup) -> None:
+    baseline = play(two, rules("hello friend", "refund done"))
+    refunds = two.scenario_ids[1]
+    two.wb.scenarios.update(
+        refunds,
+        ScenarioUpdate(turns=(user("refund please"), expect(must_contain("sorry")))),
+        expected_version=1,
+    )
+    candidate = play(two, rules("hello friend", "refund done"))
+    diff = two.wb.runs.compare(baseline.id, candidate.id)
+    row = diff[diff["scenario"] == "Refunds"].iloc[0]
+    assert row["change"] == "scenario_changed" and row["version_changed"]
+    assert (row["baseline_version"], row["candidate_version"]) == (1, 2)
+    assert diff.regressions().empty
+    assert diff.attrs["changed_scenarios"] == ["Refunds"]
+
+
+def test_newly_flaky_is_its_own_change(two: Setup) -> None:
+    baseline = play(two, rules("hello", "refund"), repeats=2)
+    candidate = play(two, workbench.offline(alternating("hello", "bye")), repeats=2, concurrency=1)
+    diff = two.wb.runs.compare(baseline, candidate)
+    changes = set(diff["change"])
+    assert "newly_flaky" in changes or "regression" in changes
+    flaky = diff[diff["change"] == "newly_flaky"]
+    assert all("P" in o and "F" in o for o in flaky["candidate_outcomes"])
+
+
+def test_runs_of_different_suites_say_which_scenarios_are_on_one_side(two: Setup) -> None:
+    baseline = play(two, rules("hello", "refund"))
+    other = two.wb.suites.create(name="Only greets", scenario_ids=[two.scenario_ids[0]])
+    wb = two.wb
+    candidate = wb.runs.start(
+        suite=other.id, prompt=two.prompt_id, target=rules("hello", "refund"), progress=False
+    ).wait(60)
+    diff = wb.runs.compare(baseline, candidate)
+    assert diff.attrs["same_suite"] is False
+    assert diff.attrs["only_baseline"] == ["Refunds"]
+    assert set(diff[diff["scenario"] == "Refunds"]["change"]) == {"only_baseline"}
+
+
+def test_comparing_a_run_with_itself_is_refused(two: Setup) -> None:
+    run = play(two, rules("hello", "refund"))
+    with pytest.raises(ValidationError, match="same run"):
+        two.wb.runs.compare(run, run.id)
+
+
+def test_comparing_with_a_run_that_is_not_yours_is_not_found(
+    two: Setup, other_wb: Workbench
+) -> None:
+    mine = play(two, rules("hello", "refund"))
+    theirs = play(
+        make_setup(other_wb, {"X": [user("hi"), expect(must_contain("hi"))]}), rules("", "")
+    )
+    with pytest.raises(NotFound, match="No run"):
+        two.wb.runs.compare(mine, theirs)
+    with pytest.raises(NotFound, match="No run"):
+        two.wb.runs.compare("missing-run", mine)
+
+
+def test_a_run_still_playing_gives_a_partial_comparison_with_a_warning(two: Setup) -> None:
+    baseline = play(two, rules("hello", "refund"))
+    candidate = play(two, rules("hello", "nope"))
+    with two.wb.database.transaction() as session:  # as if its kernel were still playing it
+        session.execute(
+            text(
+                "UPDATE workbench.run SET status = 'running', heartbeat_at ="
+                " clock_timestamp() AT TIME ZONE 'UTC' WHERE id = :r"
+            ),
+            {"r": candidate.id},
+        )
+    with pytest.warns(UserWarning, match="still playing"):
+        diff = two.wb.runs.compare(baseline, candidate)
+    assert diff.attrs["partial"] is True and diff.attrs["still_playing"] == [candidate.id]
+    assert list(diff.regressions()["scenario"]) == ["Refunds"]
+
+
+# ---------------------------------------------------------------- history
+
+
+def test_trend_shows_the_last_runs_oldest_first(two: Setup) -> None:
+    first = play(two, rules("hello", "nope"))
+    second = play(two, rules("hello", "refund"))
+    third = play(two, rules("hello", "refund"))
+    trend = two.wb.runs.trend(suite="Smoke", last=2)
+    assert list(trend["run_id"]) == [second.id, third.id]
+    assert list(trend["pass_rate"]) == [1.0, 1.0]
+    everything = two.wb.runs.trend(suite=two.suite_id)
+    assert list(everything["run_id"]) == [first.id, second.id, third.id]
+    assert everything["pass_rate"].iloc[0] == 0.5
+    assert (everything["p95_latency_s"] >= everything["p50_latency_s"]).all()
+
+
+def test_trend_of_an_unknown_suite_or_a_bad_count_is_refused(
+    two: Setup, other_wb: Workbench
+) -> None:
+    play(two, rules("hello", "refund"))
+    with pytest.raises(NotFound):
+        other_wb.runs.trend(suite="Smoke")
+    with pytest.raises(ValidationError, match="last"):
+        two.wb.runs.trend(suite="Smoke", last=0)
+
+
+# ---------------------------------------------------------------- export
+
+
+def test_export_as_json_csv_and_junit(two: Setup, tmp_path: Any) -> None:
+    run = play(two, rules("hello rude", "refund"))
+    document = json.loads(run.to_json(tmp_path / "run.json"))
+    assert document["run"]["id"] == run.id and len(document["results"]) == 3
+    assert json.loads((tmp_path / "run.json").read_text()) == document
+    assert isinstance(document["results"][0]["detail"], dict)
+    rows = list(csv.DictReader(io.StringIO(run.to_csv())))
+    assert [r["status"] for r in rows] == ["PASSED", "FAILED", "PASSED"]
+    junit = ET.fromstring(run.to_junit().split("\n", 1)[1])
+    suite = junit.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
+    failure = suite.find("testcase/failure")
+    assert failure is not None and "MUST_NOT_CONTAIN" in (failure.text or "")
+    with pytest.raises(ValidationError, match="format"):
+        two.wb.runs.export(run, format="xlsx")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- plans
+
+
+STUDIED = {"run", "run_scenario", "run_attempt", "turn_result", "expectation_result"}
+
+
+def scans(plan: dict[str, Any], found: list[tuple[str, str, str]]) -> None:
+    """(node type, table, index) of every scan of a run table in the plan."""
+    relation, index = plan.get("Relation Name"), plan.get("Index Name")
+    if plan["Node Type"] == "Bitmap Heap Scan":
+        index = plan["Plans"][0].get("Index Name")
+    if relation in STUDIED or (index and index.split("_user_id")[0] in STUDIED):
+        found.append((plan["Node Type"], relation or "", index or ""))
+    for child in plan.get("Plans", []):
+        scans(child, found)
+
+
+def test_every_study_query_reaches_the_tables_through_indexes_that_start_with_the_user(
+    two: Setup, other_wb: Workbench
+) -> None:
+    from workbench.runs.analysis import sql
+
+    other = make_setup(other_wb, {"Theirs": [user("hi"), expect(must_contain("hi"))]})
+    for _ in range(2):
+        play(other, rules("hi", "hi"), repeats=2)
+    baseline, candidate = play(two, rules("hello", "x")), play(two, rules("x", "refund"))
+    u = two.wb.user.id
+    statements = {
+        "outcomes": (sql.OUTCOMES, {"u": u, "r": baseline.id}),
+        "rates": (sql.SCENARIO_RATES, {"u": u, "r": baseline.id}),
+        "compare": (
+            sql.COMPARE,
+            {"u": u, "ids": [baseline.id, candidate.id], "b": baseline.id, "c": candidate.id},
+        ),
+        "costs": (sql.SCENARIO_COSTS, {"u": u, "ids": [baseline.id, candidate.id]}),
+        "trend": (sql.TREND, {"u": u, "s": "Smoke", "n": 20}),
+    }
+    with two.wb.database.transaction() as session:
+        driver: Any = session.connection().connection.driver_connection
+        first_columns = dict(
+            driver.execute(
+                "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid ="
+                " i.indexrelid JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum ="
+                " i.indkey[0] JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'workbench'"
+            ).fetchall()
+        )
+        # Tiny tables tempt the planner into sequential scans that say nothing about scale:
+        # with them off, what remains is the access path the indexes allow.
+        driver.execute("SET LOCAL enable_seqscan = off")
+        for name, (statement, params) in statements.items():
+            (plan,) = driver.execute("EXPLAIN (FORMAT JSON) " + statement, params).fetchone()
+            found: list[tuple[str, str, str]] = []
+            scans(plan[0]["Plan"], found)
+            assert found, name
+            for node, table, index in found:
+                assert index, f"{name}: {node} on {table} uses no index"
+                # A point lookup by an attempt id taken from the user's own rows (the inner
+                # side of a join) reads only those rows; anything else must start with the user.
+                assert first_columns[index] in ("user_id", "attempt_id"), f"{name}: {index}"

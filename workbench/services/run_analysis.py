@@ -23,6 +23,7 @@ from workbench.services._base import UserScopedService
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench.runs.analysis.comparison_frame import ComparisonFrame
     from workbench.services.runs import RunService
 
 RunRef = Any  # a run id, or anything with an `.id` (a RunHandle, a RunView)
@@ -52,7 +53,7 @@ def cache_settings(cache: object, ttl: timedelta | float | None) -> timedelta | 
 class RunStudy(UserScopedService):
     """Comparison, history, flakiness and the response cache of the user's runs."""
 
-    def compare(self, baseline: RunRef, candidate: RunRef) -> pd.DataFrame:
+    def compare(self, baseline: RunRef, candidate: RunRef) -> ComparisonFrame:
         """Align two runs by scenario, turn and expectation; say what changed.
 
         Returns a `ComparisonFrame`: one row per expectation with `change` (regression, fixed,

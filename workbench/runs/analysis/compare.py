@@ -26,6 +26,8 @@ from workbench.tables import typed_frame
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench.runs.analysis.comparison_frame import ComparisonFrame
+
 Connection = psycopg.Connection[Any]
 FINISHED = ("finished", "cancelled", "interrupted")
 
@@ -98,7 +100,7 @@ def check_runs(
 
 def compare_runs(
     connection: Connection, user_id: str, baseline: str, candidate: str
-) -> pd.DataFrame:
+) -> ComparisonFrame:
     """The comparison as a DataFrame (`ComparisonFrame`, with `.regressions()`)."""
     runs = check_runs(connection, user_id, baseline, candidate)
     params = {"u": user_id, "ids": [baseline, candidate], "b": baseline, "c": candidate}
