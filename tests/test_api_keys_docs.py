@@ -1,4 +1,4 @@
-"""The Node snippet in the README reads what the workbench writes, and the other way round."""
+"""The Node snippet in docs/api-keys-format.md reads what the workbench writes, and back."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.crypto.test_vault import LEGACY, PLAINTEXT, SECRET
 from workbench.crypto.vault import DECRYPTION_FAILED, KeyVault
 from workbench.errors import DecryptionError
 
-DOC = Path(__file__).resolve().parents[1] / "README.md"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "api-keys-format.md"
 HARNESS = """
 const input = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
 const out = { read: [], refused: [] };
