@@ -16,7 +16,7 @@ from ipywidgets import HTML, Button, Dropdown, HBox, Label, Layout, TagsInput, T
 from workbench.errors import WorkbenchError
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.scenarios.types import ScenarioSummary
-from workbench.widgets._common import ConfirmedDelete, PlainRepr, show_status
+from workbench.widgets._common import ConfirmedDelete, PlainRepr, shared, show_status, small_button
 from workbench.widgets.scenario_editor import ScenarioEditor
 
 PAGE_SIZE = 20
@@ -38,18 +38,18 @@ class ScenarioRow(HBox):  # type: ignore[misc]
     """One scenario of the list, with Open, Duplicate and Delete (which asks first)."""
 
     def __init__(self, summary: ScenarioSummary, on_delete: Any) -> None:
-        super().__init__()
+        s = shared()
+        super().__init__(layout=s.plain)
         self.summary = summary
         tags = f" · {', '.join(summary.tags)}" if summary.tags else ""
         self.label = Label(
             f"{summary.name} · {summary.status.value} · v{summary.version} · "
             f"{summary.turn_count} turns, {summary.expectation_count} expectations{tags}",
-            layout=Layout(width="60%"),
+            layout=s.wide_label,
+            style=s.label_style,
         )
-        self.open_button = Button(description="Open", icon="edit", layout=Layout(width="auto"))
-        self.duplicate_button = Button(
-            description="Duplicate", icon="copy", layout=Layout(width="auto")
-        )
+        self.open_button = small_button("Open", "edit")
+        self.duplicate_button = small_button("Duplicate", "copy")
         self.delete = ConfirmedDelete(on_delete, what=repr(summary.name))
         self.children = [self.label, self.open_button, self.duplicate_button, self.delete]
 

@@ -13,7 +13,7 @@ changes: an edit is never written over someone else's.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 from ipywidgets import HTML, Button, HBox, Label, Layout, TagsInput, Text, Textarea, VBox
 
@@ -33,6 +33,32 @@ from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
 from workbench.widgets.scenario_turns import TurnRow
 
 FIELDS = ("name", "description", "locale", "tags", "status")
+TURN_PAGE = 10
+"""Turns shown at a time. A turn's widgets are built when it is first shown or asked for
+(`editor.turns[i]`), so a scenario of 200 turns opens as fast as one of 10."""
+
+
+class TurnList(Sequence[TurnRow]):
+    """`editor.turns`: every turn's row, built on first access."""
+
+    def __init__(self, editor: ScenarioEditor) -> None:
+        self._editor = editor
+
+    def __len__(self) -> int:
+        return len(self._editor._turns)
+
+    @overload
+    def __getitem__(self, index: int) -> TurnRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[TurnRow]: ...
+    def __getitem__(self, index: int | slice) -> TurnRow | list[TurnRow]:
+        if isinstance(index, slice):
+            return [self._editor._row_at(i) for i in range(len(self))[index]]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._editor._row_at(index)
 
 
 class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
@@ -63,8 +89,12 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.publish_button = Button(description="Publish", icon="check")
         self.archive_button = Button(description="Archive", icon="archive")
         self.draft_button = Button(description="Back to draft", icon="pencil")
-        self.turns: list[TurnRow] = []
+        self._turns: list[TurnRow | TurnSpec] = []
+        self.turn_offset = 0
         self.turn_box = VBox()
+        self.previous_turns_button = Button(description="Previous turns", icon="chevron-up")
+        self.next_turns_button = Button(description="Next turns", icon="chevron-down")
+        self.turn_page_label = Label()
         self.add_user_button = Button(description="+ USER turn")
         self.add_expect_button = Button(description="+ EXPECT turn")
         self.save_button = Button(description="Save", button_style="primary", icon="save")
@@ -89,6 +119,12 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.add_expect_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.EXPECT))
         self.save_button.on_click(lambda _b: self.save())
         self.history_button.on_click(lambda _b: self.toggle_history())
+        self.previous_turns_button.on_click(
+            lambda _b: self.show_turns_from(self.turn_offset - TURN_PAGE)
+        )
+        self.next_turns_button.on_click(
+            lambda _b: self.show_turns_from(self.turn_offset + TURN_PAGE)
+        )
 
     def _layout(self) -> list[Any]:
         def with_problems(field: str, part: Any) -> VBox:
@@ -106,6 +142,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             with_problems("status", status_line),
             HTML("<b>Turns</b>"),
             self.turn_box,
+            HBox([self.previous_turns_button, self.turn_page_label, self.next_turns_button]),
             HBox([self.add_user_button, self.add_expect_button]),
             HBox([self.save_button, self.dirty_label, self.history_button]),
             self.message,
@@ -114,6 +151,11 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         ]
 
     # --- turns ------------------------------------------------------------------------------
+
+    @property
+    def turns(self) -> TurnList:
+        """The turns' rows in order (`editor.turns[0].text`), each built on first access."""
+        return TurnList(self)
 
     def add_turn(self, kind: ScenarioTurnType | str, after: TurnRow | None = None) -> TurnRow:
         """Add an empty turn after `after` (at the end if None); an EXPECT turn gets one
@@ -125,25 +167,41 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             else TurnSpec(kind, expectations=(ExpectationSpec(ExpectationType.MUST_CONTAIN, ""),))
         )
         row = self._new_row(spec)
-        index = len(self.turns) if after is None else self.turns.index(after) + 1
-        self.turns.insert(index, row)
-        self._show_turns()
+        index = len(self._turns) if after is None else self._index(after) + 1
+        self._turns.insert(index, row)
+        self._reveal(index)
         self._mark_dirty(None)
         return row
 
     def move_turn(self, row: TurnRow, by: int) -> None:
-        index = self.turns.index(row)
+        index = self._index(row)
         target = index + by
-        if 0 <= target < len(self.turns):
-            self.turns[index], self.turns[target] = self.turns[target], row
-            self._show_turns()
+        if 0 <= target < len(self._turns):
+            self._turns[index], self._turns[target] = self._turns[target], row
+            self._reveal(target)
             self._mark_dirty(None)
 
     def delete_turn(self, row: TurnRow) -> None:
-        self.turns.remove(row)
+        del self._turns[self._index(row)]
         row.close()
         self._show_turns()
         self._mark_dirty(None)
+
+    def show_turns_from(self, offset: int) -> None:
+        """Show the page of turns that starts at `offset` (0-based)."""
+        self.turn_offset = offset
+        self._show_turns()
+
+    def _index(self, row: TurnRow) -> int:
+        return next(i for i, entry in enumerate(self._turns) if entry is row)
+
+    def _row_at(self, index: int) -> TurnRow:
+        entry = self._turns[index]
+        if isinstance(entry, TurnRow):
+            return entry
+        row = self._turns[index] = self._new_row(entry)
+        row.set_position(index)
+        return row
 
     def _new_row(self, spec: TurnSpec) -> TurnRow:
         row = TurnRow(spec, self._mark_dirty)
@@ -154,10 +212,29 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         row.add_expect_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.EXPECT, row))
         return row
 
+    def _reveal(self, index: int) -> None:
+        if not self.turn_offset <= index < self.turn_offset + TURN_PAGE:
+            self.turn_offset = index - index % TURN_PAGE
+        self._show_turns()
+
     def _show_turns(self) -> None:
-        for index, row in enumerate(self.turns):
-            row.set_position(index)
-        self.turn_box.children = list(self.turns)
+        count = len(self._turns)
+        last_page = max(0, (count - 1) // TURN_PAGE * TURN_PAGE)
+        self.turn_offset = min(max(0, self.turn_offset), last_page)
+        for index, entry in enumerate(self._turns):
+            if isinstance(entry, TurnRow):
+                entry.set_position(index)
+        end = min(count, self.turn_offset + TURN_PAGE)
+        self.turn_box.children = [self._row_at(i) for i in range(self.turn_offset, end)]
+        paged = count > TURN_PAGE
+        self.turn_page_label.value = (
+            f"turns {self.turn_offset + 1}–{end} of {count}" if paged else ""
+        )
+        self.previous_turns_button.disabled = self.turn_offset == 0
+        self.next_turns_button.disabled = end >= count
+        hidden = "none" if not paged else None
+        self.previous_turns_button.layout.display = hidden
+        self.next_turns_button.layout.display = hidden
 
     # --- load and save ----------------------------------------------------------------------
 
@@ -169,7 +246,9 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             locale=self.locale.value,
             status=self.status,
             tags=tuple(self.tags.value),
-            turns=tuple(row.spec() for row in self.turns),
+            turns=tuple(
+                entry.spec() if isinstance(entry, TurnRow) else entry for entry in self._turns
+            ),
         )
 
     def save(self) -> None:
@@ -201,11 +280,11 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         except WorkbenchError as error:
             show_status(self.message, f"Not saved: {error}", error=True)
             return
-        self._loaded(view)
+        self._loaded(view, shown=spec)
         show_status(self.message, f"Saved {view.name!r} as version {view.version}.")
 
-    def _loaded(self, view: ScenarioView) -> None:
-        self._load(view)
+    def _loaded(self, view: ScenarioView, shown: ScenarioCreate | None = None) -> None:
+        self._load(view, shown)
         if self.history.layout.display != "none":
             self.history.refresh(view.id, view.version)
 
@@ -213,7 +292,9 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self._loaded(view)
         show_status(self.message, f"Reloaded version {view.version}.")
 
-    def _load(self, view: ScenarioView) -> None:
+    def _load(self, view: ScenarioView, shown: ScenarioCreate | None = None) -> None:
+        """Show `view`; the turn rows stay when they already show exactly its turns (`shown`
+        is what was just saved), so a save costs the service call and little else."""
         self._loading = True
         try:
             self.scenario_id, self.version, self.status = view.id, view.version, view.status
@@ -221,10 +302,12 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             self.description.value = view.description or ""
             self.locale.value = view.locale
             self.tags.value = list(view.tags)
-            for row in self.turns:
-                row.close()
-            self.turns = [self._new_row(turn) for turn in view.turns]
-            self._show_turns()
+            if shown is None or shown.turns != view.turns:
+                for entry in self._turns:
+                    if isinstance(entry, TurnRow):
+                        entry.close()
+                self._turns = list(view.turns)
+                self._show_turns()
         finally:
             self._loading = False
         self.dirty = False
@@ -281,14 +364,18 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
     def _clear_problems(self) -> None:
         for widget in self.field_problems.values():
             widget.value = ""
-        for row in self.turns:
-            row.clear_problems()
+        for entry in self._turns:
+            if isinstance(entry, TurnRow):
+                entry.clear_problems()
 
     def _show_problems(self, spec: ScenarioCreate, error: ValidationError) -> None:
         """Each problem beside what it names (the service's own checks, run again to get their
         positions), and a count in the message line."""
         _, problems = check_scenario(spec)
         placed = place_problems(self, problems)
+        first = next((p.turn for p in problems if p.turn is not None), None)
+        if first is not None and first < len(self._turns):
+            self._reveal(first)
         count = len(error.problems)
         where = "shown beside the fields" if placed else str(error)
         show_status(self.message, f"Not saved: {count} problem(s), {where}.", error=True)
@@ -300,7 +387,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         name = self.name.value or "(no name)"
         return (
             f"ScenarioEditor({name!r}, version {self.version}, {self.status.value}, "
-            f"{len(self.turns)} turns, {state})"
+            f"{len(self._turns)} turns, {state})"
         )
 
 

@@ -111,7 +111,7 @@ class ConflictPanel(VBox):  # type: ignore[misc]
         self._had_version = 0
         self.reload_button.on_click(self._reload)
         self.show_changes_button.on_click(self._show_changes)
-        self.children = ()
+        self.children: tuple[object, ...] = ()
 
     def show(self, stored: ScenarioView, had_version: int, mine: ScenarioCreate) -> None:
         self.stored, self._had_version, self._mine = stored, had_version, mine

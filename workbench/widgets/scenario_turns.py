@@ -2,6 +2,10 @@
 
 Each row turns itself into a spec (`TurnRow.spec()`, `ExpectationRow.spec()`) and shows the
 problems a save found at its position; the editor owns the list and the order.
+
+Widgets are costly to build (each one serialises its state for the front end, ~0.4-1 ms here),
+so rows share their layout and style objects (none is ever changed per row) and an expectation
+builds only the fields its type uses, the others on first use.
 """
 
 from __future__ import annotations
@@ -10,14 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ipywidgets import (
-    HTML,
     BoundedFloatText,
-    Button,
     Checkbox,
     Dropdown,
     HBox,
     Label,
-    Layout,
     TagsInput,
     Text,
     Textarea,
@@ -30,45 +31,104 @@ from workbench.services.scenarios.types import (
     ExpectationSpec,
     TurnSpec,
 )
-from workbench.widgets._common import problems_html
+from workbench.widgets._common import problems_box, problems_html, shared, small_button
 
 Changed = Callable[[Any], None]
-_SMALL = Layout(width="auto")
 _TAKES_VALUE = {
     ExpectationType.MUST_CONTAIN,
     ExpectationType.MUST_NOT_CONTAIN,
     ExpectationType.REGEX,
     ExpectationType.SEMANTIC_ASSERT,
 }
-_CASE_APPLIES = _TAKES_VALUE - {ExpectationType.SEMANTIC_ASSERT} | {
+_CASE_APPLIES = (_TAKES_VALUE - {ExpectationType.SEMANTIC_ASSERT}) | {
     ExpectationType.MUST_CONTAIN_ANY
 }
+_TYPES = [t.value for t in ExpectationType]
 
 
 class ExpectationRow(VBox):  # type: ignore[misc]
     """One expectation: a type, and only the fields that type uses."""
 
     def __init__(self, spec: ExpectationSpec, on_change: Changed) -> None:
-        super().__init__(layout=Layout(margin="0 0 4px 24px"))
+        s = shared()
+        super().__init__(layout=s.expectation)
+        self._spec = spec
+        self._on_change = on_change
+        self._fields: dict[str, Any] = {}
         kind = spec.type if isinstance(spec.type, ExpectationType) else ExpectationType.MUST_CONTAIN
-        self.type = Dropdown(options=[t.value for t in ExpectationType], value=kind.value)
-        self.value = Text(value=spec.value or "", placeholder="text, pattern or statement")
-        self.values = TagsInput(value=list(spec.values), allow_duplicates=False)
-        self.case_sensitive = Checkbox(
-            value=bool(spec.case_sensitive), description="case-sensitive"
+        self.type = Dropdown(
+            options=_TYPES, value=kind.value, layout=s.plain, style=s.description_style
         )
-        threshold = spec.threshold if spec.threshold is not None else DEFAULT_SEMANTIC_THRESHOLD
-        self.threshold = BoundedFloatText(
-            value=threshold, min=0.0, max=1.0, step=0.05, description="threshold"
-        )
-        self.delete_button = Button(description="Remove", icon="times", layout=_SMALL)
-        self.problems = HTML("")
-        self._line = HBox()
-        for part in (self.type, self.value, self.values, self.case_sensitive, self.threshold):
-            part.observe(on_change, names="value")
+        self.delete_button = small_button("Remove", "times")
+        self.problems = problems_box()
+        self._line = HBox(layout=s.plain)
+        self.type.observe(on_change, names="value")
         self.type.observe(lambda _c: self._show_fields(), names="value")
         self._show_fields()
         self.children = [self._line, self.problems]
+
+    def _field(self, name: str, make: Callable[[], Any]) -> Any:
+        widget = self._fields.get(name)
+        if widget is None:
+            widget = self._fields[name] = make()
+            widget.observe(self._on_change, names="value")
+        return widget
+
+    @property
+    def value(self) -> Text:
+        s = shared()
+        return self._field(
+            "value",
+            lambda: Text(
+                value=self._spec.value or "",
+                placeholder="text, pattern or statement",
+                layout=s.plain,
+                style=s.text_style,
+            ),
+        )
+
+    @property
+    def values(self) -> TagsInput:
+        s = shared()
+        return self._field(
+            "values",
+            lambda: TagsInput(
+                value=list(self._spec.values),
+                allow_duplicates=False,
+                layout=s.plain,
+                style=s.description_style,
+            ),
+        )
+
+    @property
+    def case_sensitive(self) -> Checkbox:
+        s = shared()
+        return self._field(
+            "case_sensitive",
+            lambda: Checkbox(
+                value=bool(self._spec.case_sensitive),
+                description="case-sensitive",
+                layout=s.plain,
+                style=s.checkbox_style,
+            ),
+        )
+
+    @property
+    def threshold(self) -> BoundedFloatText:
+        s = shared()
+        given = self._spec.threshold
+        return self._field(
+            "threshold",
+            lambda: BoundedFloatText(
+                value=given if given is not None else DEFAULT_SEMANTIC_THRESHOLD,
+                min=0.0,
+                max=1.0,
+                step=0.05,
+                description="threshold",
+                layout=s.plain,
+                style=s.description_style,
+            ),
+        )
 
     @property
     def kind(self) -> ExpectationType:
@@ -100,27 +160,29 @@ class ExpectationRow(VBox):  # type: ignore[misc]
     def show_problems(self, messages: list[str]) -> None:
         self.problems.value = problems_html(messages)
 
+    def close(self) -> None:
+        for widget in (*self._fields.values(), self.type, self.delete_button, self.problems):
+            widget.close()
+        self._line.close()
+        super().close()
+
 
 class TurnRow(VBox):  # type: ignore[misc]
     """One turn with its buttons: move up or down, delete, add a USER or EXPECT turn after it."""
 
     def __init__(self, spec: TurnSpec, on_change: Changed) -> None:
-        super().__init__(layout=Layout(border="1px solid #ddd", padding="4px", margin="2px 0"))
+        s = shared()
+        super().__init__(layout=s.turn)
         self.kind = spec.type if isinstance(spec.type, ScenarioTurnType) else ScenarioTurnType.USER
         self._on_change = on_change
-        self.header = Label()
-        self.up_button = Button(description="Up", icon="arrow-up", layout=_SMALL)
-        self.down_button = Button(description="Down", icon="arrow-down", layout=_SMALL)
-        self.delete_button = Button(description="Delete turn", icon="trash", layout=_SMALL)
-        self.add_user_button = Button(description="+ USER after", layout=_SMALL)
-        self.add_expect_button = Button(description="+ EXPECT after", layout=_SMALL)
-        self.problems = HTML("")
-        self.text = Textarea(value=spec.text or "", placeholder="What the user says")
-        self.text.layout.width = "90%"
+        self.header = Label(layout=s.plain, style=s.label_style)
+        self.up_button = small_button("Up", "arrow-up")
+        self.down_button = small_button("Down", "arrow-down")
+        self.delete_button = small_button("Delete turn", "trash")
+        self.add_user_button = small_button("+ USER after")
+        self.add_expect_button = small_button("+ EXPECT after")
+        self.problems = problems_box()
         self.expectations: list[ExpectationRow] = []
-        self.add_expectation_button = Button(description="+ expectation", layout=_SMALL)
-        self._expectation_box = VBox()
-        self.add_expectation_button.on_click(lambda _b: self.add_expectation())
         buttons = HBox(
             [
                 self.header,
@@ -129,12 +191,23 @@ class TurnRow(VBox):  # type: ignore[misc]
                 self.delete_button,
                 self.add_user_button,
                 self.add_expect_button,
-            ]
+            ],
+            layout=s.plain,
         )
+        body: list[Any]
         if self.kind is ScenarioTurnType.USER:
+            self.text = Textarea(
+                value=spec.text or "",
+                placeholder="What the user says",
+                layout=s.text_area,
+                style=s.text_style,
+            )
             self.text.observe(on_change, names="value")
-            body: list[Any] = [self.text]
+            body = [self.text]
         else:
+            self.add_expectation_button = small_button("+ expectation")
+            self.add_expectation_button.on_click(lambda _b: self.add_expectation())
+            self._expectation_box = VBox(layout=s.plain)
             for item in spec.expectations:
                 self._append(item)
             body = [self._expectation_box, self.add_expectation_button]
@@ -176,3 +249,10 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.problems.value = ""
         for row in self.expectations:
             row.problems.value = ""
+
+    def close(self) -> None:
+        for row in self.expectations:
+            row.close()
+        for child in self.children:
+            child.close()
+        super().close()
