@@ -6,10 +6,18 @@
 A view over `ApiKeyService`: everything it shows comes from `list()` (metadata only), and the
 key typed into the password field is handed to `set()` and then cleared, whether the save worked
 or not, so a notebook saved with its widget state never holds it.
+
+A key typed but not saved is the gap ipywidgets leaves: the password field's `value` is a synced
+trait, and JupyterLab's "Save Widget State Automatically" writes every model's state, that value
+included, into the notebook. The kernel cannot exclude one trait from the front end's saved
+state, so the editor narrows the gap and says so beside the field: an unsaved key is cleared
+`clear_after` seconds (60) after it was typed. `scrub_saved_passwords` closes it for servers that
+register it as the contents manager's `pre_save_hook` (every PasswordModel value blanked on save).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +73,12 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
         )
         self.key_name = Text(description="Key name", placeholder="for example: work")
         self.secret = Password(description="API key", placeholder="paste the key here")
+        self.secret_note = Label(
+            f"Not saved yet? Cleared after {self.clear_after:.0f} s: a notebook saved with its "
+            "widget state while a key sits here unsaved would hold it."
+        )
+        self._clear_timer: threading.Timer | None = None
+        self.secret.observe(self._on_typed, names="value")
         self.save_button = Button(description="Save key", button_style="primary", icon="lock")
         self.status = Label()
         self.key_list = VBox(layout=Layout(margin="8px 0 0 0"))
@@ -75,12 +89,38 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
             HTML("<b>Provider API keys</b> (stored encrypted; never shown again)"),
             self.provider,
             self.key_name,
-            self.secret,
+            HBox([self.secret, self.secret_note]),
             self.save_button,
             self.status,
             self.key_list,
         ]
         self.refresh()
+
+    clear_after: float = 60.0
+    """Seconds an unsaved key stays in the field before it is cleared."""
+
+    def _on_typed(self, change: dict[str, Any]) -> None:
+        if self._clear_timer is not None:
+            self._clear_timer.cancel()
+            self._clear_timer = None
+        if change["new"]:
+            self._clear_timer = threading.Timer(self.clear_after, self._clear_unsaved)
+            self._clear_timer.daemon = True
+            self._clear_timer.start()
+
+    def _clear_unsaved(self) -> None:
+        if self.secret.value:
+            self.secret.value = ""
+            self._show(
+                f"The key was cleared after {self.clear_after:.0f} s without being saved "
+                "(so a saved notebook cannot hold it); paste it again and press Save key."
+            )
+
+    def close(self) -> None:
+        """Close the editor; a pending clear of the field is cancelled."""
+        if self._clear_timer is not None:
+            self._clear_timer.cancel()
+        super().close()
 
     def refresh(self) -> None:
         """Reload the list of stored keys from the database."""
@@ -140,3 +180,18 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
     def _show(self, message: str, *, error: bool = False) -> None:
         self.status.value = message
         self.status.style.text_color = _ERROR_COLOR if error else None
+
+
+def scrub_saved_passwords(model: dict[str, Any], **_: Any) -> None:
+    """A Jupyter server `pre_save_hook`: blank every password field in saved widget state.
+
+    Register it with `c.FileContentsManager.pre_save_hook = "workbench.widgets.api_keys.
+    scrub_saved_passwords"`; the front end then cannot write an unsaved key into the file.
+    """
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    widgets = model["content"].get("metadata", {}).get("widgets", {})
+    state = widgets.get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    for entry in state.values():
+        if isinstance(entry, dict) and entry.get("model_name") == "PasswordModel":
+            entry.get("state", {})["value"] = ""
