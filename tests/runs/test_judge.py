@@ -26,9 +26,10 @@ def server() -> Iterator[StandIn]:
         yield s
 
 
-def judged(target: Target, threshold: float = 0.7) -> Outcome:
+def judged(target: Target, threshold: float = 0.7, transport: str = "direct") -> Outcome:
     async def go() -> Outcome:
-        client = open_client(target, api_key="sk-judge", retry=RetryPolicy(backoff_s=0.01))
+        policy = RetryPolicy(backoff_s=0.01)
+        client = open_client(target, api_key="sk-judge", retry=policy, transport=transport)
         try:
             return await judge(
                 client,
@@ -43,7 +44,7 @@ def judged(target: Target, threshold: float = 0.7) -> Outcome:
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("flavour", ["openai", "anthropic"])
+@pytest.mark.parametrize("flavour", ["openai", "anthropic", "openai-direct", "anthropic-direct"])
 @pytest.mark.parametrize(("score", "status"), [(0.9, "PASSED"), (0.7, "PASSED"), (0.2, "FAILED")])
 def test_structured_verdict_through_each_sdk(
     server: StandIn, flavour: str, score: float, status: str
@@ -52,10 +53,10 @@ def test_structured_verdict_through_each_sdk(
     server.reset()
     target = (
         anthropic("claude-3-5-haiku", base_url=server.base_url)
-        if flavour == "anthropic"
+        if flavour.startswith("anthropic")
         else openai_compatible(base_url=server.openai_base_url, model="gpt-4o")
     )
-    outcome = judged(target)
+    outcome = judged(target, transport="direct" if flavour.endswith("direct") else "sdk")
     assert outcome.status == status
     detail = outcome.detail
     assert detail["score"] == score and detail["reasoning"] == "stand-in verdict"
@@ -63,7 +64,7 @@ def test_structured_verdict_through_each_sdk(
     assert detail["judge_model"] in ("gpt-4o", "claude-3-5-haiku") and detail["prompt_tokens"] > 0
     body = server.bodies[-1]
     assert body["temperature"] == 0.0
-    if flavour == "anthropic":  # a forced tool whose input schema is the verdict's
+    if flavour.startswith("anthropic"):  # a forced tool whose input schema is the verdict's
         assert body["tool_choice"]["type"] == "tool"
         assert body["tools"][0]["input_schema"] == VERDICT_SCHEMA
         assert body["system"].startswith("You are a strict")

@@ -22,16 +22,19 @@ def server() -> Iterator[StandIn]:
         yield s
 
 
-@pytest.mark.parametrize("flavour", ["openai", "anthropic"])
+@pytest.mark.parametrize("flavour", ["openai", "anthropic", "openai-direct", "anthropic-direct"])
 def test_refused_key_never_leaks(server: StandIn, flavour: str) -> None:
     target = (
         anthropic("claude-3-5-haiku", base_url=server.base_url)
-        if flavour == "anthropic"
+        if flavour.startswith("anthropic")
         else openai_compatible(base_url=server.openai_base_url, model="m")
     )
 
     async def call() -> tuple[str, BaseException]:
-        client = open_client(target, api_key=KEY, retry=RetryPolicy(backoff_s=0.01))
+        transport = "direct" if flavour.endswith("direct") else "sdk"
+        client = open_client(
+            target, api_key=KEY, retry=RetryPolicy(backoff_s=0.01), transport=transport
+        )
         shown = (
             repr(client) + str(client) + repr(vars(client) if hasattr(client, "__dict__") else "")
         )

@@ -1,8 +1,9 @@
 """OpenAI chat completions (and any OpenAI-compatible server) through `openai.AsyncOpenAI`.
 
 The SDK's own retries are off (`max_retries=0`): generate.py retries, so every attempt is
-counted, limited and timed in one place. The HTTP transport is aiohttp by default (measured in
-bench/bench_http.py: the SDK's default httpx client is several times slower at concurrency 50).
+counted, limited and timed in one place. This is `transport="sdk"` (the SDK on its aiohttp
+transport; "sdk-httpx" on its default client); the default transport is providers/direct.py,
+which bench/bench_http.py measures several times faster at concurrency 50.
 Structured output uses `response_format={"type": "json_schema", "strict": true}`.
 """
 
