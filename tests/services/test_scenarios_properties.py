@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from workbench.db.enums import ExpectationType, ScenarioStatus
 from workbench.handle import Workbench
-from workbench.services.scenario_types import (
+from workbench.services.limits import name_problem
+from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioCreate,
     TurnSpec,
@@ -24,9 +25,14 @@ from workbench.services.scenario_types import (
 
 # Any Unicode PostgreSQL can store: no NUL, no lone surrogates.
 CHARACTERS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
+def acceptable_name(name: str) -> bool:
+    return bool(name) and name_problem(name) is None
+
+
 TEXT = st.text(CHARACTERS, min_size=1, max_size=30).filter(str.strip)
-NAME = st.text(CHARACTERS, min_size=1, max_size=60).map(str.strip).filter(bool)
-TAG = st.text(CHARACTERS, max_size=12).map(str.strip).filter(bool)
+# Names and tags must show: none with nothing visible or with a bidi control (limits.py).
+NAME = st.text(CHARACTERS, min_size=1, max_size=60).map(str.strip).filter(acceptable_name)
+TAG = st.text(CHARACTERS, max_size=12).map(str.strip).filter(acceptable_name)
 TAGS = st.lists(TAG, max_size=4, unique=True)
 
 EXPECTATION = st.one_of(

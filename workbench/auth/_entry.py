@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from workbench.auth._jupyterhub import hub_configured, hub_user_name
 from workbench.auth._notice import sign_in_notice
 from workbench.auth._token_file import forget_token, load_token, save_token
+from workbench.crypto.secret import Secret
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
 from workbench.db.security.identity import role_user
@@ -20,6 +21,7 @@ from workbench.errors import AuthError
 from workbench.handle import SignedInUser, Workbench
 from workbench.services.accounts import credentials
 from workbench.services.accounts.credentials import SignedIn
+from workbench.services.accounts.emails import checked_email
 from workbench.services.accounts.external import hub_user, local_email, local_user
 from workbench.services.accounts.sessions import find_session
 from workbench.services.accounts.verification import Sender
@@ -88,7 +90,7 @@ def _connect(database: Database) -> Workbench:
 
 def sign_up(
     email: str,
-    password: str,
+    password: str | Secret,
     name: str,
     *,
     url: str | None = None,
@@ -102,13 +104,14 @@ def sign_up(
 
     >>> wb = workbench.sign_up("ada@example.com", "correct horse", "Ada")   # doctest: +SKIP
     """
+    password = Secret.wrap(password)  # first: tracebacks show Secret('***') (crypto.secret)
     with _opened(url) as database:
         signed_up = credentials.register(database, email=email, password=password, name=name)
         return _handle(database, signed_up, not database.local if remember is None else remember)
 
 
 def sign_in(
-    email: str, password: str, *, url: str | None = None, remember: bool = True
+    email: str, password: str | Secret, *, url: str | None = None, remember: bool = True
 ) -> Workbench:
     """Sign in with the email and password you use in the web app; opens a 7-day session.
 
@@ -117,6 +120,11 @@ def sign_in(
 
     >>> wb = workbench.sign_in("ada@example.com", "correct horse")   # doctest: +SKIP
     """
+    password = Secret.wrap(password)  # first: tracebacks show Secret('***') (crypto.secret)
+    # With the arguments swapped `email` is the password: masked until it checks out.
+    address = Secret.wrap(email)
+    email = "<being checked>"
+    email = checked_email(address)
     with _opened(url) as database:
         signed_in = credentials.sign_in_with_password(database, email=email, password=password)
         return _handle(database, signed_in, remember)
@@ -148,11 +156,12 @@ def request_password_reset(
         credentials.request_password_reset(database, email=email, sender=sender)
 
 
-def reset_password(token: str, new_password: str, *, url: str | None = None) -> None:
+def reset_password(token: str, new_password: str | Secret, *, url: str | None = None) -> None:
     """Set a new password with a reset token (once); every session of that user is ended.
 
     >>> workbench.reset_password("Xq3...", "a new long password")   # doctest: +SKIP
     """
+    new_password = Secret.wrap(new_password)  # first (crypto.secret)
     with _opened(url, handle_keeps_it=False) as database:
         credentials.reset_password(database, token=token, new_password=new_password)
 

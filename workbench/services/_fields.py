@@ -16,8 +16,9 @@ import enum
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, TypeVar
 
-from workbench.errors import ValidationError
-from workbench.services.scenario_types import UNSET, Unset, coerce_enum
+from workbench.errors import ValidationError, quoted
+from workbench.services.limits import MAX_TAGS, count_problem, length_problem, name_problem
+from workbench.services.scenarios.types import UNSET, Unset, coerce_enum
 from workbench.services.templates import IDENTIFIER_RULE, is_identifier
 
 MAX_NAME_LENGTH: Final = 200
@@ -36,7 +37,7 @@ def text_problems(value: object, field: str, *, optional: bool = False) -> list[
         return [] if optional else [f"{field}: is required"]
     if not isinstance(value, str):
         return [f"{field}: must be text (a str), not {type(value).__name__}"]
-    problem = storage_problem(value, locate=True)
+    problem = storage_problem(value, locate=True) or length_problem(value)
     return [] if problem is None else [f"{field}: {problem}"]
 
 
@@ -66,8 +67,9 @@ def clean_name(value: object, field: str = "name") -> tuple[str, list[str]]:
     if not name:
         return name, [f"{field}: is empty; give it a name"]
     if len(name) > MAX_NAME_LENGTH:
-        return name, [f"{field}: is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"]
-    return name, []
+        return name, [f"{field}: is {len(name):,} characters long; the limit is {MAX_NAME_LENGTH}"]
+    problem = name_problem(name)
+    return name, [] if problem is None else [f"{field}: {problem}"]
 
 
 def key_problems(value: object, field: str = "key") -> list[str]:
@@ -79,7 +81,7 @@ def key_problems(value: object, field: str = "key") -> list[str]:
     if len(value) > MAX_KEY_LENGTH:
         return [f"{field}: is {len(value)} characters long; the limit is {MAX_KEY_LENGTH}"]
     if not is_identifier(value):
-        return [f"{field}: {value[:60]!r} is not a valid key; {IDENTIFIER_RULE}"]
+        return [f"{field}: {quoted(value[:60])} is not a valid key; {IDENTIFIER_RULE}"]
     return []
 
 
@@ -90,9 +92,13 @@ def clean_tags(value: object, field: str = "tags") -> tuple[list[str], list[str]
     """
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         return [], [f"{field}: must be a list of text, e.g. ['smoke', 'billing']"]
+    listed = list(value)
+    too_many = count_problem(len(listed), MAX_TAGS, "tags")
+    if too_many is not None:
+        return [], [f"{field}: {too_many}"]
     tags: dict[str, None] = {}
     problems: list[str] = []
-    for index, tag in enumerate(value):
+    for index, tag in enumerate(listed):
         tag_field = f"{field}[{index}]"
         found = text_problems(tag, tag_field)
         if not found:
@@ -101,8 +107,10 @@ def clean_tags(value: object, field: str = "tags") -> tuple[list[str], list[str]
                 found = [f"{tag_field}: is empty"]
             elif len(tag) > MAX_TAG_LENGTH:
                 found = [
-                    f"{tag_field}: is {len(tag)} characters long; the limit is {MAX_TAG_LENGTH}"
+                    f"{tag_field}: is {len(tag):,} characters long; the limit is {MAX_TAG_LENGTH}"
                 ]
+            elif (problem := name_problem(tag)) is not None:
+                found = [f"{tag_field}: {problem}"]
         problems += found
         if not found:
             tags.setdefault(tag, None)
@@ -115,16 +123,16 @@ def clean_enum(value: object, enum_type: type[E], field: str) -> tuple[E | None,
     if isinstance(member, enum_type):
         return member, []
     allowed = ", ".join(member.value for member in enum_type)
-    return None, [f"{field}: {value!r} is not one of {allowed}"]
+    return None, [f"{field}: {quoted(value)} is not one of {allowed}"]
 
 
 def page_problems(limit: Any, offset: Any) -> list[str]:
     """Problems with `limit` (a positive int or None) and `offset` (an int, 0 or more)."""
     problems = []
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        problems.append(f"limit: must be a whole number, 1 or more, or None; not {limit!r}")
+        problems.append(f"limit: must be a whole number, 1 or more, or None; not {quoted(limit)}")
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        problems.append(f"offset: must be a whole number, 0 or more; not {offset!r}")
+        problems.append(f"offset: must be a whole number, 0 or more; not {quoted(offset)}")
     return problems
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar, cast
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
+from workbench.errors import quoted
 from workbench.services._fields import clean_tags, page_problems, text_problems
 from workbench.services.scenario_types import Page
 
@@ -57,9 +58,9 @@ def list_args(
         wanted, found = clean_tags([tags] if isinstance(tags, str) else tags)
         problems += found
     if tag_match not in ("any", "all"):
-        problems.append(f"tag_match: must be 'any' or 'all', not {tag_match!r}")
+        problems.append(f"tag_match: must be 'any' or 'all', not {quoted(tag_match)}")
     if sort not in ("updated_at", "name"):
-        problems.append(f"sort: must be 'updated_at' or 'name', not {sort!r}")
+        problems.append(f"sort: must be 'updated_at' or 'name', not {quoted(sort)}")
     args = ListArgs(
         tags=wanted,
         tag_match=cast(TagMatch, tag_match),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.errors import quoted
 from workbench.services._fields import key_problems, raise_problems, text_problems
 
 FRAME_COLUMNS = ("key", "value", "description")
@@ -33,7 +34,7 @@ def from_mapping(data: Mapping[Any, Any]) -> list[VariableInput]:
     rows: list[VariableInput] = []
     problems: list[str] = []
     for key, value in data.items():
-        found = key_problems(key) + text_problems(value, f"value of {key!r}")
+        found = key_problems(key) + text_problems(value, f"value of {quoted(key)}")
         problems += found
         if not found:
             rows.append(VariableInput(key, value, None))
@@ -58,7 +59,9 @@ def frame_problems(data: Any) -> list[str]:
         ]
     columns = [str(column) for column in data.columns]
     problems = [
-        f"the frame has no {name!r} column" for name in ("key", "value") if name not in columns
+        f"the frame has no {quoted(name)} column"
+        for name in ("key", "value")
+        if name not in columns
     ]
     unknown = [c for c in columns if c not in FRAME_COLUMNS + FRAME_EXTRA_COLUMNS]
     if unknown:
@@ -91,7 +94,7 @@ def from_frame(data: Any) -> tuple[list[VariableInput], bool]:
         description = None if is_missing(description) else description
         found += text_problems(description, f"{where}: description", optional=True)
         if not found and key in first_row:
-            found.append(f"{where}: key {key!r} is already set at row {first_row[key]}")
+            found.append(f"{where}: key {quoted(key)} is already set at row {first_row[key]}")
         problems += found
         if not found:
             first_row[key] = label

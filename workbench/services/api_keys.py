@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from workbench.crypto.master_secret import master_secret
+from workbench.crypto.secret import Secret
 from workbench.crypto.vault import KeyVault
 from workbench.db.columns import new_uuid
 from workbench.db.models import UserApiKey
@@ -78,7 +79,9 @@ _VIEW_SELECT = (
 class ApiKeyService(UserScopedService):
     """The signed-in user's provider API keys. Reached as `wb.api_keys`."""
 
-    def set(self, *, provider: str, api_key: str, key_name: str | None = None) -> ApiKeyView:
+    def set(
+        self, *, provider: str, api_key: str | Secret, key_name: str | None = None
+    ) -> ApiKeyView:
         """Store `api_key` for `provider`, replacing (and reactivating) any key already there.
 
         Surrounding whitespace is dropped (a pasted newline); whitespace inside is refused.
@@ -88,6 +91,8 @@ class ApiKeyService(UserScopedService):
         >>> wb.api_keys.set(provider="anthropic", api_key="sk-ant-...", key_name="personal")
         ... # doctest: +SKIP
         """
+        # First, so a verbose traceback from anywhere below shows Secret('***') (crypto.secret).
+        api_key = Secret.wrap(api_key)
         if key_name is None:
             key_name = PROVIDERS.get(provider, "default")
         plaintext, name = _checked(provider=provider, api_key=api_key, key_name=key_name)
@@ -95,7 +100,10 @@ class ApiKeyService(UserScopedService):
         with self._transaction() as session:
             # The installation's write format: `legacy` beside an unchanged web app (key_format).
             encrypted = vault.encrypt(
-                plaintext, user_id=self._user_id, provider=provider, format=key_format(session)
+                plaintext.reveal(),
+                user_id=self._user_id,
+                provider=provider,
+                format=key_format(session),
             )
             now = utcnow()
             changes = {
@@ -223,7 +231,7 @@ def _quoted(provider: str) -> str:
     return "<the given value>"
 
 
-def _checked(*, provider: str, api_key: str, key_name: str | None) -> tuple[str, str]:
+def _checked(*, provider: str, api_key: Secret, key_name: str | None) -> tuple[Secret, str]:
     """The key and name to store (surrounding whitespace dropped), or `ValidationError` naming
     each field.
 
@@ -235,20 +243,9 @@ def _checked(*, provider: str, api_key: str, key_name: str | None) -> tuple[str,
             f"provider: {_quoted(provider)} is not a known provider; "
             f"use one of {', '.join(PROVIDERS)}."
         )
-    plaintext = api_key.strip() if isinstance(api_key, str) else ""
-    if not plaintext:
-        problems.append("api_key: is empty; paste the key the provider gave you.")
-    elif len(plaintext) > API_KEY_MAX:
-        problems.append(f"api_key: is longer than {API_KEY_MAX} characters; paste the key alone.")
-    else:
-        bad = next(
-            (i for i, ch in enumerate(plaintext) if ch.isspace() or not ch.isprintable()), None
-        )
-        if bad is not None:
-            problems.append(
-                f"api_key: contains whitespace or a control character at position {bad + 1}; "
-                "paste the key alone, in one piece."
-            )
+    # The key stays a Secret; its text is only ever an expression, never a named local.
+    plaintext = Secret(api_key.reveal().strip() if isinstance(api_key.reveal(), str) else "")
+    problems += _key_problems(plaintext)
     name = key_name.strip() if isinstance(key_name, str) else ""
     if not name:
         problems.append("key_name: is empty; give the key a name (for example 'work').")
@@ -257,3 +254,20 @@ def _checked(*, provider: str, api_key: str, key_name: str | None) -> tuple[str,
     if problems:
         raise ValidationError(" ".join(problems), problems=problems)
     return plaintext, name
+
+
+def _key_problems(key: Secret) -> list[str]:
+    length = len(key.reveal())
+    if not length:
+        return ["api_key: is empty; paste the key the provider gave you."]
+    if length > API_KEY_MAX:
+        return [f"api_key: is longer than {API_KEY_MAX} characters; paste the key alone."]
+    bad = next(
+        (i for i, ch in enumerate(key.reveal()) if ch.isspace() or not ch.isprintable()), None
+    )
+    if bad is None:
+        return []
+    return [
+        f"api_key: contains whitespace or a control character at position {bad + 1}; "
+        "paste the key alone, in one piece."
+    ]

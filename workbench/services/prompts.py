@@ -13,12 +13,12 @@ import builtins
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ARRAY, ColumnElement, Text, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from workbench.db.enums import PromptStatus
 from workbench.db.models import Prompt, Variable
-from workbench.errors import NotFound, ValidationError
+from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
     UNSET,
@@ -243,7 +243,10 @@ class PromptService(UserScopedService):
             if needed:
                 rows = session.execute(
                     select(Variable.key, Variable.value).where(
-                        Variable.user_id == self._user_id, Variable.key.in_(needed)
+                        Variable.user_id == self._user_id,
+                        # One array parameter: `IN` sends one bind parameter per name, and
+                        # past 65,535 names the statement cannot be sent at all.
+                        Variable.key == any_(bindparam("keys", needed, type_=ARRAY(Text))),
                     )
                 )
                 stored = {key: value for key, value in rows}
@@ -287,4 +290,4 @@ class PromptService(UserScopedService):
 
 
 def not_found(prompt_id: str) -> NotFound:
-    return NotFound(f"No prompt with id {prompt_id!r}; check the id (wb.prompts.list()).")
+    return NotFound(f"No prompt with id {quoted(prompt_id)}; check the id (wb.prompts.list()).")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import ScenarioSuite
-from workbench.errors import NotFound
+from workbench.errors import NotFound, quoted
 from workbench.services import _suite_sql as sql
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
@@ -52,7 +52,7 @@ def id_list(scenario_ids: str | Iterable[str], field: str = "scenario_ids") -> b
 
 
 def suite_not_found(suite_id: str) -> NotFound:
-    return NotFound(f"No suite with id {suite_id!r}; check the id (wb.suites.list()).")
+    return NotFound(f"No suite with id {quoted(suite_id)}; check the id (wb.suites.list()).")
 
 
 def scenarios_not_found(missing: Sequence[str]) -> NotFound:
@@ -67,10 +67,10 @@ def permutation_problems(current: Sequence[str], given: Sequence[str]) -> builti
     """What keeps `given` from being a reordering of `current` (each member exactly once)."""
     members = set(current)
     counts = Counter(given)
-    problems = [f"scenario {s!r} appears {n} times" for s, n in counts.items() if n > 1]
-    problems += [f"scenario {s!r} is not in the suite" for s in counts if s not in members]
+    problems = [f"scenario {quoted(s)} appears {n} times" for s, n in counts.items() if n > 1]
+    problems += [f"scenario {quoted(s)} is not in the suite" for s in counts if s not in members]
     problems += [
-        f"scenario {s!r} is missing from the new order" for s in current if s not in counts
+        f"scenario {quoted(s)} is missing from the new order" for s in current if s not in counts
     ]
     return problems
 
@@ -220,7 +220,9 @@ class SuiteService(UserScopedService):
             missing = [scenario_id for scenario_id in ids if scenario_id not in removed]
             if missing:
                 listed = ", ".join(repr(scenario_id) for scenario_id in missing)
-                raise NotFound(f"Not in suite {suite_id!r}: scenario {listed}; nothing removed.")
+                raise NotFound(
+                    f"Not in suite {quoted(suite_id)}: scenario {listed}; nothing removed."
+                )
             session.execute(sql.COMPACT, {"suite_id": suite_id})
             return self._view(session, suite_id)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from workbench.db.base import UTCDateTime
 from workbench.db.columns import new_uuid
 from workbench.db.models import Variable
-from workbench.errors import NotFound
+from workbench.errors import NotFound, quoted
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
     UNSET,
@@ -218,5 +218,5 @@ class VariableService(UserScopedService):
         statement = select(Variable).where(Variable.user_id == self._user_id, Variable.key == key)
         row = session.scalar(statement.with_for_update() if lock else statement)
         if row is None:
-            raise NotFound(f"No variable with key {key!r}.")
+            raise NotFound(f"No variable with key {quoted(key)}.")
         return row

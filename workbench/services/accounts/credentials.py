@@ -13,6 +13,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from workbench.crypto.passwords import (
+    Password,
     dummy_verify,
     hash_password,
     validate_password,
@@ -56,7 +57,7 @@ class SignedIn:
     issued: IssuedSession
 
 
-def register(database: Database, *, email: str, password: str, name: str) -> SignedIn:
+def register(database: Database, *, email: str, password: Password, name: str) -> SignedIn:
     """Create a user with a password and open their first session; all or nothing."""
     email, name = normalize_email(email), normalize_name(name)
     validate_password(password)
@@ -84,7 +85,7 @@ def register(database: Database, *, email: str, password: str, name: str) -> Sig
     return SignedIn(user, issued)
 
 
-def check_password(database: Database, *, email: str, password: str) -> SignedInUser:
+def check_password(database: Database, *, email: str, password: Password) -> SignedInUser:
     """The user whose email and password these are, or `AuthError` (the failure is counted).
 
     An unknown email costs one scrypt too, so its refusal takes as long as a wrong password's.
@@ -92,7 +93,9 @@ def check_password(database: Database, *, email: str, password: str) -> SignedIn
     return check_stored_email_password(database, email=normalize_email(email), password=password)
 
 
-def check_stored_email_password(database: Database, *, email: str, password: str) -> SignedInUser:
+def check_stored_email_password(
+    database: Database, *, email: str, password: Password
+) -> SignedInUser:
     """`check_password` for an email exactly as stored (a signed-in user confirming it is them).
 
     Local users' `@localhost` addresses are not ones sign-up accepts, yet they may set a password.
@@ -124,7 +127,7 @@ def check_stored_email_password(database: Database, *, email: str, password: str
     return SignedInUser(row.id, row.email, row.name)
 
 
-def sign_in_with_password(database: Database, *, email: str, password: str) -> SignedIn:
+def sign_in_with_password(database: Database, *, email: str, password: Password) -> SignedIn:
     """Check the password, then open a session: what `workbench.sign_in` does after connecting."""
     user = check_password(database, email=email, password=password)
     with translated_errors(database), database.transaction() as session:
@@ -167,7 +170,7 @@ def request_password_reset(database: Database, *, email: str, sender: Sender | N
         deliver(message)
 
 
-def reset_password(database: Database, *, token: str, new_password: str) -> None:
+def reset_password(database: Database, *, token: str, new_password: Password) -> None:
     """Use a reset token once: set the new password and end every session of its user."""
     validate_password(new_password)
     password_hash = hash_password(new_password)

@@ -35,7 +35,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from workbench.db.enums import ScenarioTurnType
-from workbench.services.scenario_types import (
+from workbench.errors import quoted
+from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioCreate,
     TurnSpec,
@@ -138,7 +139,7 @@ def read_document(data: Any) -> Reading:
         return reading
     if data.get("format") != FORMAT:
         given = data.get("format")
-        reading.problems.append(f"format: must be {FORMAT!r}, got {given!r}")
+        reading.problems.append(f"format: must be {quoted(FORMAT)}, got {quoted(given)}")
     unknown_keys(data, ("format", "scenarios", "suites"), "", reading.problems)
     for index, entry in enumerate(entries(data, "scenarios", reading.problems)):
         spec = read_scenario(entry, f"scenarios[{index}]", reading.problems)
@@ -278,7 +279,7 @@ def read_suite(entry: Any, path: str, problems: list[str]) -> SuiteEntry | None:
         if not isinstance(member, str):
             found.append(f"{path}.scenarios[{index}]: must be a scenario name, not {kind(member)}")
         elif member in members[:index]:
-            found.append(f"{path}.scenarios[{index}]: {member!r} is listed twice")
+            found.append(f"{path}.scenarios[{index}]: {quoted(member)} is listed twice")
     problems += found
     if found:
         return None
@@ -291,7 +292,7 @@ def duplicate_names(names: Sequence[tuple[int, str]], what: str, problems: list[
     for index, name in names:
         if name in first:
             problems.append(
-                f"{what}[{index}].name: {name!r} is also the name of {what}[{first[name]}]; "
+                f"{what}[{index}].name: {quoted(name)} is also the name of {what}[{first[name]}]; "
                 "names must be unique"
             )
         else:

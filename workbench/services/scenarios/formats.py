@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 import yaml
 
-from workbench.errors import ValidationError
+from workbench.errors import ValidationError, quoted
+from workbench.services.scenarios.safe_load import parse_text
 
 Format = Literal["yaml", "json"]
 
@@ -44,7 +45,7 @@ def check_format(format: str | None) -> Format | None:
         return "yaml"
     if lowered == "json":
         return "json"
-    raise ValidationError(f"format: must be 'yaml' or 'json', not {format!r}")
+    raise ValidationError(f"format: must be 'yaml' or 'json', not {quoted(format)}")
 
 
 def format_of_path(path: Path) -> Format | None:
@@ -77,9 +78,11 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], format: str | None)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ValidationError(f"No file at {str(path)!r}; check the path.") from None
+            raise ValidationError(f"No file at {quoted(str(path), limit=200)}; check the path.") from None
         except UnicodeDecodeError as error:
-            raise ValidationError(f"{str(path)!r} is not UTF-8 text ({error}).") from None
+            raise ValidationError(
+                f"{quoted(str(path), limit=200)} is not UTF-8 text (byte {error.start:,}: {error.reason})."
+            ) from None
         return parse(text, wanted or format_of_path(path))
     if not isinstance(source, str):
         raise ValidationError(
@@ -89,17 +92,10 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], format: str | None)
 
 
 def parse(text: str, format: Format | None) -> Any:
-    """Parse `text`; without a format, text starting with `{` is JSON, anything else YAML."""
+    """Parse `text`; without a format, text starting with `{` is JSON, anything else YAML.
+
+    Bounded whatever the text holds (size, aliases, depth: see `safe_load`).
+    """
     if format is None:
-        format = "json" if text.lstrip().startswith("{") else "yaml"
-    try:
-        if format == "json":
-            return json.loads(text)
-        return yaml.load(text, Loader=_Loader)
-    except json.JSONDecodeError as error:
-        raise ValidationError(
-            f"The document is not valid JSON: {error.msg} at line {error.lineno}, "
-            f"column {error.colno}."
-        ) from None
-    except yaml.YAMLError as error:
-        raise ValidationError(f"The document is not valid YAML: {error}") from None
+        format = "json" if text.lstrip()[:1] == "{" else "yaml"
+    return parse_text(text, format)

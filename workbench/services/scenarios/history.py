@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Scenario, ScenarioVersion
-from workbench.errors import NotFound
+from workbench.errors import NotFound, quoted
 from workbench.services._base import UserScopedService
 from workbench.services.scenario_save import save_scenario
 from workbench.services.scenario_store import AnyRow, select_scenario
@@ -107,7 +107,7 @@ class ScenarioHistory(UserScopedService):
         if row is None:
             select_scenario(session, self._user_id, scenario_id)  # NotFound if not yours
             raise NotFound(
-                f"Scenario {scenario_id!r} has no version {version!r}; "
+                f"Scenario {quoted(scenario_id)} has no version {quoted(version)}; "
                 "see wb.scenarios.history(id) for the versions it has."
             )
         return row

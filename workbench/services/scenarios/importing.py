@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from workbench.db.columns import new_uuid
 from workbench.db.models import Scenario, ScenarioSuite
-from workbench.errors import Duplicate, ValidationError
-from workbench.services.scenario_bulk import NewScenario, copy_rows, insert_scenarios, naive_utc
-from workbench.services.scenario_document import Reading, SuiteEntry
-from workbench.services.scenario_store import id_array
-from workbench.services.scenario_types import ImportResult, ScenarioCreate
-from workbench.services.scenario_validation import NAME_MAX
+from workbench.errors import Duplicate, ValidationError, quoted
+from workbench.services.scenarios.bulk import NewScenario, copy_rows, insert_scenarios, naive_utc
+from workbench.services.scenarios.document import Reading, SuiteEntry
+from workbench.services.scenarios.store import id_array
+from workbench.services.scenarios.types import ImportResult, ScenarioCreate
+from workbench.services.scenarios.validation import NAME_MAX
 from workbench.timeutil import utcnow
 
 
@@ -87,8 +87,8 @@ class ImportPlan:
     def _refuse_clashes(
         self, scenarios: list[tuple[int, str]], suites: list[tuple[int, str]]
     ) -> None:
-        clashes = [f"scenarios[{i}] {name!r}" for i, name in scenarios]
-        clashes += [f"suites[{i}] {name!r}" for i, name in suites]
+        clashes = [f"scenarios[{i}] {quoted(name)}" for i, name in scenarios]
+        clashes += [f"suites[{i}] {quoted(name)}" for i, name in suites]
         if clashes:
             raise Duplicate(
                 f"Duplicate name: you already have {len(clashes)} of the names in this "
@@ -116,7 +116,7 @@ class ImportPlan:
 
     def _member_problems(self, ids: dict[str, str]) -> list[str]:
         return [
-            f"suites[{i}].scenarios[{j}]: no scenario named {name!r} in the document or in "
+            f"suites[{i}].scenarios[{j}]: no scenario named {quoted(name)} in the document or in "
             "your account"
             for i, suite in self.reading.suites
             for j, name in enumerate(suite.scenarios)

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem
-from workbench.errors import NotFound, ValidationError
+from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
 from workbench.services.scenario_document import SuiteEntry, document, read_document
 from workbench.services.scenario_formats import check_format, dump, format_of_path, load
@@ -98,7 +98,7 @@ class ScenarioIO(UserScopedService):
         """
         if on_conflict not in ("error", "skip", "rename"):
             raise ValidationError(
-                f"on_conflict: must be 'error', 'skip' or 'rename', not {on_conflict!r}"
+                f"on_conflict: must be 'error', 'skip' or 'rename', not {quoted(on_conflict)}"
             )
         reading = read_document(load(source, format))
         with self._transaction() as session:
@@ -132,7 +132,7 @@ class ScenarioIO(UserScopedService):
         rows = session.execute(statement).all()
         missing = set(suite_ids or ()) - {row.id for row in rows}
         if missing:
-            raise NotFound(f"No suite with id {sorted(missing)[0]!r}; check the id.")
+            raise NotFound(f"No suite with id {quoted(sorted(missing)[0])}; check the id.")
         members: dict[str, list[tuple[str, str]]] = {row.id: [] for row in rows}
         if rows:
             items = session.execute(

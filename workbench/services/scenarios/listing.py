@@ -21,9 +21,9 @@ from typing import Any, Final, Literal
 import psycopg
 
 from workbench.db.enums import ScenarioStatus
-from workbench.errors import ValidationError
-from workbench.services.scenario_bulk import wrapped_driver_errors
-from workbench.services.scenario_types import Page, ScenarioSummary, coerce_enum
+from workbench.errors import ValidationError, quoted
+from workbench.services.scenarios.bulk import wrapped_driver_errors
+from workbench.services.scenarios.types import Page, ScenarioSummary, coerce_enum
 
 SortKey = Literal["updated_at", "name"]
 TagMatch = Literal["any", "all"]
@@ -100,7 +100,7 @@ def filters(
         params["statuses"] = [status.value for status in statuses]
         clauses.append('s.status = ANY(%(statuses)s::"ScenarioStatus"[])')
     if tag_match not in ("any", "all"):
-        raise ValidationError(f"tag_match must be 'any' or 'all', not {tag_match!r}.")
+        raise ValidationError(f"tag_match must be 'any' or 'all', not {quoted(tag_match)}.")
     if search is not None and not isinstance(search, str):
         raise ValidationError(f"search must be text, not {type(search).__name__}.")
     if tags:
@@ -122,7 +122,7 @@ def like_escaped(text: str) -> str:
 def ordering(sort: SortKey, descending: bool | None) -> str:
     """Newest first by default for `updated_at`, A to Z for `name`; the id breaks ties."""
     if sort not in ("updated_at", "name"):
-        raise ValidationError(f"sort must be 'updated_at' or 'name', not {sort!r}.")
+        raise ValidationError(f"sort must be 'updated_at' or 'name', not {quoted(sort)}.")
     if descending is None:
         descending = sort == "updated_at"
     return ORDERS[(sort, bool(descending))]
@@ -130,9 +130,11 @@ def ordering(sort: SortKey, descending: bool | None) -> str:
 
 def check_paging(offset: int, limit: int | None) -> None:
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValidationError(f"offset must be a whole number, 0 or more, not {offset!r}.")
+        raise ValidationError(f"offset must be a whole number, 0 or more, not {quoted(offset)}.")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValidationError(f"limit must be a whole number, 1 or more (or None), not {limit!r}.")
+        raise ValidationError(
+            f"limit must be a whole number, 1 or more (or None), not {quoted(limit)}."
+        )
 
 
 def statuses(
@@ -145,7 +147,7 @@ def statuses(
     unknown = [value for value in converted if not isinstance(value, ScenarioStatus)]
     if unknown:
         allowed = ", ".join(member.value for member in ScenarioStatus)
-        raise ValidationError(f"status: unknown status {unknown[0]!r}; use one of {allowed}.")
+        raise ValidationError(f"status: unknown status {quoted(unknown[0])}; use one of {allowed}.")
     return converted
 
 

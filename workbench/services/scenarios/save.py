@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario, ScenarioTurn
-from workbench.errors import Conflict, ValidationError
-from workbench.services.scenario_bulk import insert_turns, insert_versions
-from workbench.services.scenario_store import (
+from workbench.errors import Conflict, ValidationError, quoted
+from workbench.services.scenarios.bulk import insert_turns, insert_versions
+from workbench.services.scenarios.store import (
     SCENARIO_COLUMNS,
     load_turns,
     select_scenario,
@@ -85,15 +85,17 @@ def explain_refusal(
     row = select_scenario(session, user_id, scenario_id)
     if expected_version is not None and row.version != expected_version:
         raise Conflict(
-            f"Scenario {row.name!r} was saved since you read it (you had version "
+            f"Scenario {quoted(row.name)} was saved since you read it (you had version "
             f"{expected_version}, it is now at {row.version}); nothing was overwritten. "
             "Reload it with wb.scenarios.get(id) and apply your change again."
         )
     if allowed_from is not None and row.status not in allowed_from:
         sources = " or ".join(sorted(status.value for status in allowed_from))
         raise ValidationError(
-            f"status: scenario {row.name!r} is {row.status.value}; this change is only "
+            f"status: scenario {quoted(row.name)} is {row.status.value}; this change is only "
             f"allowed from {sources}."
         )
     # The row matched when re-read: it changed between the write and this check.
-    raise Conflict(f"Scenario {row.name!r} changed while saving; nothing was written. Try again.")
+    raise Conflict(
+        f"Scenario {quoted(row.name)} changed while saving; nothing was written. Try again."
+    )

@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 from workbench.db.columns import new_uuid
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario
-from workbench.errors import Duplicate, NotFound
-from workbench.services.scenario_bulk import NewScenario, insert_scenarios
-from workbench.services.scenario_history import ScenarioHistory
-from workbench.services.scenario_listing import SortKey, TagMatch, list_scenarios
-from workbench.services.scenario_save import TRANSITIONS, explain_refusal, save_scenario
-from workbench.services.scenario_store import load_view
-from workbench.services.scenario_types import (
+from workbench.errors import Duplicate, NotFound, quoted
+from workbench.services.scenarios.bulk import NewScenario, insert_scenarios
+from workbench.services.scenarios.history import ScenarioHistory
+from workbench.services.scenarios.listing import SortKey, TagMatch, list_scenarios
+from workbench.services.scenarios.save import TRANSITIONS, explain_refusal, save_scenario
+from workbench.services.scenarios.store import load_view
+from workbench.services.scenarios.types import (
     UNSET,
     Page,
     ScenarioCreate,
@@ -118,7 +118,7 @@ class ScenarioService(ScenarioHistory):
         """A DRAFT copy named `name`, or "X (copy)", "X (copy 2)", ... whichever is free."""
         with self._transaction() as session:
             source = load_view(session, self._user_id, scenario_id)
-            note = f"duplicated from {source.name!r} version {source.version}"
+            note = f"duplicated from {quoted(source.name)} version {source.version}"
             if name is not None:
                 spec = validate_scenario(source.to_create(name=name, status=ScenarioStatus.DRAFT))
                 item = NewScenario(new_uuid(), spec, utcnow(), note)
@@ -233,7 +233,7 @@ class ScenarioService(ScenarioHistory):
                 continue
             return load_view(session, self._user_id, item.id)
         raise Duplicate(
-            f"Duplicate name: no free name for a copy of {source.name!r}.", field="name"
+            f"Duplicate name: no free name for a copy of {quoted(source.name)}.", field="name"
         )
 
 
@@ -244,7 +244,7 @@ def copy_name(base: str, number: int) -> str:
 
 
 def not_found_by_name(name: str) -> NotFound:
-    return NotFound(f"No scenario named {name!r}; check the name (wb.scenarios.list()).")
+    return NotFound(f"No scenario named {quoted(name)}; check the name (wb.scenarios.list()).")
 
 
 def constraint_of(error: IntegrityError) -> str | None:

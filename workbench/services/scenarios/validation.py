@@ -23,9 +23,19 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
-from workbench.errors import ValidationError
+from workbench.errors import ValidationError, quoted
 from workbench.services._fields import MAX_NAME_LENGTH, MAX_TAG_LENGTH, storage_problem
-from workbench.services.scenario_types import (
+from workbench.services.limits import (
+    MAX_EXPECTATIONS_PER_TURN,
+    MAX_PATTERN_LENGTH,
+    MAX_SCENARIO_TEXT,
+    MAX_TAGS,
+    MAX_TURNS,
+    count_problem,
+    length_problem,
+    name_problem,
+)
+from workbench.services.scenarios.types import (
     UNSET,
     ExpectationSpec,
     ScenarioCreate,
@@ -98,7 +108,7 @@ def text_problem(value: Any, *, required: bool) -> str | None:
         return "is required" if required else None
     if not isinstance(value, str):
         return f"must be text, not {type(value).__name__}"
-    problem = storage_problem(value)
+    problem = storage_problem(value) or length_problem(value)
     if problem is not None:
         return problem
     if required and not value.strip():
@@ -115,21 +125,27 @@ def check_name(name: Any, *, field: str = "name") -> tuple[str, list[Problem]]:
         ]
     stripped = str(name).strip()
     if len(stripped) > NAME_MAX:
-        message = f"is {len(stripped)} characters long; the limit is {NAME_MAX}"
+        message = f"is {len(stripped):,} characters long; the limit is {NAME_MAX}"
         return stripped, [Problem(field, message)]
-    return stripped, []
+    problem = name_problem(stripped)
+    return stripped, [] if problem is None else [Problem(field, problem)]
 
 
 def check_tags(tags: Any, *, field: str = "tags") -> tuple[tuple[str, ...], list[Problem]]:
     """Tags stripped, duplicates dropped (first one kept); none empty or over 100 characters."""
     if not is_list(tags):
         return (), [Problem(field, f"must be a list of text, not {type(tags).__name__}")]
+    too_many = count_problem(len(tags), MAX_TAGS, "tags")
+    if too_many is not None:
+        return (), [Problem(field, too_many)]
     problems: list[Problem] = []
     kept: dict[str, None] = {}
     for index, tag in enumerate(tags):
         problem = text_problem(tag, required=True)
         if problem is None and len(tag.strip()) > TAG_MAX:
-            problem = f"is {len(tag.strip())} characters long; the limit is {TAG_MAX}"
+            problem = f"is {len(tag.strip()):,} characters long; the limit is {TAG_MAX}"
+        if problem is None:
+            problem = name_problem(tag.strip())
         if problem is not None:
             problems.append(Problem(f"{field}[{index}]", problem))
         else:
@@ -141,13 +157,13 @@ def check_enum(value: Any, enum_type: type[enum.StrEnum], *, label: str) -> str 
     if isinstance(value, enum_type):
         return None
     allowed = ", ".join(member.value for member in enum_type)
-    return f"unknown {label} {value!r}; use one of {allowed}"
+    return f"unknown {label} {quoted(value)}; use one of {allowed}"
 
 
 def check_locale(locale: Any) -> list[Problem]:
     problem = text_problem(locale, required=True)
     if problem is None and not LOCALE_PATTERN.fullmatch(locale):
-        problem = f"{locale!r} is not a locale tag like 'en', 'pt-BR' or 'zh-Hant-TW'"
+        problem = f"{quoted(locale)} is not a locale tag like 'en', 'pt-BR' or 'zh-Hant-TW'"
     return [] if problem is None else [Problem("locale", problem)]
 
 
@@ -182,6 +198,9 @@ def check_expectation(spec: Any, turn: int, index: int) -> list[Problem]:
 
 
 def regex_problems(pattern: str) -> list[str]:
+    too_long = length_problem(pattern, MAX_PATTERN_LENGTH)
+    if too_long is not None:  # before compiling: a 1 MB pattern took 7 s to compile
+        return [f"the REGEX pattern {too_long}"]
     try:
         re.compile(pattern)
     except re.error as error:
@@ -197,6 +216,9 @@ def values_problems(spec: ExpectationSpec) -> list[tuple[str, str]]:
         return [("values", f"must be a list of text, not {type(values).__name__}")]
     if not values:
         return [("values", "MUST_CONTAIN_ANY needs at least one value")]
+    too_many = count_problem(len(values), MAX_EXPECTATIONS_PER_TURN, "values")
+    if too_many is not None:
+        return [("values", too_many)]
     found = []
     for index, value in enumerate(values):
         text = text_problem(value, required=True)
@@ -243,6 +265,9 @@ def check_turn(turn: Any, index: int, seen_user: bool) -> list[Problem]:
     if not turn.expectations:
         message = "an EXPECT turn needs at least one expectation"
         problems.append(Problem("expectations", message, turn=index))
+    too_many = count_problem(len(turn.expectations), MAX_EXPECTATIONS_PER_TURN, "expectations")
+    if too_many is not None:
+        return [*problems, Problem("expectations", too_many, turn=index)]
     for position, spec in enumerate(turn.expectations):
         if spec is not REPORTED:
             problems.extend(check_expectation(spec, index, position))
@@ -252,6 +277,9 @@ def check_turn(turn: Any, index: int, seen_user: bool) -> list[Problem]:
 def check_turns(turns: Any) -> list[Problem]:
     if not is_list(turns):
         return [Problem("turns", f"must be a list of turns, not {type(turns).__name__}")]
+    too_many = count_problem(len(turns), MAX_TURNS, "turns")
+    if too_many is not None:
+        return [Problem("turns", too_many)]
     problems: list[Problem] = []
     seen_user = False
     for index, turn in enumerate(turns):
@@ -281,7 +309,20 @@ def check_scenario(spec: ScenarioCreate) -> tuple[ScenarioCreate, list[Problem]]
     tags, tag_problems = check_tags(spec.tags)
     problems += tag_problems
     problems += check_turns(spec.turns)
+    if not problems:
+        problems += check_total_text(spec)
     return replace(spec, name=name, tags=tags), problems
+
+
+def check_total_text(spec: ScenarioCreate) -> list[Problem]:
+    """All of a scenario's text together within `MAX_SCENARIO_TEXT` (after each field's check)."""
+    total = len(spec.description or "") + sum(
+        len(turn.text or "")
+        + sum(len(e.value or "") + sum(map(len, e.values or ())) for e in turn.expectations)
+        for turn in spec.turns
+    )
+    problem = count_problem(total, MAX_SCENARIO_TEXT, "characters of text in all")
+    return [] if problem is None else [Problem("turns", problem)]
 
 
 def validate_scenario(spec: ScenarioCreate) -> ScenarioCreate:
@@ -289,7 +330,7 @@ def validate_scenario(spec: ScenarioCreate) -> ScenarioCreate:
     if not isinstance(spec, ScenarioCreate):
         raise ValidationError(f"Expected a ScenarioCreate, got {type(spec).__name__}.")
     normalised, problems = check_scenario(spec)
-    raise_if_any(problems, f"Scenario {spec.name!r}")
+    raise_if_any(problems, f"Scenario {quoted(spec.name)}")
     return normalised
 
 
@@ -312,6 +353,9 @@ def validate_update(changes: ScenarioUpdate) -> ScenarioUpdate:
         tags, found = check_tags(changes.tags)
         normalised, problems = replace(normalised, tags=tags), problems + found
     if changes.turns is not UNSET:
-        problems += check_turns(changes.turns)
+        found = check_turns(changes.turns)
+        if not found:
+            found = check_total_text(ScenarioCreate(name="", turns=changes.turns))
+        problems += found
     raise_if_any(problems, "The scenario")
     return normalised
