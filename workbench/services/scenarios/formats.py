@@ -22,7 +22,6 @@ from workbench.services.scenarios.safe_load import parse_text
 Format = Literal["yaml", "json"]
 
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
