@@ -45,9 +45,7 @@ def main() -> int:
             assert as_role.user.id == big
             for label, count_total in (("page of 50", False), ("page with its total", True)):
                 ours, floor = paired_medians_ms(
-                    lambda total=count_total: as_role.scenarios.list(
-                        limit=50, count_total=total
-                    ),
+                    lambda total=count_total: as_role.scenarios.list(limit=50, count_total=total),
                     lambda total=count_total: owner.scenarios.list(limit=50, count_total=total),
                     300,
                 )
