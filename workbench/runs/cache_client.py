@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from workbench.runs.cache import DEFAULT_TTL, cache_key, lookup_many, store
+from workbench.runs.engine import ScenarioPlan
 from workbench.runs.providers.base import Completion, Message, ModelClient, Target
 
 T = TypeVar("T")
@@ -65,7 +66,7 @@ class _Lookups:
 class CachedClient:
     """Cache in front of one target's client; `hits` counts the requests it saved."""
 
-    __slots__ = ("_client", "_db", "_lookups", "_user_id", "hits", "target")
+    __slots__ = ("_client", "_db", "_known", "_lookups", "_ttl", "_user_id", "hits", "target")
 
     def __init__(
         self,
@@ -77,6 +78,8 @@ class CachedClient:
     ) -> None:
         self._client, self.target, self._db, self._user_id = client, target, db, user_id
         self._lookups = _Lookups(db, user_id, ttl)
+        self._ttl = ttl
+        self._known: dict[str, Completion] = {}  # prefetched entries
         self.hits = 0
 
     def __repr__(self) -> str:
@@ -96,7 +99,7 @@ class CachedClient:
             temperature=temperature,
             repeat=REPEAT.get(),
         )
-        hit = await self._lookups.get(key)
+        hit = self._known.get(key) or await self._lookups.get(key)
         if hit is not None:
             self.hits += 1
             return hit
@@ -107,6 +110,16 @@ class CachedClient:
             store, user_id=self._user_id, key=key, target=self.target, completion=completion
         )
         return completion
+
+    async def prefetch(self, conversations: Iterable[Sequence[Message]]) -> int:
+        """Look up many requests in one statement (a run's first turns are known up front)."""
+        keys = [cache_key(self.target, messages) for messages in conversations]
+        if keys:
+            found = await self._db.call(
+                lookup_many, user_id=self._user_id, keys=keys, ttl=self._ttl
+            )
+            self._known.update(found)
+        return len(self._known)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -126,3 +139,13 @@ def cached(
     if judge_client is client or judge is None:
         return wrapped, wrapped
     return wrapped, CachedClient(judge_client, judge, db, user_id, ttl)
+
+
+async def prefetch_first_turns(
+    client: ModelClient, system: Message, plans: Mapping[int, ScenarioPlan]
+) -> None:
+    """Warm a cached client with every scenario's first request: a warm rerun of single-turn
+    scenarios then asks the database once instead of once per batch of workers."""
+    if isinstance(client, CachedClient):
+        firsts = [(system, *plan.steps[0].new_messages) for plan in plans.values() if plan.steps]
+        await client.prefetch(firsts)

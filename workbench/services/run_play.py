@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from workbench.runs.cache_client import cached
+from workbench.runs.cache_client import cached, prefetch_first_turns
 from workbench.runs.engine import Player, ScenarioPlan, build_plan
 from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.ledger import STALE_SECONDS, DatabaseThread
@@ -69,6 +69,7 @@ def launch(
             plans, system, stop = await db.call(
                 load_plans, run_id=run_id, user_id=user_id, merge_users=merge
             )
+            await prefetch_first_turns(client, Message("system", system), plans)
             player = Player(Message("system", system), client, _judge(judge_client), stop)
             job = RunJob(run_id, user_id, owner, plans, player, db, concurrency, handle._advance)
             await InKernelExecutor().execute(job)
