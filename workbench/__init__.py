@@ -19,7 +19,8 @@ Run targets (what a run calls; no key inside): openai, anthropic, openai_compati
 The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api_keys,
     wb.account, wb.export_workspace, wb.import_workspace, ...).
 Errors (all subclasses of WorkbenchError):
-    AuthError, ConfigError, Conflict, DecryptionError, Duplicate, NotFound, ValidationError
+    AuthError, ConfigError, Conflict, DatabaseError, DecryptionError, Duplicate, NotFound,
+    ValidationError
 DataFrames: the `workbench.frames` module.
 """
 
@@ -31,6 +32,7 @@ from workbench.errors import (
     AuthError,
     ConfigError,
     Conflict,
+    DatabaseError,
     DecryptionError,
     Duplicate,
     NotFound,
@@ -100,6 +102,7 @@ __all__ = [
     "ScenarioCreate",
     "ScenarioUpdate",
     "ValidationError",
+    "DatabaseError",
     "Workbench",
     "WorkbenchError",
     "anthropic",
