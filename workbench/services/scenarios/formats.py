@@ -77,10 +77,13 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any], format: str | None)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ValidationError(f"No file at {quoted(str(path), limit=200)}; check the path.") from None
+            raise ValidationError(
+                f"No file at {quoted(str(path), limit=200)}; check the path."
+            ) from None
         except UnicodeDecodeError as error:
             raise ValidationError(
-                f"{quoted(str(path), limit=200)} is not UTF-8 text (byte {error.start:,}: {error.reason})."
+                f"{quoted(str(path), limit=200)} is not UTF-8 text "
+                f"(byte {error.start:,}: {error.reason})."
             ) from None
         return parse(text, wanted or format_of_path(path))
     if not isinstance(source, str):
