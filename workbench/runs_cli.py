@@ -41,7 +41,8 @@ def add_run_command(commands: Any) -> None:
 def open_handle() -> Workbench:
     import workbench
 
-    return workbench.connect(quiet=True)
+    handle: Workbench = workbench.connect(quiet=True)
+    return handle
 
 
 def build_target(provider: str, model: str | None, base_url: str | None) -> Target:

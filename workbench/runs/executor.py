@@ -63,6 +63,7 @@ class InKernelExecutor:
         try:
             await asyncio.gather(*(_work(job, feed, writer) for _ in range(job.concurrency)))
         finally:
+            await feed.close()
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
@@ -72,32 +73,59 @@ class InKernelExecutor:
 
 
 class _Feed:
-    """Hands out claimed attempts; claims the next batch when the last one is handed out."""
+    """Hands out claimed attempts, claiming the next batch before this one runs out.
+
+    Workers never wait on a claim except at the very start: the next batch is fetched in the
+    background once fewer than `concurrency` claimed attempts are left.
+    """
 
     def __init__(self, job: RunJob) -> None:
         self._job = job
         self._queue: deque[Claimed] = deque()
-        self._lock = asyncio.Lock()
         self._done = False
+        self._refill: asyncio.Task[None] | None = None
         # Large enough that claims are rare, small enough that leases stay with live work.
         self._batch = min(max(4 * job.concurrency, 50), 500)
+        self._low = job.concurrency
 
     async def next(self) -> Claimed | None:
-        if not self._queue and not self._done:
-            async with self._lock:
-                if not self._queue and not self._done:
-                    job = self._job
-                    batch = await job.db.call(
-                        claim,
-                        run_id=job.run_id,
-                        user_id=job.user_id,
-                        owner=job.owner,
-                        limit=self._batch,
-                        lease_s=job.lease_s,
-                    )
-                    self._done = not batch
-                    self._queue.extend(batch)
-        return self._queue.popleft() if self._queue else None
+        while True:
+            if self._queue:
+                if len(self._queue) <= self._low:
+                    self._start_refill()
+                return self._queue.popleft()
+            if self._done:
+                return None
+            self._start_refill()
+            assert self._refill is not None
+            await asyncio.shield(self._refill)
+
+    def _start_refill(self) -> None:
+        if self._refill is None and not self._done:
+            self._refill = asyncio.get_running_loop().create_task(self._claim())
+
+    async def _claim(self) -> None:
+        job = self._job
+        try:
+            batch = await job.db.call(
+                claim,
+                run_id=job.run_id,
+                user_id=job.user_id,
+                owner=job.owner,
+                limit=self._batch,
+                lease_s=job.lease_s,
+            )
+        finally:
+            self._refill = None
+        self._done = not batch
+        self._queue.extend(batch)
+
+    async def close(self) -> None:
+        refill = self._refill
+        if refill is not None:
+            refill.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refill
 
 
 async def _work(job: RunJob, feed: _Feed, writer: ResultWriter) -> None:

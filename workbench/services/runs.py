@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, text
 
-from workbench.db.models import Run, RunAttempt, RunScenario
+from workbench.db.models import Run, RunAttempt
 from workbench.errors import NotFound, ValidationError
 from workbench.runs.providers import Target
 from workbench.services.run_analysis import RunStudy, cache_settings
@@ -34,6 +34,7 @@ from workbench.services.run_setup import (
     find_key,
     find_prompt,
     find_suite,
+    insert_snapshots,
     rendered,
     snapshot_scenarios,
 )
@@ -224,18 +225,7 @@ class RunService(RunStudy):
         with self._transaction() as session:
             session.add(run)
             session.flush()
-            session.add_all(
-                RunScenario(
-                    run_id=run_id,
-                    position=s.position,
-                    user_id=self._user_id,
-                    scenario_id=s.scenario_id,
-                    scenario_name=s.name,
-                    scenario_version=s.version,
-                    turns=s.turns,
-                )
-                for s in plan.scenarios
-            )
+            insert_snapshots(session, run_id, self._user_id, plan.scenarios)
             session.flush()
             session.execute(
                 text(

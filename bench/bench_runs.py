@@ -1,0 +1,163 @@
+"""Runs, end to end: from `wb.runs.start` to every result stored, against the stand-in.
+
+The stand-in runs in its own process with a fixed 50 ms latency. Beside each run, in the same
+process and the same run of this script, a floor: a bare asyncio loop with the same HTTP client
+(aiohttp) POSTing the same chat-completion requests (the same conversations, turn by turn) at
+the same concurrency, storing nothing. Figures (issue 11), each also within 1.3x of its floor:
+
+- 200 single-turn scenarios x 4 string expectations, concurrency 20: under 0.75 s (ideal 0.50)
+- 2,000 of them at concurrency 50: under 3.0 s (ideal 2.0), peak memory growth under 150 MB
+- 200 scenarios of 3 EXPECT turns, concurrency 20: under 2.25 s (ideal 1.5)
+
+    .venv/bin/python bench/bench_runs.py        # WORKBENCH_BENCH_DATABASE_URL, else embedded
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import time
+from typing import Any
+
+from _scratch import scratch_database
+from sqlalchemy import text
+
+from workbench.crypto.tokens import new_id
+from workbench.db.engine import Database
+from workbench.db.models import Prompt, Scenario, ScenarioSuite, ScenarioSuiteItem, User
+from workbench.handle import SignedInUser, Workbench
+from workbench.runs.providers.targets import openai_compatible
+from workbench.testing.standin import StandIn
+from workbench.timeutil import utcnow
+
+SYSTEM = "You are a support agent."
+CASES = [  # (scenarios, EXPECT turns each, concurrency, target seconds)
+    (200, 1, 20, 0.75),
+    (2000, 1, 50, 3.0),
+    (200, 3, 20, 2.25),
+]
+RATIO = 1.3
+MEMORY_MB = 150.0
+
+
+def make_user(database: Database) -> Workbench:
+    now, user_id = utcnow(), new_id()
+    with database.transaction() as session:
+        session.add(User(id=user_id, name="Bench", email=f"{user_id.lower()}@example.com",
+                         email_verified=False, created_at=now, updated_at=now))  # fmt: skip
+        session.add(Prompt(user_id=user_id, name="Agent", content=SYSTEM))
+    return Workbench(database, SignedInUser(user_id, f"{user_id.lower()}@example.com", "Bench"))
+
+
+def make_suite(wb: Workbench, name: str, count: int, turns: int) -> str:
+    """A suite written straight as rows (the scenario service is not what is measured)."""
+    from workbench.db.models import ScenarioExpectation, ScenarioTurn
+
+    checks = ["MUST_CONTAIN", "MUST_NOT_CONTAIN", "MUST_CONTAIN_ANY", "REGEX"]
+    with wb.database.transaction() as session:
+        suite = ScenarioSuite(user_id=wb.user.id, name=name)
+        session.add(suite)
+        session.flush()
+        for i in range(count):
+            scenario = Scenario(user_id=wb.user.id, name=f"{name} {i}")
+            session.add(scenario)
+            session.flush()
+            for t in range(turns):
+                said = ScenarioTurn(scenario_id=scenario.id, order_index=2 * t, turn_type="USER",
+                                    user_text=f"question {i} part {t}")  # fmt: skip
+                asked = ScenarioTurn(scenario_id=scenario.id, order_index=2 * t + 1,
+                                     turn_type="EXPECT")  # fmt: skip
+                session.add_all([said, asked])
+                session.flush()
+                for k, kind in enumerate(checks):
+                    session.add(ScenarioExpectation(
+                        scenario_id=scenario.id, turn_id=asked.id, order_index=k, type=kind,
+                        value=None if kind == "MUST_CONTAIN_ANY" else
+                        ("echo" if kind != "MUST_NOT_CONTAIN" else "sorry"),
+                        values=["echo", "hi"] if kind == "MUST_CONTAIN_ANY" else [],
+                    ))  # fmt: skip
+            session.add(ScenarioSuiteItem(suite_id=suite.id, scenario_id=scenario.id,
+                                          order_index=i))  # fmt: skip
+        return suite.id
+
+
+async def floor(url: str, count: int, turns: int, concurrency: int) -> None:
+    import aiohttp
+
+    gate = asyncio.Semaphore(concurrency)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def conversation(i: int) -> None:
+            async with gate:
+                messages: list[dict[str, str]] = [{"role": "system", "content": SYSTEM}]
+                for t in range(turns):
+                    messages.append({"role": "user", "content": f"question {i} part {t}"})
+                    body = {"model": "m", "messages": messages}
+                    headers = {"authorization": "Bearer sk-bench"}
+                    async with http.post(url + "/chat/completions", json=body,
+                                         headers=headers) as answer:  # fmt: skip
+                        reply = (await answer.json())["choices"][0]["message"]["content"]
+                    messages.append({"role": "assistant", "content": reply})
+
+        await asyncio.gather(*(conversation(i) for i in range(count)))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(wb: Workbench, url: str, count: int, turns: int, concurrency: int) -> dict[str, Any]:
+    suite = make_suite(wb, f"bench {count}x{turns} {new_id()[:6]}", count, turns)
+    target = openai_compatible(base_url=url, model="m", concurrency=concurrency)
+    began = time.perf_counter()
+    floor_s = 0.0
+    asyncio.run(floor(url, 20, turns, concurrency))  # warm: imports, connections
+    started = time.perf_counter()
+    asyncio.run(floor(url, count, turns, concurrency))
+    floor_s = time.perf_counter() - started
+    rss_before = peak_rss_mb()
+    started = time.perf_counter()
+    run = wb.runs.start(suite=suite, prompt="Agent", target=target, concurrency=concurrency,
+                        progress=False)  # fmt: skip
+    run.wait()
+    run_s = time.perf_counter() - started
+    del began
+    with wb.database.transaction() as session:
+        stored = session.scalar(
+            text("SELECT count(*) FROM workbench.expectation_result WHERE run_id = :r"),
+            {"r": run.id},
+        )
+    assert stored == count * turns * 4, f"{stored} results stored, expected {count * turns * 4}"
+    return {"run_s": run_s, "floor_s": floor_s, "memory_mb": peak_rss_mb() - rss_before}
+
+
+def main() -> int:
+    import os
+
+    os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
+    missed: list[str] = []
+    with scratch_database("bench_runs") as (database, _), StandIn.spawn(latency_s=0.05) as server:
+        wb = make_user(database)
+        url = server.openai_base_url
+        # Warm-up run: the SDK import and the first connections are not what is measured.
+        measure(wb, url, 20, 1, 20)
+        for count, turns, concurrency, target in CASES:
+            got = measure(wb, url, count, turns, concurrency)
+            ratio = got["run_s"] / got["floor_s"]
+            line = (f"{count} scenarios x {turns} EXPECT x 4 checks, concurrency {concurrency}: "
+                    f"{got['run_s']:.2f} s stored (target {target} s), floor {got['floor_s']:.2f} s, "
+                    f"ratio {ratio:.2f} (target {RATIO}), peak memory growth "
+                    f"{got['memory_mb']:.0f} MB")  # fmt: skip
+            print(line)
+            if got["run_s"] > target or ratio > RATIO:
+                missed.append(line)
+            if count == 2000 and got["memory_mb"] > MEMORY_MB:
+                missed.append(f"memory growth {got['memory_mb']:.0f} MB > {MEMORY_MB} MB")
+    for line in missed:
+        print("MISSED:", line)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
