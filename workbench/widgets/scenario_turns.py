@@ -59,6 +59,7 @@ class ExpectationRow(VBox):  # type: ignore[misc]
         self.type = Dropdown(
             options=_TYPES, value=kind.value, layout=s.plain, style=s.description_style
         )
+        self.type.add_class("wb-expectation-type")  # for the browser tests' locators
         self.delete_button = small_button("Remove", "times")
         self.problems = problems_box()
         self._line = HBox(layout=s.plain)
