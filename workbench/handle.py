@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
     from workbench.services.workspace_io import WorkspaceImport
-    from workbench.widgets.studio import Studio
 
 
 # How stale a handle's knowledge of its session row may get: a sign-out elsewhere or a password
@@ -180,6 +179,15 @@ class Workbench:
         on_conflict: Literal["error", "skip", "rename"] = "error",
     ) -> ImportResult:
         """Import scenarios and suites from YAML/JSON text, a file path or a dict: all or nothing.
+
+        >>> wb.import_scenarios("scenarios.yaml", on_conflict="rename")   # doctest: +SKIP
+        """
+        from workbench.services.scenario_io import ScenarioIO
+
+        return ScenarioIO(
+            self._database, self._user.id, guard=self._require_active
+        ).import_scenarios(source, format=format, on_conflict=on_conflict)
+
     def export_workspace(
         self, *, format: str | None = None, path: str | os.PathLike[str] | None = None
     ) -> str:
@@ -209,15 +217,6 @@ class Workbench:
 
         io = WorkspaceIO(self._database, self._user.id, guard=self._require_active)
         return io.import_workspace(source, format=format, on_conflict=on_conflict)
-
-
-        >>> wb.import_scenarios("scenarios.yaml", on_conflict="rename")   # doctest: +SKIP
-        """
-        from workbench.services.scenario_io import ScenarioIO
-
-        return ScenarioIO(
-            self._database, self._user.id, guard=self._require_active
-        ).import_scenarios(source, format=format, on_conflict=on_conflict)
 
     @cached_property
     def suites(self) -> SuiteService:

@@ -94,8 +94,8 @@ class PromptService(UserScopedService):
             updated_at=now,
         )
         with self._transaction() as session:
-            session.add(row)
             taken = ids_named(session, self._user_id, name)
+            session.add(row)
             session.flush()
             view = prompt_view(row)
         warn_if_taken(name, taken)
@@ -106,7 +106,6 @@ class PromptService(UserScopedService):
         with self._single_statement_read() as session:
             return prompt_view(self._row(session, prompt_id))
 
-    def list(
     def get_by_name(self, name: str) -> PromptView:
         """Your prompt called `name`. Names may repeat: `ValidationError` listing the ids when
         several prompts have it, `NotFound` when none does."""
@@ -114,6 +113,7 @@ class PromptService(UserScopedService):
             found = the_one_named(name, ids_named(session, self._user_id, name))
             return prompt_view(self._row(session, found))
 
+    def list(
         self,
         *,
         status: PromptStatus | str | Iterable[PromptStatus | str] | None = None,
