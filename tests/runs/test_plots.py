@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 import pytest
 
 matplotlib.use("Agg")  # no display in tests; the plots never touch pyplot anyway
@@ -59,7 +60,7 @@ def test_regressions_and_trend_and_latency_plots(two: Setup) -> None:
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["regression", "still_passing"]
     history = plots.trend(two.wb.runs.trend(suite="Smoke"))
-    assert len(history.axes) == 2 and len(list(history.axes[0].lines[0].get_xdata())) == 2
+    assert len(history.axes) == 2 and len(np.asarray(history.axes[0].lines[0].get_xdata())) == 2
     spread = plots.latency({"baseline": baseline, "candidate": candidate})
     assert (
         sum(p.get_height() for p in spread.axes[0].patches if isinstance(p, Rectangle)) == 8
