@@ -189,17 +189,22 @@ class Workbench:
         ).import_scenarios(source, format=format, on_conflict=on_conflict)
 
     def export_workspace(
-        self, *, format: str | None = None, path: str | os.PathLike[str] | None = None
+        self,
+        *,
+        format: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        include_history: bool = False,
     ) -> str:
         """Everything you authored (scenarios, suites, prompts, variables; never API keys) as
         YAML or JSON text, also written to `path`. Lossless: import it to get it all back.
+        `include_history` adds every saved version of every scenario.
 
         >>> wb.export_workspace(path="workspace.yaml")      # doctest: +SKIP
         """
         from workbench.services.workspace_io import WorkspaceIO
 
         io = WorkspaceIO(self._database, self._user.id, guard=self._require_active)
-        return io.export_workspace(format=format, path=path)
+        return io.export_workspace(format=format, path=path, include_history=include_history)
 
     def import_workspace(
         self,

@@ -154,3 +154,54 @@ def test_skip_keeps_yours_and_rename_renames_all_but_variables(wb: Workbench) ->
 def test_an_unknown_on_conflict_is_refused(wb: Workbench) -> None:
     with pytest.raises(ValidationError, match="on_conflict: must be"):
         wb.import_workspace({"format": FORMAT}, on_conflict="merge")
+
+
+def test_history_round_trips_and_the_version_is_the_last_one(
+    wb: Workbench, other_wb: Workbench
+) -> None:
+    from workbench.services.scenarios.types import ScenarioUpdate
+
+    made = wb.scenarios.create(ScenarioCreate(name="Versioned", turns=(user("v1"),)))
+    wb.scenarios.update(made.id, ScenarioUpdate(turns=(user("v2"),)), expected_version=1)
+    exported = wb.export_workspace(format="json", include_history=True)
+    document = json.loads(exported)
+    [entry] = document["history"]
+    assert entry["scenario"] == "Versioned"
+    assert [v["version"] for v in entry["versions"]] == [1, 2]
+    assert entry["versions"][0]["content"]["turns"] == [{"user": "v1"}]
+
+    other_wb.import_workspace(exported)
+    mine = other_wb.scenarios.get_by_name("Versioned")
+    assert mine.version == 2
+    assert sorted(v.version for v in other_wb.scenarios.history(mine.id)) == [1, 2]
+    assert other_wb.export_workspace(format="json", include_history=True) == exported
+    assert "history" not in json.loads(wb.export_workspace(format="json"))
+
+
+def test_bad_history_entries_are_reported_by_path(wb: Workbench) -> None:
+    content = {"name": "S", "turns": [{"user": "hi"}]}
+    document = {
+        "format": FORMAT,
+        "scenarios": [content],
+        "history": [
+            {"scenario": "Nobody", "versions": []},
+            {
+                "scenario": "S",
+                "versions": [
+                    {"version": 2, "created_at": "yesterday", "content": content},
+                    {"version": 2, "created_at": "2026-01-01T00:00:00+00:00", "content": {}},
+                ],
+            },
+        ],
+    }
+    with pytest.raises(ValidationError) as caught:
+        wb.import_workspace(document)
+    problems = caught.value.problems
+    for path in (
+        "history[0].scenario: 'Nobody' is not a scenario",
+        "history[1].versions[0].version: must be 1",
+        "history[1].versions[0].created_at",
+        "history[1].versions[1].content.name",
+    ):
+        assert any(problem.startswith(path) for problem in problems), (path, problems)
+    assert counts(wb)["Scenario"] == 0

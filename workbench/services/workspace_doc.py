@@ -14,7 +14,8 @@ Format `workbench.workspace/v1` (the same shape as YAML or JSON):
     variables:
       - {key: company, value: Acme, description: null}
 
-API keys are never part of it. Ids, versions and timestamps are not either, so exporting what an
+With `include_history=True` it also has `history:` (workspace_history.py). API keys are never
+part of it. Ids, versions and timestamps are not either, so exporting what an
 import created gives the same document again. Problems are reported with their path in the
 document (`prompts[2].content: ...`, `variables[0].key: ...`), 0-based like the lists.
 """
@@ -37,9 +38,10 @@ from workbench.services._fields import (
 from workbench.services.prompt_types import content_problems
 from workbench.services.scenarios.document import FORMAT as SCENARIOS_FORMAT
 from workbench.services.scenarios.document import Reading, kind, read_document, unknown_keys
+from workbench.services.workspace_history import Version, read_history
 
 FORMAT: Final = "workbench.workspace/v1"
-TOP_KEYS: Final = ("format", "scenarios", "suites", "prompts", "variables")
+TOP_KEYS: Final = ("format", "scenarios", "suites", "prompts", "variables", "history")
 PROMPT_KEYS: Final = ("name", "description", "content", "status", "tags")
 VARIABLE_KEYS: Final = ("key", "value", "description")
 
@@ -67,6 +69,8 @@ class WorkspaceReading:
     scenarios: Reading
     prompts: list[tuple[int, PromptEntry]] = field(default_factory=list)
     variables: list[tuple[int, VariableEntry]] = field(default_factory=list)
+    history: dict[str, list[Version]] = field(default_factory=dict)
+    """Optional: every version of a scenario, by its name in the document."""
 
     @property
     def problems(self) -> list[str]:
@@ -120,6 +124,8 @@ def read_workspace(data: Any) -> WorkspaceReading:
         variable = _read_variable(entry, f"variables[{index}]", problems)
         if variable is not None:
             workspace.variables.append((index, variable))
+    names = {spec.name for _, spec in workspace.scenarios.scenarios}
+    workspace.history = read_history(data.get("history"), names, problems)
     seen: dict[str, int] = {}
     for index, variable in workspace.variables:
         if variable.key in seen:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from workbench.services.workspace_doc import (
     read_workspace,
     workspace_document,
 )
+from workbench.services.workspace_history import export_history, write_history
 from workbench.timeutil import utcnow
 
 ON_CONFLICT = ("error", "skip", "rename")
@@ -59,8 +61,9 @@ class WorkspaceImport:
 class WorkspaceIO(UserScopedService):
     """Reached as `wb.export_workspace` and `wb.import_workspace`."""
 
-    def export_document(self) -> dict[str, Any]:
-        """Everything of yours but API keys, as plain data, read in one transaction."""
+    def export_document(self, *, include_history: bool = False) -> dict[str, Any]:
+        """Everything of yours but API keys, as plain data, read in one transaction; with
+        `include_history`, every saved version of every scenario too."""
         scenario_io = ScenarioIO(self._database, self._user_id)
         with self._transaction() as session:
             suites = scenario_io._suites(session, None, everything=True)
@@ -78,16 +81,31 @@ class WorkspaceIO(UserScopedService):
                 for p in prompts
             ]
             variable_entries = [VariableEntry(v.key, v.value, v.description) for v in variables]
+            history = None
+            if include_history:
+                ids = dict(
+                    session.execute(
+                        select(Scenario.name, Scenario.id).where(Scenario.user_id == self._user_id)
+                    ).all()
+                )
+                history = export_history(session, self._user_id, ids)
         entries = [SuiteEntry(s.name, s.description, s.tags, s.names) for s in suites]
         scenarios = document(sorted(specs, key=lambda spec: spec.name), entries)
-        return workspace_document(scenarios, prompt_entries, variable_entries)
+        exported = workspace_document(scenarios, prompt_entries, variable_entries)
+        if history is not None:
+            exported["history"] = history
+        return exported
 
     def export_workspace(
-        self, *, format: str | None = None, path: str | os.PathLike[str] | None = None
+        self,
+        *,
+        format: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        include_history: bool = False,
     ) -> str:
         """The document as YAML (default) or JSON text, also written to `path` if given."""
         chosen = check_format(format) or (format_of_path(Path(path)) if path else None) or "yaml"
-        text = dump(self.export_document(), chosen)
+        text = dump(self.export_document(include_history=include_history), chosen)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
@@ -116,6 +134,12 @@ class WorkspaceIO(UserScopedService):
                 self._refuse_clashes(session, reading, taken_prompts, taken_keys)
             # Scenario problems and ours are raised together by the plan, before any write.
             scenarios = ImportPlan(session, self._user_id, reading.scenarios, on_conflict).execute()
+            created = {
+                name: scenarios.scenario_ids[scenarios.renamed_scenarios.get(name, name)]
+                for name in reading.history
+                if scenarios.renamed_scenarios.get(name, name) in scenarios.scenario_ids
+            }
+            write_history(session, self._user_id, created, reading.history)
             return self._write(session, reading, on_conflict, scenarios, taken_prompts, taken_keys)
 
     def _taken(self, session: Session, reading: WorkspaceReading) -> tuple[set[str], set[str]]:
@@ -191,7 +215,7 @@ class WorkspaceIO(UserScopedService):
         created: list[Prompt] = []
         skipped: list[str] = []
         renamed: dict[str, str] = {}
-        for _, entry in reading.prompts:
+        for index, (_, entry) in enumerate(reading.prompts):
             name = entry.name
             if name in taken_prompts:
                 if on_conflict == "skip":
@@ -209,7 +233,9 @@ class WorkspaceIO(UserScopedService):
                 content=entry.content,
                 status=entry.status,
                 tags=list(entry.tags),
-                created_at=now,
+                # A microsecond apart: prompts sharing a name keep the document's order, since
+                # exports list them by name, then creation time.
+                created_at=now + timedelta(microseconds=index),
                 updated_at=now,
             )
             created.append(row)
