@@ -110,8 +110,6 @@ def peak_rss_mb() -> float:
 def measure(wb: Workbench, url: str, count: int, turns: int, concurrency: int) -> dict[str, Any]:
     suite = make_suite(wb, f"bench {count}x{turns} {new_id()[:6]}", count, turns)
     target = openai_compatible(base_url=url, model="m", concurrency=concurrency)
-    began = time.perf_counter()
-    floor_s = 0.0
     asyncio.run(floor(url, 20, turns, concurrency))  # warm: imports, connections
     started = time.perf_counter()
     asyncio.run(floor(url, count, turns, concurrency))
@@ -122,7 +120,6 @@ def measure(wb: Workbench, url: str, count: int, turns: int, concurrency: int) -
                         progress=False)  # fmt: skip
     run.wait()
     run_s = time.perf_counter() - started
-    del began
     with wb.database.transaction() as session:
         stored = session.scalar(
             text("SELECT count(*) FROM workbench.expectation_result WHERE run_id = :r"),
@@ -145,10 +142,12 @@ def main() -> int:
         for count, turns, concurrency, target in CASES:
             got = measure(wb, url, count, turns, concurrency)
             ratio = got["run_s"] / got["floor_s"]
-            line = (f"{count} scenarios x {turns} EXPECT x 4 checks, concurrency {concurrency}: "
-                    f"{got['run_s']:.2f} s stored (target {target} s), floor {got['floor_s']:.2f} s, "
-                    f"ratio {ratio:.2f} (target {RATIO}), peak memory growth "
-                    f"{got['memory_mb']:.0f} MB")  # fmt: skip
+            line = (
+                f"{count} scenarios x {turns} EXPECT x 4 checks, concurrency {concurrency}: "
+                f"{got['run_s']:.2f} s stored (target {target} s), "
+                f"floor {got['floor_s']:.2f} s, ratio {ratio:.2f} (target {RATIO}), "
+                f"peak memory growth {got['memory_mb']:.0f} MB"
+            )
             print(line)
             if got["run_s"] > target or ratio > RATIO:
                 missed.append(line)
