@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
     from workbench.services.workspace_io import WorkspaceImport
+    from workbench.widgets.studio import Studio
 
 
 # How stale a handle's knowledge of its session row may get: a sign-out elsewhere or a password
@@ -250,6 +251,15 @@ class Workbench:
         from workbench.services.variables import VariableService
 
         return VariableService(self._database, self._user.id, guard=self._require_active)
+
+    def studio(self, *, extra_tabs: Mapping[str, Any] | None = None) -> Studio:
+        """Every editor in one widget: Scenarios, Suites, Prompts, Variables, API keys.
+
+        >>> wb.studio()                       # doctest: +SKIP
+        """
+        from workbench.widgets.studio import studio
+
+        return studio(self, extra_tabs=extra_tabs)
 
     def __repr__(self) -> str:
         # The session token is never held here, so it cannot show up in a repr.
