@@ -1,0 +1,101 @@
+"""One run's attempts (with the scenarios' current tags) and one attempt's transcript."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from workbench.errors import NotFound
+from workbench.runs.analysis.frames import outcome_records
+from workbench.tables import typed_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Connection = psycopg.Connection[Any]
+
+ATTEMPTS = """
+SELECT a.position, s.scenario_id, s.scenario_name, a.repeat, a.status, a.error, a.latency_s,
+       coalesce(sc.tags, '{}')
+FROM workbench.run_attempt a
+JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
+    AND s.user_id = %(u)s AND s.run_id = %(r)s
+LEFT JOIN public."Scenario" sc ON sc.id = s.scenario_id AND sc.user_id = %(u)s
+WHERE a.user_id = %(u)s AND a.run_id = %(r)s
+ORDER BY a.position, a.repeat
+"""
+ATTEMPT = """
+SELECT a.id, a.status, a.error, s.scenario_name, s.turns
+FROM workbench.run_attempt a
+JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
+    AND s.user_id = %(u)s AND s.run_id = %(r)s
+WHERE a.user_id = %(u)s AND a.run_id = %(r)s AND a.position = %(p)s AND a.repeat = %(k)s
+"""
+TURNS = """
+SELECT turn_index, reply, latency_s, cached, error FROM workbench.turn_result
+WHERE user_id = %(u)s AND run_id = %(r)s AND attempt_id = %(a)s
+"""
+CHECKS = """
+SELECT turn_index, expectation_index, type, status, detail FROM workbench.expectation_result
+WHERE user_id = %(u)s AND run_id = %(r)s AND attempt_id = %(a)s
+ORDER BY turn_index, expectation_index
+"""
+
+ATTEMPT_COLUMNS = {
+    "position": "Int64",
+    "scenario_id": "string",
+    "scenario": "string",
+    "repeat": "Int64",
+    "status": "string",
+    "error": "string",
+    "latency_s": "Float64",
+    "tags": "object",
+    "flaky": "boolean",
+}
+
+
+def attempts_frame(connection: Connection, user_id: str, run_id: str) -> pd.DataFrame:
+    """One row per attempt; `flaky` when one of its scenario's expectations flipped."""
+    rows = connection.execute(ATTEMPTS, {"u": user_id, "r": run_id}).fetchall()
+    flaky = {
+        r["position"]
+        for r in outcome_records(connection, user_id, run_id)
+        if r["verdict"] == "flaky"
+    }
+    names = list(ATTEMPT_COLUMNS)[:-1]
+    records = [dict(zip(names, row, strict=True)) | {"flaky": row[0] in flaky} for row in rows]
+    return typed_frame(records, ATTEMPT_COLUMNS)
+
+
+def transcript(
+    connection: Connection, user_id: str, run_id: str, position: int, repeat: int
+) -> dict[str, Any]:
+    """The attempt's turns in order: USER text, or EXPECT with its reply and checked
+    expectations (status and detail: what matched, or the judge's reasoning and score)."""
+    params = {"u": user_id, "r": run_id, "p": position, "k": repeat}
+    found = connection.execute(ATTEMPT, params).fetchone()
+    if found is None:
+        raise NotFound(f"No attempt {position}/{repeat} in run {run_id!r}.")
+    attempt_id, status, error, name, turns = found
+    params["a"] = attempt_id
+    replies = {row[0]: row[1:] for row in connection.execute(TURNS, params).fetchall()}
+    checks: dict[int, list[dict[str, Any]]] = {}
+    for turn, index, kind, outcome, detail in connection.execute(CHECKS, params).fetchall():
+        checks.setdefault(turn, []).append(
+            {"index": index, "type": kind, "status": outcome, "detail": detail}
+        )
+    shown = []
+    for index, turn in enumerate(turns):
+        entry: dict[str, Any] = {"turn": index, "type": turn["type"], "text": turn.get("text")}
+        if turn["type"] == "EXPECT":
+            reply, latency, cached, turn_error = replies.get(index, (None, None, False, None))
+            specs = turn.get("expectations") or []
+            results = {c["index"]: c for c in checks.get(index, [])}
+            entry |= {"reply": reply, "latency_s": latency, "cached": cached, "error": turn_error}
+            entry["expectations"] = [
+                {"spec": spec, **results.get(i, {"type": spec.get("type"), "status": None})}
+                for i, spec in enumerate(specs)
+            ]
+        shown.append(entry)
+    return {"scenario": name, "status": status, "error": error, "turns": shown}

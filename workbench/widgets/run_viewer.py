@@ -1,0 +1,168 @@
+"""`RunViewer(run)`: a run's progress, its attempts with filters, and one attempt's transcript.
+
+A view over `wb.runs` only: every refresh is a few service calls (`attempts`, `transcript`),
+never the ORM. While the run plays, `RunViewer` refreshes itself from a background thread
+every `interval` seconds until the run ends (ipywidgets sends updates from any thread).
+
+    viewer = RunViewer(run)         # in a cell; the last expression shows it
+    viewer.show.value = "failed"    # what the buttons do
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from typing import Any
+
+from ipywidgets import HTML, Dropdown, IntProgress, Select, ToggleButtons, VBox
+
+FAILED_STYLE = "background:#fde2e1;border-left:3px solid #b00020"
+PASSED_STYLE = "background:#e8f5e9;border-left:3px solid #2e7d32"
+ERROR_STYLE = "background:#f3e5f5;border-left:3px solid #6a1b9a"
+MARKS = {"passed": "✓", "failed": "✗", "error": "!", "pending": "…", "claimed": "…"}
+ALL = "(all)"
+
+
+class RunViewer(VBox):  # type: ignore[misc]
+    """Progress, pass/fail counts, attempts filtered by outcome, scenario or tag, a transcript."""
+
+    def __init__(self, run: Any, *, interval: float = 1.0, live: bool = True) -> None:
+        self.run = run
+        self.progress = IntProgress(min=0, max=max(int(getattr(run, "total", 0)), 1))
+        self.counts = HTML()
+        self.show = ToggleButtons(options=["all", "failed", "errored", "flaky"], value="all")
+        self.scenario = Dropdown(description="scenario", options=[ALL], value=ALL)
+        self.tag = Dropdown(description="tag", options=[ALL], value=ALL)
+        self.attempt_list = Select(options=[], rows=10, layout={"width": "100%"})
+        self.transcript = HTML()
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        for control in (self.show, self.scenario, self.tag):
+            control.observe(lambda _: self._filter(), names="value")
+        self.attempt_list.observe(lambda _: self._show_selected(), names="value")
+        super().__init__(
+            [self.progress, self.counts, self.show, self.scenario, self.tag,
+             self.attempt_list, self.transcript]
+        )  # fmt: skip
+        self.refresh()
+        if live and not getattr(run, "done", True):
+            self._thread = threading.Thread(target=self._follow, args=(interval,), daemon=True)
+            self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"RunViewer(run={getattr(self.run, 'id', self.run)!r})"
+
+    def _follow(self, interval: float) -> None:
+        """Refresh until the run ends, then once more for the final state."""
+        stop = threading.Event()
+        while not self.run.done and not stop.wait(interval):
+            self.refresh()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the attempts from the service and redraw (keeps the filters and selection)."""
+        with self._lock:
+            frame = self.run._service.attempts(self.run.id)
+            self._rows = frame.to_dict("records")
+            finished = [r for r in self._rows if r["status"] not in ("pending", "claimed")]
+            self.progress.max = max(len(self._rows), 1)
+            self.progress.value = len(finished)
+            tally = {s: sum(1 for r in self._rows if r["status"] == s) for s in MARKS}
+            flaky = len({r["scenario_id"] for r in self._rows if r["flaky"]})
+            self.counts.value = (
+                f"<b>{len(finished)}/{len(self._rows)}</b> attempts: "
+                f"{tally['passed']} passed, {tally['failed']} failed, "
+                f"{tally['error']} errored; {flaky} flaky scenario(s)"
+            )
+            scenarios = sorted({str(r["scenario"]) for r in self._rows})
+            tags = sorted({t for r in self._rows for t in (r["tags"] or [])})
+            self._set_options(self.scenario, [ALL, *scenarios])
+            self._set_options(self.tag, [ALL, *tags])
+        self._filter()
+
+    @staticmethod
+    def _set_options(control: Dropdown, options: list[str]) -> None:
+        if list(control.options) != options:
+            keep = control.value if control.value in options else ALL
+            control.options = options
+            control.value = keep
+
+    def visible(self) -> list[dict[str, Any]]:
+        """The attempts the filters let through, in play order."""
+        wanted = {"failed": "failed", "errored": "error"}.get(self.show.value)
+        rows = self._rows
+        if wanted:
+            rows = [r for r in rows if r["status"] == wanted]
+        if self.show.value == "flaky":
+            rows = [r for r in rows if r["flaky"]]
+        if self.scenario.value != ALL:
+            rows = [r for r in rows if r["scenario"] == self.scenario.value]
+        if self.tag.value != ALL:
+            rows = [r for r in rows if self.tag.value in (r["tags"] or [])]
+        return rows
+
+    def _filter(self) -> None:
+        options = [
+            (f"{MARKS.get(r['status'], '?')} {r['scenario']} [repeat {r['repeat']}] "
+             f"{r['status']}", (int(r["position"]), int(r["repeat"])))
+            for r in self.visible()
+        ]  # fmt: skip
+        selected = self.attempt_list.value
+        self.attempt_list.options = options
+        values = [value for _, value in options]
+        self.attempt_list.value = selected if selected in values else None
+        self._show_selected()
+
+    def select(self, position: int, repeat: int = 0) -> None:
+        """Show one attempt's transcript (what clicking it in the list does)."""
+        self.attempt_list.value = (position, repeat)
+
+    def _show_selected(self) -> None:
+        chosen = self.attempt_list.value
+        if chosen is None:
+            self.transcript.value = "<i>Select an attempt to see its transcript.</i>"
+            return
+        position, repeat = chosen
+        shown = self.run._service.transcript(self.run.id, position=position, repeat=repeat)
+        self.transcript.value = transcript_html(shown)
+
+
+def transcript_html(shown: dict[str, Any]) -> str:
+    """The transcript as HTML: failing expectations highlighted, judge reasoning beside them."""
+    esc = html.escape
+    parts = [f"<h4>{esc(str(shown['scenario']))}: {esc(str(shown['status']))}</h4>"]
+    if shown.get("error"):
+        parts.append(f'<div style="{ERROR_STYLE}">error: {esc(str(shown["error"]))}</div>')
+    for turn in shown["turns"]:
+        if turn["type"] == "USER":
+            parts.append(f"<div><b>user</b>: {esc(str(turn['text'] or ''))}</div>")
+            continue
+        reply = turn.get("reply")
+        said = esc(reply) if isinstance(reply, str) else "<i>(no reply)</i>"
+        cached = " <small>(cached)</small>" if turn.get("cached") else ""
+        parts.append(f"<div><b>assistant</b>{cached}: {said}</div><ul>")
+        for check in turn.get("expectations", []):
+            parts.append(_check_html(check))
+        parts.append("</ul>")
+    return "".join(parts)
+
+
+def _check_html(check: dict[str, Any]) -> str:
+    esc = html.escape
+    status = check.get("status")
+    style = {"FAILED": FAILED_STYLE, "PASSED": PASSED_STYLE, "ERROR": ERROR_STYLE}.get(
+        str(status), ""
+    )
+    spec = check.get("spec") or {}
+    wanted = spec.get("value") or ", ".join(spec.get("values") or [])
+    line = f"{esc(str(check.get('type')))} {esc(str(wanted))!s}: <b>{esc(str(status))}</b>"
+    detail = check.get("detail") or {}
+    if check.get("type") == "SEMANTIC_ASSERT" and isinstance(detail, dict):
+        score = detail.get("score")
+        reasoning = detail.get("reasoning") or detail.get("error") or ""
+        line += (
+            f' <span class="judge">judge (score {esc(str(score))}): {esc(str(reasoning))}</span>'
+        )
+    elif isinstance(detail, dict) and detail.get("error"):
+        line += f" ({esc(str(detail['error']))})"
+    return f'<li style="{style}">{line}</li>'
