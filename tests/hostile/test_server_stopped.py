@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,12 +15,21 @@ from workbench.errors import ConfigError
 
 
 @pytest.fixture
-def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Local mode on a private embedded server (its own data directory), stopped afterwards."""
-    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+def local_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Local mode on a private embedded server (its own data directory), stopped afterwards.
+
+    Not under pytest's tmp_path: another pytest run on the machine prunes old base temp
+    directories, which took the data directory away mid-test.
+    """
+    home = Path(tempfile.mkdtemp(prefix="wb-stopped-server-"))
+    home.chmod(0o755)  # the server runs as the unprivileged pgserver user when we are root
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    yield tmp_path
-    stop_server(tmp_path / "data" / "pg")
+    try:
+        yield home
+    finally:
+        stop_server(home / "data" / "pg")
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_a_stopped_server_says_to_connect_again_and_connect_restarts_it(
