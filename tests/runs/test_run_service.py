@@ -175,3 +175,20 @@ def test_summary_and_runs_frame(setup: Setup) -> None:
     frame = setup.wb.runs.frame()
     assert list(frame["id"]) == [run.id] and list(frame["status"]) == ["finished"]
     assert "attempts" in repr(run)
+
+
+def test_ctrl_c_in_wait_cancels_the_run(setup: Setup) -> None:
+    import os
+    import signal
+    import threading
+
+    with StandIn(latency_s=0.2, max_lifetime_s=60) as server:
+        target = workbench.openai_compatible(
+            base_url=server.openai_base_url, model="m", max_retries=0
+        )
+        run = start(setup, target=target, repeats=10, concurrency=2)
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # interrupt button
+        with pytest.raises(KeyboardInterrupt):
+            run.wait(60)
+    view = setup.wb.runs.get(run.id)
+    assert view.status == "cancelled" and view.totals["unplayed"] > 0

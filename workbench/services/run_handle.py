@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
@@ -77,8 +78,15 @@ class RunHandle(RunStudyHandle):
 
     def wait(self, timeout: float | None = None) -> RunHandle:
         """Block until the run ends. Ctrl-C (the kernel's interrupt button) cancels it."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            self._future.result(timeout)
+            # Short waits, so Ctrl-C (SIGINT) is seen at once, whatever the platform's locks do.
+            while not self._future.done():
+                left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+                if left <= 0:
+                    raise TimeoutError(f"run {self.id} still playing after {timeout} s")
+                concurrent.futures.wait([self._future], timeout=left)
+            self._future.result()
         except KeyboardInterrupt:
             self.cancel()
             raise
