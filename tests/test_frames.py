@@ -17,7 +17,7 @@ from workbench.db.engine import Database
 from workbench.db.enums import ExpectationType, PromptStatus, ScenarioStatus, ScenarioTurnType
 from workbench.errors import NotFound
 from workbench.handle import Workbench
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.types import (
     ScenarioCreate,
     expect,
     must_contain,

@@ -45,8 +45,8 @@ from workbench.services._base import UserScopedService
 from workbench.services.accounts.rows import CREDENTIAL, insert_account
 from workbench.services.accounts.sessions import ActiveSession, open_session
 from workbench.services.accounts.verification import Message, issue_token
-from workbench.services.scenario_document import FORMAT
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.document import FORMAT
+from workbench.services.scenarios.types import (
     ScenarioCreate,
     ScenarioUpdate,
     expect,

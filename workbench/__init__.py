@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
-    from workbench.services.scenario_types import (
+    from workbench.services.scenarios.types import (
         ScenarioCreate,
         ScenarioUpdate,
         expect,
@@ -78,15 +78,15 @@ _LAZY = {
     "VariableEditor": "workbench.widgets.variable_editor",
     "studio": "workbench.widgets.studio",
     # Writing scenarios: ScenarioCreate(name=..., turns=[user("Hi"), expect(must_contain("hello"))])
-    "ScenarioCreate": "workbench.services.scenario_types",
-    "ScenarioUpdate": "workbench.services.scenario_types",
-    "user": "workbench.services.scenario_types",
-    "expect": "workbench.services.scenario_types",
-    "must_contain": "workbench.services.scenario_types",
-    "must_contain_any": "workbench.services.scenario_types",
-    "must_not_contain": "workbench.services.scenario_types",
-    "regex": "workbench.services.scenario_types",
-    "semantic": "workbench.services.scenario_types",
+    "ScenarioCreate": "workbench.services.scenarios.types",
+    "ScenarioUpdate": "workbench.services.scenarios.types",
+    "user": "workbench.services.scenarios.types",
+    "expect": "workbench.services.scenarios.types",
+    "must_contain": "workbench.services.scenarios.types",
+    "must_contain_any": "workbench.services.scenarios.types",
+    "must_not_contain": "workbench.services.scenarios.types",
+    "regex": "workbench.services.scenarios.types",
+    "semantic": "workbench.services.scenarios.types",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
     "render_template": "workbench.services.templates",
     # Run targets: workbench.openai("gpt-4o-mini", temperature=0), anthropic(...), offline(...)
@@ -102,6 +102,7 @@ __all__ = [
     "ConfigError",
     "Conflict",
     "Database",
+    "DatabaseError",
     "DecryptionError",
     "Duplicate",
     "NotFound",
@@ -113,7 +114,6 @@ __all__ = [
     "SuiteEditor",
     "ValidationError",
     "VariableEditor",
-    "DatabaseError",
     "Workbench",
     "WorkbenchError",
     "anthropic",

@@ -9,7 +9,8 @@ variables. Each calls a service (never the ORM) and returns typed columns:
 - tags, placeholders and MUST_CONTAIN_ANY values: `object` columns holding Python lists.
 
 Positions (`position`, `turn`, `expectation`) count from 0, like the lists they come from.
-pandas is imported inside each function, so importing the workbench stays fast.
+pandas is imported inside each function, so importing the workbench stays fast. The column specs
+and the builder live in `workbench.tables`, below the services, whose `.frame()` methods use them.
 
 >>> wb.scenarios.frame(status="PUBLISHED")       # doctest: +SKIP
 >>> workbench.frames.suite_frame(wb, suite.id)   # doctest: +SKIP
@@ -17,11 +18,18 @@ pandas is imported inside each function, so importing the workbench stays fast.
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from workbench.db.enums import ExpectationType, PromptStatus, ScenarioStatus, ScenarioTurnType
+from workbench.tables import (
+    ALL_ROWS,
+    PROMPT_COLUMNS,
+    SCENARIO_COLUMNS,
+    SUITE_COLUMNS,
+    TURN_COLUMNS,
+    VARIABLE_COLUMNS,
+    turn_records,
+    typed_frame,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,81 +39,6 @@ if TYPE_CHECKING:
     from workbench.services.scenarios import ScenarioService
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
-
-DATETIME = "datetime64[ns, UTC]"
-
-SCENARIO_COLUMNS = {
-    "id": "string",
-    "name": "string",
-    "description": "string",
-    "locale": "string",
-    "status": ScenarioStatus,
-    "version": "Int64",
-    "tags": "object",
-    "turn_count": "Int64",
-    "expectation_count": "Int64",
-    "created_at": DATETIME,
-    "updated_at": DATETIME,
-}
-SUITE_COLUMNS = {
-    "position": "Int64",
-    "scenario_id": "string",
-    "name": "string",
-    "status": ScenarioStatus,
-    "version": "Int64",
-    "turn_count": "Int64",
-    "expectation_count": "Int64",
-}
-TURN_COLUMNS = {
-    "turn": "Int64",
-    "turn_type": ScenarioTurnType,
-    "user_text": "string",
-    "expectation": "Int64",
-    "expectation_type": ExpectationType,
-    "value": "string",
-    "values": "object",
-    "case_sensitive": "boolean",
-    "threshold": "Float64",
-}
-PROMPT_COLUMNS = {
-    "id": "string",
-    "name": "string",
-    "description": "string",
-    "status": PromptStatus,
-    "tags": "object",
-    "placeholders": "object",
-    "content": "string",
-    "created_at": DATETIME,
-    "updated_at": DATETIME,
-}
-VARIABLE_COLUMNS = {
-    "key": "string",
-    "value": "string",
-    "description": "string",
-    "created_at": DATETIME,
-    "updated_at": DATETIME,
-}
-
-# What a frame of a list shows unless told otherwise: every match, without counting them.
-ALL_ROWS = {"limit": None, "count_total": False}
-
-
-def typed_frame(records: Iterable[Mapping[str, Any]], columns: Mapping[str, Any]) -> pd.DataFrame:
-    """A DataFrame of `records` with exactly `columns` (name → dtype, or an enum for a category)."""
-    import pandas as pd
-
-    rows = list(records)
-    data: dict[str, pd.Series[Any]] = {}
-    for name, dtype in columns.items():
-        values = [row[name] for row in rows]
-        if isinstance(dtype, type) and issubclass(dtype, enum.Enum):
-            categories = [member.value for member in dtype]
-            values = [None if value is None else dtype(value).value for value in values]
-            dtype = pd.CategoricalDtype(categories=categories)
-        elif dtype == "object":
-            values = [None if value is None else list(value) for value in values]
-        data[name] = pd.Series(values, dtype=dtype, name=name)
-    return pd.DataFrame(data, columns=list(columns))
 
 
 def service_of(source: Any, attribute: str) -> Any:
@@ -148,29 +81,6 @@ def scenario_turns_frame(source: Workbench | ScenarioService, scenario_id: str) 
     """
     view = service_of(source, "scenarios").get(scenario_id)
     return typed_frame(turn_records(view.turns), TURN_COLUMNS)
-
-
-def turn_records(turns: Iterable[Any]) -> list[dict[str, Any]]:
-    empty = dict.fromkeys(("expectation", "expectation_type", "value", "values"))
-    empty |= {"case_sensitive": None, "threshold": None}
-    records: list[dict[str, Any]] = []
-    for index, turn in enumerate(turns):
-        base = {"turn": index, "turn_type": turn.type, "user_text": turn.text}
-        if not turn.expectations:
-            records.append(base | empty)
-        for position, spec in enumerate(turn.expectations):
-            records.append(
-                base
-                | {
-                    "expectation": position,
-                    "expectation_type": spec.type,
-                    "value": spec.value,
-                    "values": spec.values,
-                    "case_sensitive": spec.case_sensitive,
-                    "threshold": spec.threshold,
-                }
-            )
-    return records
 
 
 def prompts_frame(source: Workbench | PromptService, **filters: Any) -> pd.DataFrame:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.db.engine import Database
 from workbench.errors import AuthError
+from workbench.services.identity import SignedInUser as SignedInUser  # re-exported
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from workbench.services.api_keys import ApiKeyService
     from workbench.services.prompts import PromptService
     from workbench.services.runs import RunService
-    from workbench.services.scenario_types import ImportResult
     from workbench.services.scenarios import ScenarioService
+    from workbench.services.scenarios.types import ImportResult
     from workbench.services.suites import SuiteService
     from workbench.services.variables import VariableService
     from workbench.services.workspace_io import WorkspaceImport
@@ -37,15 +37,6 @@ SESSION_RECHECK_SECONDS = 30.0
 
 # What a signed-out handle still answers: who it was, where, and whether it is signed in.
 _AVAILABLE_SIGNED_OUT = frozenset({"user", "database", "signed_in", "sign_out"})
-
-
-@dataclass(frozen=True)
-class SignedInUser:
-    """Who the handle belongs to: public profile fields only, never credentials."""
-
-    id: str
-    email: str
-    name: str
 
 
 class Workbench:
@@ -166,7 +157,7 @@ class Workbench:
 
         >>> wb.export_scenarios(path="scenarios.yaml")      # doctest: +SKIP
         """
-        from workbench.services.scenario_io import ScenarioIO
+        from workbench.services.scenarios.io import ScenarioIO
 
         return ScenarioIO(
             self._database, self._user.id, guard=self._require_active
@@ -183,7 +174,7 @@ class Workbench:
 
         >>> wb.import_scenarios("scenarios.yaml", on_conflict="rename")   # doctest: +SKIP
         """
-        from workbench.services.scenario_io import ScenarioIO
+        from workbench.services.scenarios.io import ScenarioIO
 
         return ScenarioIO(
             self._database, self._user.id, guard=self._require_active

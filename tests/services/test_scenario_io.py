@@ -15,7 +15,7 @@ from workbench.db.columns import new_uuid
 from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem, ScenarioVersion
 from workbench.errors import Duplicate, NotFound, ValidationError
 from workbench.handle import Workbench
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.types import (
     ScenarioCreate,
     expect,
     must_contain,

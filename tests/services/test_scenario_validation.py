@@ -6,7 +6,7 @@ import pytest
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioCreate,
     ScenarioUpdate,
@@ -19,7 +19,7 @@ from workbench.services.scenario_types import (
     semantic,
     user,
 )
-from workbench.services.scenario_validation import validate_scenario, validate_update
+from workbench.services.scenarios.validation import validate_scenario, validate_update
 
 
 def problems_of(**fields: object) -> list[str]:

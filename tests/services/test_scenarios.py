@@ -12,7 +12,7 @@ from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario, ScenarioExpectation, ScenarioTurn, ScenarioVersion
 from workbench.errors import Conflict, Duplicate, NotFound, ValidationError
 from workbench.handle import Workbench
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.types import (
     ScenarioCreate,
     ScenarioUpdate,
     ScenarioView,

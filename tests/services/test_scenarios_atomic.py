@@ -15,8 +15,9 @@ from tests.conftest import insert_user
 from workbench.db.engine import Database
 from workbench.errors import Conflict
 from workbench.handle import Workbench
-from workbench.services import scenario_bulk, scenario_save
-from workbench.services.scenario_types import (
+from workbench.services.scenarios import bulk as scenario_bulk
+from workbench.services.scenarios import save as scenario_save
+from workbench.services.scenarios.types import (
     ScenarioCreate,
     ScenarioUpdate,
     expect,

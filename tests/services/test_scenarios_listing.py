@@ -16,8 +16,8 @@ from workbench.db.engine import Database
 from workbench.db.models import Scenario
 from workbench.errors import ValidationError
 from workbench.handle import Workbench
-from workbench.services.scenario_bulk import NewScenario, insert_scenarios
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.bulk import NewScenario, insert_scenarios
+from workbench.services.scenarios.types import (
     ScenarioCreate,
     ScenarioSummary,
     expect,

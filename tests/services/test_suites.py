@@ -16,7 +16,7 @@ from workbench.db.enums import ScenarioStatus
 from workbench.db.models import ScenarioSuite, ScenarioSuiteItem
 from workbench.errors import Duplicate, NotFound, ValidationError
 from workbench.handle import Workbench
-from workbench.services.scenario_types import ScenarioCreate, expect, must_contain, user
+from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 from workbench.services.suites import SuiteItem
 
 TRICKY = 'It\'s "quoted"; DROP TABLE suite; -- 🙂 \u200fمرحبا\u200e e\u0301'

@@ -1,6 +1,6 @@
 """Checks for the fields suites, prompts and variables share: names, text, tags, keys, enums.
 
-The rules match the scenario service's (scenario_validation.py): names and tags are stripped of
+The rules match the scenario service's (scenarios/validation.py): names and tags are stripped of
 surrounding whitespace, names are at most 200 characters and tags 100, duplicate tags are
 dropped, enum values are accepted in any case. Other text (descriptions, prompt content,
 variable values) is stored exactly as given, except what PostgreSQL cannot store in `text`:

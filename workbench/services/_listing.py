@@ -1,6 +1,6 @@
 """What the prompt and suite lists share: text search, tag filter, sort order and paging.
 
-The arguments and their meaning are the scenario list's (scenario_listing.py), so every list in
+The arguments and their meaning are the scenario list's (scenarios/listing.py), so every list in
 the workbench reads the same: `tags` with `tag_match` "any" or "all", `search` in the name or
 description (case-insensitive, `%` and `_` literal), `sort` "updated_at" (newest first) or
 "name" (A to Z), `descending` to reverse, `offset`/`limit` to page, and the total number of
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from workbench.errors import quoted
 from workbench.services._fields import clean_tags, page_problems, text_problems
-from workbench.services.scenario_types import Page
+from workbench.services.scenarios.types import Page
 
 SortKey = Literal["updated_at", "name"]
 TagMatch = Literal["any", "all"]

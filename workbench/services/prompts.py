@@ -45,8 +45,9 @@ from workbench.services.prompt_types import (
     prompt_view,
     statuses,
 )
-from workbench.services.scenario_types import Page
+from workbench.services.scenarios.types import Page
 from workbench.services.templates import parse_template
+from workbench.tables import ALL_ROWS, PROMPT_COLUMNS, typed_frame
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -254,9 +255,8 @@ class PromptService(UserScopedService):
 
     def frame(self, **filters: Any) -> pd.DataFrame:
         """Your prompts as a DataFrame (see `workbench.frames.prompts_frame`)."""
-        from workbench.frames import prompts_frame
-
-        return prompts_frame(self, **filters)
+        page = self.list(**{**ALL_ROWS, **filters})
+        return typed_frame((vars(prompt) for prompt in page), PROMPT_COLUMNS)
 
     def _row(self, session: Session, prompt_id: str, *, lock: bool = False) -> Prompt:
         statement = select(Prompt).where(Prompt.id == prompt_id, Prompt.user_id == self._user_id)

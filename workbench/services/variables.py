@@ -30,6 +30,7 @@ from workbench.services._fields import (
     text_problems,
 )
 from workbench.services._variable_input import VariableInput, variable_inputs
+from workbench.tables import VARIABLE_COLUMNS, typed_frame
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -181,9 +182,8 @@ class VariableService(UserScopedService):
 
     def frame(self, **filters: Any) -> pd.DataFrame:
         """Your variables as a DataFrame (see `workbench.frames.variables_frame`)."""
-        from workbench.frames import variables_frame
-
-        return variables_frame(self, **filters)
+        variables = self.list(**filters)
+        return typed_frame((vars(variable) for variable in variables), VARIABLE_COLUMNS)
 
     def _upsert(
         self, session: Session, rows: builtins.list[VariableInput], with_descriptions: bool

@@ -22,7 +22,6 @@ from workbench.crypto.passwords import (
 from workbench.db.engine import Database
 from workbench.db.models import Account, User
 from workbench.errors import AuthError, Duplicate
-from workbench.handle import SignedInUser
 from workbench.services._base import translated_errors
 from workbench.services.accounts.emails import normalize_email, normalize_name
 from workbench.services.accounts.rows import CREDENTIAL, insert_account, insert_user
@@ -40,6 +39,7 @@ from workbench.services.accounts.verification import (
     issue_token,
     resolve_sender,
 )
+from workbench.services.identity import SignedInUser
 from workbench.timeutil import utcnow
 
 # One message for an unknown email and a wrong password, so neither reveals who is registered.

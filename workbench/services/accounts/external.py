@@ -14,10 +14,10 @@ from sqlalchemy import select, text
 from workbench.db.engine import Database
 from workbench.db.models import Account, User
 from workbench.errors import AuthError
-from workbench.handle import SignedInUser
 from workbench.services._base import translated_errors
 from workbench.services.accounts.emails import is_email
 from workbench.services.accounts.rows import JUPYTERHUB, LOCAL, insert_account, insert_user
+from workbench.services.identity import SignedInUser
 from workbench.timeutil import utcnow
 
 # `.invalid` is reserved (RFC 2606): an address there can never belong to anyone real.

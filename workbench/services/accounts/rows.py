@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workbench.crypto.tokens import new_id
 from workbench.db.models import Account, User
-from workbench.handle import SignedInUser
+from workbench.services.identity import SignedInUser
 
 CREDENTIAL: Final = "credential"
 LOCAL: Final = "local"

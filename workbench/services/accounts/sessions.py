@@ -19,8 +19,8 @@ from workbench.db.engine import Database
 from workbench.db.models import Session as SessionRow
 from workbench.db.models import User
 from workbench.errors import AuthError
-from workbench.handle import SignedInUser
 from workbench.services._base import translated_errors
+from workbench.services.identity import SignedInUser
 from workbench.timeutil import utcnow
 
 SESSION_LIFETIME = timedelta(days=7)

@@ -27,8 +27,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workbench.db.columns import new_uuid
-from workbench.services.scenario_types import ExpectationSpec, ScenarioCreate, TurnSpec
-from workbench.services.scenario_versions import snapshot_of
+from workbench.services.scenarios.types import ExpectationSpec, ScenarioCreate, TurnSpec
+from workbench.services.scenarios.versions import snapshot_of
 
 # Column orders of the COPY rows built below.
 SCENARIO_COLUMNS = (

@@ -43,7 +43,7 @@ from workbench.services.scenarios.types import (
     is_list,
     is_mapping,
 )
-from workbench.services.scenario_validation import (
+from workbench.services.scenarios.validation import (
     REPORTED,
     check_description,
     check_name,

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from workbench.db.models import Scenario, ScenarioVersion
 from workbench.errors import NotFound, quoted
 from workbench.services._base import UserScopedService
-from workbench.services.scenario_save import save_scenario
-from workbench.services.scenario_store import AnyRow, select_scenario
-from workbench.services.scenario_types import ScenarioDiff, ScenarioVersionView, ScenarioView
-from workbench.services.scenario_validation import validate_scenario
-from workbench.services.scenario_versions import content_of, diff_contents
+from workbench.services.scenarios.save import save_scenario
+from workbench.services.scenarios.store import AnyRow, select_scenario
+from workbench.services.scenarios.types import ScenarioDiff, ScenarioVersionView, ScenarioView
+from workbench.services.scenarios.validation import validate_scenario
+from workbench.services.scenarios.versions import content_of, diff_contents
 
 VERSION_COLUMNS = (
     ScenarioVersion.scenario_id,

@@ -1,6 +1,6 @@
 """Carrying out an import inside one transaction: names, suite members, then bulk inserts.
 
-The document has already been read and checked (scenario_document.py); what is left needs the
+The document has already been read and checked (document.py); what is left needs the
 database: which names the user already has, what the suites' scenario names refer to. Every
 problem found here joins the document's, and all are raised together before anything is
 written. Suites are written straight into `"ScenarioSuite"` and `"ScenarioSuiteItem"`, so an

@@ -1,4 +1,4 @@
-"""Export and import of scenarios and suites as YAML or JSON (format in scenario_document.py).
+"""Export and import of scenarios and suites as YAML or JSON (format in document.py).
 
 >>> text = wb.export_scenarios(path="scenarios.yaml")             # doctest: +SKIP
 >>> other_wb.import_scenarios("scenarios.yaml")                    # doctest: +SKIP
@@ -27,17 +27,17 @@ from sqlalchemy.orm import Session
 from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem
 from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
-from workbench.services.scenario_document import SuiteEntry, document, read_document
-from workbench.services.scenario_formats import check_format, dump, format_of_path, load
-from workbench.services.scenario_import import ImportPlan
-from workbench.services.scenario_store import (
+from workbench.services.scenarios.document import SuiteEntry, document, read_document
+from workbench.services.scenarios.formats import check_format, dump, format_of_path, load
+from workbench.services.scenarios.importing import ImportPlan
+from workbench.services.scenarios.store import (
     SCENARIO_COLUMNS,
     id_array,
     load_turns,
     not_found,
     view_of,
 )
-from workbench.services.scenario_types import ImportResult, ScenarioCreate
+from workbench.services.scenarios.types import ImportResult, ScenarioCreate
 
 OnConflict = Literal["error", "skip", "rename"]
 

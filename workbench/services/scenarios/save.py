@@ -24,7 +24,7 @@ from workbench.services.scenarios.store import (
     select_scenario,
     view_of,
 )
-from workbench.services.scenario_types import ScenarioView, TurnSpec, Unset
+from workbench.services.scenarios.types import ScenarioView, TurnSpec, Unset
 from workbench.timeutil import utcnow
 
 # Target status → the statuses a scenario may move to it from.

@@ -41,7 +41,7 @@ from workbench.services.scenarios.types import (
     ScenarioUpdate,
     ScenarioView,
 )
-from workbench.services.scenario_validation import NAME_MAX, validate_scenario, validate_update
+from workbench.services.scenarios.validation import NAME_MAX, validate_scenario, validate_update
 from workbench.timeutil import utcnow
 
 COPY_SUFFIX = re.compile(r"^(?P<base>.*) \(copy(?: (?P<n>\d+))?\)$", re.DOTALL)

@@ -1,4 +1,4 @@
-"""Reading scenarios back: rows, turns with their expectations, views. (Writes: scenario_bulk.)
+"""Reading scenarios back: rows, turns with their expectations, views. (Writes: bulk.)
 
 Turns of any number of scenarios load in one query; nothing here runs a query per row.
 """
@@ -17,7 +17,7 @@ from sqlalchemy.types import Text
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.db.models import Scenario, ScenarioExpectation, ScenarioTurn
 from workbench.errors import NotFound, quoted
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioView,
     TurnSpec,

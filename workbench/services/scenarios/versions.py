@@ -19,7 +19,7 @@ from typing import Any
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError
-from workbench.services.scenario_types import (
+from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioChange,
     ScenarioCreate,
