@@ -58,4 +58,5 @@ def test_a_key_without_a_key_name_gets_a_default_and_a_bad_provider_is_the_only_
         wb.api_keys.set(provider="OpenAI", api_key="sk-test-1234567890")
     assert [p.split(":")[0] for p in caught.value.problems] == ["provider"]
     assert "key_name" not in str(caught.value)
+    assert "(did you mean 'openai'?)" in caught.value.problems[0]
     assert wb.api_keys.set(provider="openai", api_key="sk-test-1234567890").key_name == "OpenAI"

@@ -241,7 +241,7 @@ def _checked(*, provider: str, api_key: Secret, key_name: str | None) -> tuple[S
     if provider not in PROVIDERS:
         problems.append(
             f"provider: {_quoted(provider)} is not a known provider; "
-            f"use one of {', '.join(PROVIDERS)}."
+            f"use one of {', '.join(PROVIDERS)}{_suggestion(provider)}."
         )
     # The key stays a Secret; its text is only ever an expression, never a named local.
     plaintext = Secret(api_key.reveal().strip() if isinstance(api_key.reveal(), str) else "")
@@ -271,3 +271,14 @@ def _key_problems(key: Secret) -> list[str]:
         f"api_key: contains whitespace or a control character at position {bad + 1}; "
         "paste the key alone, in one piece."
     ]
+
+
+def _suggestion(provider: object) -> str:
+    """ " (did you mean 'openai'?)" when `provider` is a known name or label in another case."""
+    if not isinstance(provider, str):
+        return ""
+    wanted = provider.strip().lower()
+    for name, label in PROVIDERS.items():
+        if wanted in (name, label.lower()):
+            return f" (did you mean {name!r}?)"
+    return ""
