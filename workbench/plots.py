@@ -36,12 +36,37 @@ CHANGE_COLOURS = {
 }
 
 
+_FIGURE_CLASS: list[type[Any]] = []
+
+
 def _figure(width: float = 7.0, height: float = 4.0) -> Figure:
+    if not _FIGURE_CLASS:
+        _FIGURE_CLASS.append(_figure_class())
+    figure: Figure = _FIGURE_CLASS[0](figsize=(width, height), layout="constrained")
+    return figure
+
+
+def _figure_class() -> type[Any]:
     try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - a dependency, unless removed on purpose
         raise ValidationError("plots need matplotlib: pip install matplotlib") from None
-    return Figure(figsize=(width, height), layout="constrained")
+
+    class NotebookFigure(Figure):
+        """A Figure that shows itself as a PNG in a notebook without pyplot being imported
+        (IPython's own matplotlib display only knows figures once pyplot set up a backend)."""
+
+        def _repr_png_(self) -> bytes:
+            import io
+
+            if self.canvas is None or type(self.canvas).__name__ == "FigureCanvasBase":
+                FigureCanvasAgg(self)
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=100)
+            return buffer.getvalue()
+
+    return NotebookFigure
 
 
 def _frame(source: Any, method: str, columns: tuple[str, ...]) -> pd.DataFrame:

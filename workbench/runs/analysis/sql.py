@@ -58,7 +58,7 @@ _BOTH = """
 """
 COMPARE = f"""
 WITH side AS (
-    SELECT e.run_id, s.scenario_id, min(s.scenario_name) AS name,
+    SELECT e.run_id, s.scenario_id, min(s.position) AS position, min(s.scenario_name) AS name,
            min(s.scenario_version) AS version, e.turn_index, e.expectation_index,
            min(e.type) AS type,
            string_agg(left(e.status, 1), '' ORDER BY a.repeat) AS outcomes,
@@ -78,7 +78,7 @@ FROM (SELECT * FROM shown WHERE run_id = %(b)s) b
 FULL JOIN (SELECT * FROM shown WHERE run_id = %(c)s) c
     ON c.scenario_id = b.scenario_id AND c.turn_index = b.turn_index
     AND c.expectation_index = b.expectation_index
-ORDER BY 1, 3, 4
+ORDER BY coalesce(b.position, c.position), 1, 3, 4
 """
 
 # Per run and scenario: mean attempt latency and mean cost per attempt.
