@@ -14,14 +14,14 @@ Writing scenarios:
     must_contain, must_contain_any, must_not_contain, regex, semantic
 Prompts: render_template.  The database: Database, open_database.
 Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEditor,
-    PromptEditor, VariableEditor, ApiKeyEditor.
+    PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run).
 Run targets (what a run calls; no key inside): openai, anthropic, openai_compatible, offline
 The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api_keys,
     wb.account, wb.export_workspace, wb.import_workspace, ...).
 Errors (all subclasses of WorkbenchError):
     AuthError, ConfigError, Conflict, DatabaseError, DecryptionError, Duplicate, NotFound,
     ValidationError
-DataFrames: the `workbench.frames` module.
+DataFrames: the `workbench.frames` module. Plots of runs: the `workbench.plots` module.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ _LAZY = {
     "PromptEditor": "workbench.widgets.prompt_editor",
     "VariableEditor": "workbench.widgets.variable_editor",
     "studio": "workbench.widgets.studio",
+    "RunViewer": "workbench.widgets.run_viewer",
     # Writing scenarios: ScenarioCreate(name=..., turns=[user("Hi"), expect(must_contain("hello"))])
     "ScenarioCreate": "workbench.services.scenarios.types",
     "ScenarioUpdate": "workbench.services.scenarios.types",
@@ -107,6 +108,7 @@ __all__ = [
     "Duplicate",
     "NotFound",
     "PromptEditor",
+    "RunViewer",
     "ScenarioBrowser",
     "ScenarioCreate",
     "ScenarioEditor",

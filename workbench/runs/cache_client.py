@@ -52,11 +52,15 @@ class _Lookups:
                     lookup_many, user_id=self._user_id, keys=list(batch), ttl=self._ttl
                 )
             except BaseException as error:
+                # The waiting workers get the error (and end their attempts with it); the
+                # flush task itself ends quietly, as nobody awaits it.
                 for futures in batch.values():
                     for future in futures:
                         if not future.done():
                             future.set_exception(error)
-                raise
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                return
             for key, futures in batch.items():
                 for future in futures:
                     if not future.done():
