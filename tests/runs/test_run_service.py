@@ -192,3 +192,12 @@ def test_ctrl_c_in_wait_cancels_the_run(setup: Setup) -> None:
             run.wait(60)
     view = setup.wb.runs.get(run.id)
     assert view.status == "cancelled" and view.totals["unplayed"] > 0
+
+
+def test_a_reply_with_a_nul_character_is_stored_with_a_replacement(setup: Setup) -> None:
+    # PostgreSQL text and jsonb cannot hold NUL; a model that answers with one must not lose
+    # the batch it is written in.
+    run = start(setup, target=workbench.offline(lambda message: "before\x00after"))
+    run.wait()
+    replies = set(run.frame()["reply"].dropna())
+    assert replies == {"before\ufffdafter"}

@@ -149,14 +149,33 @@ def write_results(
 ) -> None:
     """Store `finished` attempts: three statements, however many rows."""
     base = {"run_id": run_id, "user_id": user_id}
-    dumps = json.dumps
-    conn.execute(TURNS, {**base, "rows": dumps(_turn_rows(finished), default=str)})
-    conn.execute(EXPECTATIONS, {**base, "rows": dumps(_expectation_rows(finished), default=str)})
+    conn.execute(TURNS, {**base, "rows": _storable_json(_turn_rows(finished))})
+    conn.execute(EXPECTATIONS, {**base, "rows": _storable_json(_expectation_rows(finished))})
     attempts = [
         {"a": f.attempt_id, "s": f.result.status, "e": f.result.error, "l": f.result.latency_s}
         for f in finished
     ]
-    conn.execute(FINISH, {"user_id": user_id, "owner": owner, "rows": dumps(attempts)})
+    conn.execute(FINISH, {"user_id": user_id, "owner": owner, "rows": _storable_json(attempts)})
+
+
+def _storable_json(rows: Any) -> str:
+    """`rows` as JSON that PostgreSQL accepts: a model may answer with a NUL character, which
+    jsonb (and text) cannot hold, so it is stored as U+FFFD. The check is on the dumped text,
+    so the usual NUL-free batch costs one substring search."""
+    text = json.dumps(rows, default=str)
+    if "\\u0000" not in text:
+        return text
+    return json.dumps(_without_nul(rows), default=str)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def _turn_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
