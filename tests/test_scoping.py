@@ -155,7 +155,10 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
     )
     wb.variables.set_many({key: f"{tag} Corp", "tone": tone})
     wb.api_keys.set(provider=provider, api_key=f"sk-{tag}-0123456789abcdef", key_name=tag)
-    run = wb.runs.start(suite=suite.id, prompt=prompt.id, target=offline(), progress=False)
+    # cache=True: each user also holds response-cache entries (issue 12).
+    run = wb.runs.start(
+        suite=suite.id, prompt=prompt.id, target=offline(), progress=False, cache=True
+    )
     run.wait(60)
     return Rows(
         wb=wb,
@@ -239,6 +242,7 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.run_attempt": "user_id = :uid",
     "workbench.turn_result": "user_id = :uid",
     "workbench.expectation_result": "user_id = :uid",
+    "workbench.response_cache": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.alembic_version": "TRUE",
@@ -561,6 +565,14 @@ def run_entries() -> list[Foreign]:
         Foreign(r + "summary", lambda me, x: me.wb.runs.summary(x), RUN),
         # A's own run is finished: A is told it cannot resume, B that it does not exist.
         Foreign(r + "resume", lambda me, x: me.wb.runs.resume(x, target=offline()), RUN),
+        # Issue 12: studying runs. A's own compare of A's run with itself is refused as such.
+        Foreign(r + "compare", lambda me, x: me.wb.runs.compare(x, me.run_id), RUN, "baseline"),
+        Foreign(r + "compare", lambda me, x: me.wb.runs.compare(me.run_id, x), RUN, "candidate"),
+        Foreign(r + "flaky", lambda me, x: me.wb.runs.flaky(x), RUN),
+        Foreign(r + "pass_rates", lambda me, x: me.wb.runs.pass_rates(x), RUN),
+        Foreign(r + "attempts", lambda me, x: me.wb.runs.attempts(x), RUN),
+        Foreign(r + "transcript", lambda me, x: me.wb.runs.transcript(x, position=0), RUN),
+        Foreign(r + "export", lambda me, x: me.wb.runs.export(x, format="csv"), RUN),
     ]
 
 
@@ -851,6 +863,18 @@ def check_runs_frame(w: World) -> None:
     assert_none_of_a(w, frame.drop(columns=["totals"]).to_dict("records"))
 
 
+def check_runs_trend(w: World) -> None:
+    frame = w.b.wb.runs.trend()
+    assert list(frame["run_id"]) == [w.b.run_id]
+    assert_none_of_a(w, frame.to_dict("records"))
+    with pytest.raises(NotFound):  # A's suite name is not a suite of B's runs
+        w.b.wb.runs.trend(suite=w.a.suite_name)
+
+
+def check_runs_clear_cache(w: World) -> None:
+    assert w.b.wb.runs.clear_cache() >= 1  # B's own entries; A's stay (the snapshot checks)
+
+
 CREATES = "creates a row of the caller's; it names no existing row"
 LISTS = "lists the caller's rows; it takes filters, never an id"
 OWN_ACCOUNT = "acts on the caller's own account; the user is the handle's, never an argument"
@@ -912,6 +936,8 @@ OWN: list[Own] = [
     ),
     Own("wb.runs.list", LISTS, check_runs_list),
     Own("wb.runs.frame", LISTS, check_runs_frame),
+    Own("wb.runs.trend", LISTS, check_runs_trend),
+    Own("wb.runs.clear_cache", "deletes the caller's own cache entries", check_runs_clear_cache),
     Own("frames.scenarios_frame", LISTS, check_scenarios_frame),
     Own("frames.prompts_frame", LISTS, check_prompts_frame_function),
     Own("frames.variables_frame", LISTS, check_variables_frame_function),
