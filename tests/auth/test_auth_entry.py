@@ -199,3 +199,31 @@ def test_failed_sign_ins_leave_no_database_connections_open(url: str) -> None:
         assert connections() == before
     finally:
         gc.enable()
+
+
+def test_connect_marks_a_run_whose_kernel_died_as_interrupted(url: str) -> None:
+    from sqlalchemy import text
+
+    wb = workbench.sign_up("ada@example.com", PASSWORD, "Ada", url=url)
+    scenario = wb.scenarios.create(
+        workbench.ScenarioCreate(
+            name="Greets",
+            turns=[workbench.user("hi"), workbench.expect(workbench.must_contain("hi"))],
+        )
+    )
+    suite = wb.suites.create(name="Smoke", scenario_ids=[scenario.id])
+    prompt = wb.prompts.create(name="Plain", content="Be brief.")
+    run = wb.runs.start(
+        suite=suite.id, prompt=prompt.id, target=workbench.offline(), progress=False
+    ).wait(60)
+    # The kernel that played it "died": its run still says running, and its heartbeat is old.
+    stale = (
+        "UPDATE workbench.run SET status = 'running',"
+        " heartbeat_at = heartbeat_at - interval '1 hour'"
+    )
+    status = "SELECT status FROM workbench.run WHERE id = :id"
+    with wb.database.transaction() as session:
+        session.execute(text(stale))
+    workbench.connect(url, quiet=True)
+    with wb.database.transaction() as session:
+        assert session.scalar(text(status), {"id": run.id}) == "interrupted"

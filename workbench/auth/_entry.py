@@ -62,6 +62,8 @@ def connect(url: str | None = None, *, quiet: bool = False) -> Workbench:
     """
     with _opened(url) as database:
         handle = _connect(database)
+        # "The next time the user connects", a run whose kernel died is marked interrupted.
+        handle.runs._mark_interrupted()
     # Of connect()'s paths only resuming a saved session gives the handle a session row.
     resumed = handle._session is not None
     notice = sign_in_notice(handle, local_email=local_email(_os_user()), resumed=resumed)

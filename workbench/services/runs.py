@@ -238,6 +238,11 @@ class RunService(RunStudy):
                 {"run_id": run_id, "user_id": self._user_id},
             )
 
+    def _mark_interrupted(self) -> None:
+        """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
+        with self._transaction() as session:
+            mark_interrupted(session, self._user_id)
+
     def _mark_and_get(self, run_id: str) -> Run:
         with self._transaction() as session:
             mark_interrupted(session, self._user_id)
