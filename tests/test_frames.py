@@ -38,7 +38,6 @@ def category(members: Any) -> pd.CategoricalDtype:
 
 
 SCENARIO_DTYPES = {
-    "id": STRING,
     "name": STRING,
     "description": STRING,
     "locale": STRING,
@@ -49,15 +48,16 @@ SCENARIO_DTYPES = {
     "expectation_count": INT,
     "created_at": UTC_NS,
     "updated_at": UTC_NS,
+    "id": STRING,
 }
 SUITE_DTYPES = {
     "position": INT,
-    "scenario_id": STRING,
     "name": STRING,
     "status": category(ScenarioStatus),
     "version": INT,
     "turn_count": INT,
     "expectation_count": INT,
+    "scenario_id": STRING,
 }
 TURN_DTYPES = {
     "turn": INT,
@@ -71,7 +71,6 @@ TURN_DTYPES = {
     "threshold": pd.Float64Dtype(),
 }
 PROMPT_DTYPES = {
-    "id": STRING,
     "name": STRING,
     "description": STRING,
     "status": category(PromptStatus),
@@ -80,6 +79,7 @@ PROMPT_DTYPES = {
     "content": STRING,
     "created_at": UTC_NS,
     "updated_at": UTC_NS,
+    "id": STRING,
 }
 VARIABLE_DTYPES = {
     "key": STRING,
@@ -90,8 +90,17 @@ VARIABLE_DTYPES = {
 }
 
 
-def dtypes(frame: pd.DataFrame) -> dict[str, Any]:
-    return {str(name): dtype for name, dtype in frame.dtypes.items()}
+class OrderedDtypes(dict[str, Any]):
+    """Column → dtype, equal only with the same columns in the same order (ids come last)."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and list(self.items()) == list(other.items())
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def dtypes(frame: pd.DataFrame) -> OrderedDtypes:
+    return OrderedDtypes((str(name), dtype) for name, dtype in frame.dtypes.items())
 
 
 def simple_scenario(wb: Workbench, name: str, exchanges: int = 1, **fields: Any) -> str:
@@ -172,7 +181,7 @@ def test_suite_frame_lists_scenarios_in_suite_order_with_counts(wb: Workbench) -
     assert dtypes(frame) == SUITE_DTYPES
     assert frame.to_dict("records") == [
         {
-            "position": 0,
+            "position": 1,
             "scenario_id": long,
             "name": "long",
             "status": "DRAFT",
@@ -181,7 +190,7 @@ def test_suite_frame_lists_scenarios_in_suite_order_with_counts(wb: Workbench) -
             "expectation_count": 3,
         },
         {
-            "position": 1,
+            "position": 2,
             "scenario_id": short,
             "name": "short",
             "status": "ARCHIVED",
@@ -234,12 +243,12 @@ def test_turns_frame_has_one_row_per_expectation_and_per_user_turn(wb: Workbench
     assert dtypes(frame) == TURN_DTYPES
     na = None  # typed_frame turns None into each column's missing value
     rows = [
-        [0, "USER", "Hi 🙂", na, na, na, None, na, na],
-        [1, "EXPECT", na, 0, "MUST_CONTAIN", "hello", [], True, na],
-        [1, "EXPECT", na, 1, "MUST_CONTAIN_ANY", na, ["a", "b"], False, na],
-        [1, "EXPECT", na, 2, "SEMANTIC_ASSERT", "is polite", [], False, 0.8],
-        [2, "USER", "Bye", na, na, na, None, na, na],
-        [3, "EXPECT", na, 0, "REGEX", r"bye\b", [], False, na],
+        [1, "USER", "Hi 🙂", na, na, na, [], na, na],
+        [2, "EXPECT", na, 1, "MUST_CONTAIN", "hello", [], True, na],
+        [2, "EXPECT", na, 2, "MUST_CONTAIN_ANY", na, ["a", "b"], False, na],
+        [2, "EXPECT", na, 3, "SEMANTIC_ASSERT", "is polite", [], False, 0.8],
+        [3, "USER", "Bye", na, na, na, [], na, na],
+        [4, "EXPECT", na, 1, "REGEX", r"bye\b", [], False, na],
     ]
     expected = frames.typed_frame(
         [dict(zip(TURN_DTYPES, row, strict=True)) for row in rows], frames.TURN_COLUMNS
@@ -248,8 +257,12 @@ def test_turns_frame_has_one_row_per_expectation_and_per_user_turn(wb: Workbench
     assert frame["user_text"].isna().tolist() == [False, True, True, True, False, True]
     assert frame["expectation_type"].isna().tolist() == [True, False, False, False, True, False]
     assert frame["threshold"].tolist()[3] == 0.8
-    assert frame.loc[0, "values"] is None
+    assert frame.loc[0, "values"] == []  # lists: an empty list, never None or NaN
     assert frame.loc[2, "values"] == ["a", "b"]
+    # One missing marker per column type: pd.NA in the nullable columns.
+    for column in ("expectation", "value", "case_sensitive", "threshold"):
+        assert frame.loc[0, column] is pd.NA, column
+    assert frame.loc[1, "user_text"] is pd.NA
 
 
 def test_turns_frame_of_another_users_scenario_is_not_found(
@@ -265,7 +278,7 @@ def test_expect_turn_without_expectations_still_has_a_row() -> None:
         type, text, expectations = ScenarioTurnType.EXPECT, None, ()
 
     frame = frames.typed_frame(frames.turn_records([Turn()]), frames.TURN_COLUMNS)
-    assert frame["turn"].tolist() == [0]
+    assert frame["turn"].tolist() == [1]
     assert frame["expectation"].isna().all()
 
 

@@ -5,10 +5,16 @@ variables. Each calls a service (never the ORM) and returns typed columns:
   (in the enum's order), so a frame holding only drafts still knows PUBLISHED exists;
 - times: `datetime64[ns, UTC]`;
 - counts, versions and positions: `Int64`; flags: `boolean`; thresholds: `Float64`;
-- text: `string` (pandas' StringDtype, missing values are `pd.NA`);
+- text: `string` (pandas' StringDtype);
 - tags, placeholders and MUST_CONTAIN_ANY values: `object` columns holding Python lists.
 
-Positions (`position`, `turn`, `expectation`) count from 0, like the lists they come from.
+One missing marker per column type: `pd.NA` in text, count, flag and threshold columns (pandas'
+nullable dtypes), `NaT` in times, NaN in categories (pandas' only one for them), and an empty
+list `[]` in list columns (every cell is a list). `pd.isna` finds them all but the lists.
+
+Positions (`position`, `turn`, `expectation`) count from 1, as validation messages and diffs
+say them ("turn 3, expectation 2"). Ids are kept, as the last column, so the table starts with
+what you read.
 pandas is imported inside each function, so importing the workbench stays fast. The column specs
 and the builder live in `workbench.tables`, below the services, whose `.frame()` methods use them.
 
@@ -27,6 +33,7 @@ from workbench.tables import (
     SUITE_COLUMNS,
     TURN_COLUMNS,
     VARIABLE_COLUMNS,
+    suite_records,
     turn_records,
     typed_frame,
 )
@@ -66,7 +73,7 @@ def suite_frame(source: Workbench | SuiteService, suite_id: str) -> pd.DataFrame
     >>> suite_frame(wb, suite.id)  # doctest: +SKIP
     """
     items = service_of(source, "suites").items(suite_id)
-    return typed_frame((vars(item) for item in items), SUITE_COLUMNS)
+    return typed_frame(suite_records(items), SUITE_COLUMNS)
 
 
 def scenario_turns_frame(source: Workbench | ScenarioService, scenario_id: str) -> pd.DataFrame:

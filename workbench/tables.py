@@ -2,8 +2,9 @@
 
 A spec maps column name → dtype (or an enum, for a `category` with every member of the enum as a
 category, in its order). The services' `.frame()` methods and the views in `workbench.frames`
-build their DataFrames here; see `workbench.frames` for what each dtype means. pandas is
-imported inside `typed_frame`, so importing this module stays fast.
+build their DataFrames here; see `workbench.frames` for what each dtype means and how missing
+values and numbering look. pandas is imported inside `typed_frame`, so importing this module
+stays fast.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ if TYPE_CHECKING:
 
 DATETIME = "datetime64[ns, UTC]"
 
+# The 36-character ids come last: they would push what you read off the screen.
 SCENARIO_COLUMNS = {
-    "id": "string",
     "name": "string",
     "description": "string",
     "locale": "string",
@@ -31,15 +32,16 @@ SCENARIO_COLUMNS = {
     "expectation_count": "Int64",
     "created_at": DATETIME,
     "updated_at": DATETIME,
+    "id": "string",
 }
 SUITE_COLUMNS = {
     "position": "Int64",
-    "scenario_id": "string",
     "name": "string",
     "status": ScenarioStatus,
     "version": "Int64",
     "turn_count": "Int64",
     "expectation_count": "Int64",
+    "scenario_id": "string",
 }
 TURN_COLUMNS = {
     "turn": "Int64",
@@ -53,7 +55,6 @@ TURN_COLUMNS = {
     "threshold": "Float64",
 }
 PROMPT_COLUMNS = {
-    "id": "string",
     "name": "string",
     "description": "string",
     "status": PromptStatus,
@@ -62,6 +63,7 @@ PROMPT_COLUMNS = {
     "content": "string",
     "created_at": DATETIME,
     "updated_at": DATETIME,
+    "id": "string",
 }
 VARIABLE_COLUMNS = {
     "key": "string",
@@ -88,7 +90,8 @@ def typed_frame(records: Iterable[Mapping[str, Any]], columns: Mapping[str, Any]
             values = [None if value is None else dtype(value).value for value in values]
             dtype = pd.CategoricalDtype(categories=categories)
         elif dtype == "object":
-            values = [None if value is None else list(value) for value in values]
+            # Lists: an empty list where there is none, so every cell is a list.
+            values = [[] if value is None else list(value) for value in values]
         data[name] = pd.Series(values, dtype=dtype, name=name)
     return pd.DataFrame(data, columns=list(columns))
 
@@ -98,11 +101,12 @@ def turn_records(turns: Iterable[Any]) -> list[dict[str, Any]]:
     empty = dict.fromkeys(("expectation", "expectation_type", "value", "values"))
     empty |= {"case_sensitive": None, "threshold": None}
     records: list[dict[str, Any]] = []
-    for index, turn in enumerate(turns):
+    # Numbered from 1, as validation messages and diffs say them ("turn 3, expectation 2").
+    for index, turn in enumerate(turns, start=1):
         base = {"turn": index, "turn_type": turn.type, "user_text": turn.text}
         if not turn.expectations:
             records.append(base | empty)
-        for position, spec in enumerate(turn.expectations):
+        for position, spec in enumerate(turn.expectations, start=1):
             records.append(
                 base
                 | {
@@ -115,3 +119,8 @@ def turn_records(turns: Iterable[Any]) -> list[dict[str, Any]]:
                 }
             )
     return records
+
+
+def suite_records(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """`SUITE_COLUMNS` records of a suite's items, positions numbered from 1 like turns."""
+    return [vars(item) | {"position": item.position + 1} for item in items]

@@ -35,7 +35,7 @@ from workbench.services._listing import SortKey, TagMatch, common_filters, fetch
 from workbench.services.scenarios.store import not_found as scenario_not_found
 from workbench.services.scenarios.types import Page
 from workbench.services.suite_types import SuiteItem, SuiteSummary, SuiteView, suite_fields
-from workbench.tables import SUITE_COLUMNS, typed_frame
+from workbench.tables import SUITE_COLUMNS, suite_records, typed_frame
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ class SuiteService(UserScopedService):
     def frame(self, suite_id: str) -> pd.DataFrame:
         """The suite's scenarios as a DataFrame (see `workbench.frames.suite_frame`)."""
         items = self.items(suite_id)
-        return typed_frame((vars(item) for item in items), SUITE_COLUMNS)
+        return typed_frame(suite_records(items), SUITE_COLUMNS)
 
     def _append(self, session: Session, suite_id: str, ids: Sequence[str]) -> None:
         if not ids:
