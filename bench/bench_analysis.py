@@ -225,6 +225,20 @@ def measure_queries(checks: Checks, wb: Workbench, conninfo: str, run_ids: list[
         def floor_trend() -> object:
             return conn.execute(sql.TREND, {"u": u, "s": "Bench suite", "n": 20}).fetchall()
 
+        ids = {"u": u, "ids": [base, cand], "b": base, "c": cand}
+        check_plans(
+            checks,
+            conninfo,
+            {
+                "frame": (
+                    str(RESULTS).replace(":u", "%(u)s").replace(":r", "%(r)s"),
+                    {"u": u, "r": one},
+                ),
+                "compare": (sql.COMPARE, ids),
+                "scenario costs": (sql.SCENARIO_COSTS, ids),
+                "trend": (sql.TREND, {"u": u, "s": "Bench suite", "n": 20}),
+            },
+        )
         frame = wb.runs.results_frame(one)
         checks.check(
             len(frame) == SCENARIOS * REPEATS * EXPECTATIONS, f"frame has {len(frame)} rows"
@@ -243,6 +257,30 @@ def measure_queries(checks: Checks, wb: Workbench, conninfo: str, run_ids: list[
             "trend(last=20)",
             *paired_medians_ms(lambda: wb.runs.trend(suite="Bench suite", last=20), floor_trend),
         )
+
+
+TABLES = ("run", "run_scenario", "run_attempt", "turn_result", "expectation_result")
+
+
+def scanned(plan: dict[str, Any], found: list[str]) -> list[str]:
+    """`node on table (index)` for every scan of a run table in an EXPLAIN plan."""
+    if plan.get("Relation Name") in TABLES:
+        index = plan.get("Index Name") or (plan.get("Plans") or [{}])[0].get("Index Name")
+        found.append(f"{plan['Node Type']} on {plan['Relation Name']} ({index})")
+    for child in plan.get("Plans", []):
+        scanned(child, found)
+    return found
+
+
+def check_plans(checks: Checks, conninfo: str, statements: dict[str, tuple[str, Any]]) -> None:
+    """At full size, with the planner free: no table is read whole (another user's rows)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for label, (statement, params) in statements.items():
+            row = conn.execute("EXPLAIN (FORMAT JSON) " + statement, params).fetchone()
+            assert row is not None
+            scans = scanned(row[0][0]["Plan"], [])
+            whole = [s for s in scans if s.startswith("Seq Scan")]
+            checks.check(not whole, f"{label} plan: {'; '.join(scans)}")
 
 
 def measure_warm_cache(checks: Checks, wb: Workbench) -> None:

