@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
+import workbench
 from workbench.db.engine import Database
 from workbench.db.models import (
     Prompt,
@@ -14,6 +15,7 @@ from workbench.db.models import (
     Verification,
 )
 from workbench.errors import AuthError, ValidationError
+from workbench.handle import Workbench
 from workbench.services.accounts import AccountService
 from workbench.services.accounts.credentials import SignedIn
 from workbench.services.accounts.external import local_user
@@ -57,6 +59,19 @@ def give_rows(db: Database, signed_in: SignedIn, outbox: Outbox) -> None:
             ]
         )
     AccountService(db, user_id).request_email_verification(sender=outbox)
+    give_run(Workbench(db, signed_in.user))
+
+
+def give_run(wb: Workbench) -> None:
+    """A finished run (its ledger and result rows) and a response-cache entry."""
+    turns = [workbench.user("hi"), workbench.expect(workbench.must_contain("hi"))]
+    scenario = wb.scenarios.create(workbench.ScenarioCreate(name="played", turns=turns))
+    suite = wb.suites.create(name="played", scenario_ids=[scenario.id])
+    prompt = wb.prompts.create(name="played", content="Be brief.")
+    target = workbench.offline()
+    wb.runs.start(suite=suite.id, prompt=prompt.id, target=target, progress=False, cache=True).wait(
+        60
+    )
 
 
 def test_deleting_an_account_removes_all_its_rows_and_nothing_of_anyone_else(
