@@ -5,6 +5,7 @@ workbench db check          compare `public` with the shared contract
 workbench lab               JupyterLab on a writable copy of the tutorials
 workbench keys rotate       re-encrypt every API key under a new ENCRYPTION_KEY
 workbench run               play a suite against a model (exit 1 on a failure, 2 on errors)
+workbench worker            play a run's attempts from the database, beside other workers
 workbench db secure         row-level security for per-user roles (shared hubs)
 workbench users provision   a user's own database role and DATABASE_URL (see docs/isolation.md)
 """
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_keys_commands(commands)
     add_run_command(commands)
+    from workbench.worker_cli import add_worker_command
+
+    add_worker_command(commands)
     add_users_commands(commands)
     return parser
 

@@ -92,14 +92,20 @@ class RunService(RunStudy):
         progress: bool = True,
         cache: bool = False,
         cache_ttl: timedelta | float | None = None,
+        executor: str = "kernel",
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
+
+        `executor="workers"` only queues the run for `workbench worker` processes (see
+        docs/scaling.md); the handle follows it from the ledger.
 
         Returns at once; `await run` or `run.wait()`. Every check runs first: nothing is
         written and nothing sent if one fails. `cache=True` answers from your response cache
         where it can (entries younger than `cache_ttl`, 14 days by default; see docs/runs.md).
         """
         check_counts(repeats, concurrency)
+        if executor not in ("kernel", "workers"):
+            raise ValidationError(f"executor must be 'kernel' or 'workers', got {executor!r}")
         ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
@@ -108,6 +114,13 @@ class RunService(RunStudy):
         key = find_key(reveal, target, "target")
         judge_key = find_key(reveal, judge, "judge") if judge is not None else None
         run_id, owner = str(uuid.uuid4()), new_owner()
+        if executor == "workers":
+            from workbench.services.run_worker import WORKERS_OWNER, watch
+
+            self._insert(run_id, WORKERS_OWNER, plan, target, judge, repeats, stop_on_failure)
+            handle = RunHandle(self, run_id, len(plan.scenarios) * repeats, progress=progress)
+            watch(self, handle)
+            return handle
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure)
         total = len(plan.scenarios) * repeats
         handle = RunHandle(self, run_id, total, progress=progress)
@@ -144,6 +157,21 @@ class RunService(RunStudy):
         todo = self._reopen(run_id, owner)
         handle = RunHandle(self, run_id, todo, progress=progress)
         launch(self, handle, owner, target, key, judge, judge_key, concurrency)
+        return handle
+
+    def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
+        """Follow a run of yours from the ledger, whoever plays it (a worker, a closed kernel)."""
+        from workbench.services.run_worker import watch
+
+        with self._transaction() as session:
+            total = session.scalar(
+                select(text("count(*)")).select_from(RunAttempt).where(
+                    RunAttempt.user_id == self._user_id, RunAttempt.run_id == run_id
+                )
+            )
+        self._mark_and_get(run_id)
+        handle = RunHandle(self, run_id, int(total or 0), progress=progress)
+        watch(self, handle)
         return handle
 
     def get(self, run_id: str) -> RunView:

@@ -1,0 +1,159 @@
+"""`workbench worker`: processes sharing a run through the ledger, as faults happen.
+
+On a secured database each worker signs in by its user's own role (DATABASE_URL), exactly as on
+a hub: two of A's workers split A's run, one is killed mid-batch (SIGKILL, by pid) and nothing is
+lost or played twice once its leases expire; a worker with B's role cannot touch A's run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+import workbench
+from tests.security.conftest import hub, secured_url  # noqa: F401 (fixtures)
+from tests.security.hub import Hub
+from workbench.handle import Workbench
+from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
+from workbench.testing.standin import StandIn
+
+ATTEMPTS = 400
+
+
+@pytest.fixture(scope="module")
+def ada(hub: Hub) -> Iterator[Workbench]:  # noqa: F811
+    handle = workbench.connect(hub.a.role.database_url(), quiet=True)
+    made = handle.scenarios.create(
+        ScenarioCreate(name="Greets", turns=(user("hello"), expect(must_contain("hello"))))
+    )
+    handle.suites.create(name="Workers", scenario_ids=[made.id])
+    handle.prompts.create(name="Plain", content="Be brief.")
+    yield handle
+
+
+def spawn_worker(url: str, run_id: str, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    argv = [sys.executable, "-m", "workbench.cli", "worker", "--run", run_id,
+            "--concurrency", "8", "--lease", "2", "--heartbeat", "0.4", *extra]  # fmt: skip
+    return subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def results_per_attempt(hub: Hub, run_id: str) -> dict[str, int]:  # noqa: F811
+    with hub.admin() as admin:
+        rows = admin.execute(
+            "SELECT a.status, count(t.attempt_id) FROM workbench.run_attempt a"
+            " LEFT JOIN workbench.turn_result t ON t.attempt_id = a.id"
+            " WHERE a.run_id = %s GROUP BY a.id, a.status",
+            (run_id,),
+        ).fetchall()
+    return _tally(rows)
+
+
+def _tally(rows: list[tuple[object, ...]]) -> dict[str, int]:
+    tally: dict[str, int] = {}
+    for status, n in rows:
+        key = f"{status}:{n}"
+        tally[key] = tally.get(key, 0) + 1
+    return tally
+
+
+def finished_count(hub: Hub, run_id: str, *, by: int = 1) -> int:  # noqa: F811
+    """Attempts passed so far, 0 until at least `by` different workers have written some."""
+    with hub.admin() as admin:
+        row = admin.execute(
+            "SELECT count(*), count(DISTINCT lease_owner) FROM workbench.run_attempt"
+            " WHERE run_id = %s AND status = 'passed'",
+            (run_id,),
+        ).fetchone()
+    assert row is not None
+    passed, owners = int(str(row[0])), int(str(row[1]))
+    return passed if owners >= by else 0
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.communicate(timeout=10)
+
+
+def test_two_workers_split_a_run_and_a_killed_one_loses_nothing(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,
+) -> None:
+    with StandIn(latency_s=0.1, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                             repeats=ATTEMPTS, executor="workers", progress=False)  # fmt: skip
+        url = hub.a.role.database_url()
+        first, second = spawn_worker(url, run.id), spawn_worker(url, run.id)
+        try:
+            deadline = time.monotonic() + 60
+            while finished_count(hub, run.id, by=2) < 60 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert first.poll() is None, first.communicate()
+            os.kill(first.pid, signal.SIGKILL)  # mid-batch: it holds live leases
+            assert first.wait(10) == -signal.SIGKILL
+            out, err = second.communicate(timeout=90)
+        finally:
+            stop(first)
+            stop(second)
+        assert second.returncode == 0, err
+        run.wait(timeout=30)
+        assert run.status == "finished"
+        # Every attempt passed with exactly one turn result: none lost, none written twice.
+        assert results_per_attempt(hub, run.id) == {"passed:1": ATTEMPTS}
+        assert server.requests >= ATTEMPTS  # the killed worker's calls in flight were repeated
+        played_by_second = int(out.split("played ")[1].split()[0])
+        assert 0 < played_by_second < ATTEMPTS  # the run was really split
+
+
+def test_a_sigterm_hands_claimed_attempts_back(hub: Hub, ada: Workbench) -> None:  # noqa: F811
+    with StandIn(latency_s=0.2, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                             repeats=100, executor="workers", progress=False)  # fmt: skip
+        worker = spawn_worker(hub.a.role.database_url(), run.id)
+        try:
+            deadline = time.monotonic() + 60
+            while finished_count(hub, run.id) < 10 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            worker.send_signal(signal.SIGTERM)
+            _, err = worker.communicate(timeout=30)
+        finally:
+            stop(worker)
+        assert worker.returncode == 0 and "handed back" in err
+        tally = results_per_attempt(hub, run.id)
+        assert set(tally) <= {"passed:1", "pending:0"}, tally  # no lease left held
+        assert 0 < tally.get("pending:0", 0) < 100
+        run.cancel()
+
+
+def test_a_worker_with_another_users_role_cannot_claim(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,
+) -> None:
+    with StandIn(max_lifetime_s=60) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                             repeats=20, executor="workers", progress=False)  # fmt: skip
+        intruder = spawn_worker(hub.b.role.database_url(), run.id)
+        _, err = intruder.communicate(timeout=60)
+        assert intruder.returncode == 1 and "No run" in err
+        assert results_per_attempt(hub, run.id) == {"pending:0": 20}
+        assert server.requests == 0
+        # And straight at the ledger with B's role: RLS hides A's attempts from the claim.
+        from workbench.runs.ledger import claim
+
+        with psycopg.connect(hub.b.role.database_url()) as conn:
+            got = claim(conn, run_id=run.id, user_id=hub.a.user_id, owner="b", limit=50)
+        assert got == []
+        run.cancel()
