@@ -871,6 +871,15 @@ def check_runs_trend(w: World) -> None:
         w.b.wb.runs.trend(suite=w.a.suite_name)
 
 
+def check_studio(w: World) -> None:
+    studio = w.b.wb.studio()
+    shown = {row.summary.id for row in studio.scenarios.rows}
+    assert shown == w.b.scenario_ids
+    assert set(studio.suites.chooser.options) and set(studio.prompts.chooser.options)
+    assert_none_of_a(w, [repr(studio.suites.chooser.options), repr(studio.prompts.chooser.options)])
+    assert_none_of_a(w, [row.summary.name for row in studio.scenarios.rows])
+
+
 def check_runs_clear_cache(w: World) -> None:
     assert w.b.wb.runs.clear_cache() >= 1  # B's own entries; A's stay (the snapshot checks)
 
@@ -937,6 +946,7 @@ OWN: list[Own] = [
     Own("wb.runs.list", LISTS, check_runs_list),
     Own("wb.runs.frame", LISTS, check_runs_frame),
     Own("wb.runs.trend", LISTS, check_runs_trend),
+    Own("wb.studio", "editors over the caller's own services; lists only their rows", check_studio),
     Own("wb.runs.clear_cache", "deletes the caller's own cache entries", check_runs_clear_cache),
     Own("frames.scenarios_frame", LISTS, check_scenarios_frame),
     Own("frames.prompts_frame", LISTS, check_prompts_frame_function),
