@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
         "workbench.users_cli",
         "workbench.jupyterhub",
         "workbench.runs_cli",
+        "workbench.worker_cli",
         "workbench.lab_process",
     ),
     ("workbench.testing",),
