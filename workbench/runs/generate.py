@@ -32,7 +32,7 @@ from workbench.runs.providers.base import (
     Target,
 )
 
-TRANSPORTS = ("direct", "sdk", "sdk-httpx")
+TRANSPORTS = ("sdk", "direct", "sdk-httpx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,15 +56,16 @@ def open_client(
     *,
     api_key: str | None,
     retry: RetryPolicy | None = None,
-    transport: str = "direct",
+    transport: str = "sdk",
 ) -> GenerateClient:
     """A client for `target`. `api_key=None` reads the provider's environment variable.
 
-    `transport`: "direct" (default) speaks the two APIs over one aiohttp session
-    (providers/direct.py: at the aiohttp floor in bench/bench_http.py); "sdk" uses the official
-    SDK clients on their aiohttp transport (providers/openai.py, anthropic.py: 2-4x slower at
-    concurrency 50 on two cores, from the SDKs' own per-request work); "sdk-httpx" the SDKs on
-    their default httpx client (benchmarks only). Every transport passes the same fault tests.
+    `transport`: "sdk" (default) goes through the official `openai`/`anthropic` SDK clients on
+    their aiohttp transport, by their raw `client.post` call (providers/openai.py, anthropic.py);
+    "direct" is an opt-in fast path for very large runs that speaks the two APIs over one
+    aiohttp session (providers/direct.py); "sdk-httpx" is the SDKs on their default httpx2
+    client (benchmarks only). bench/bench_http.py has the figures; every transport passes the
+    same fault, secret and judge tests.
     """
     if transport not in TRANSPORTS:
         raise ValidationError(
@@ -85,11 +86,11 @@ def open_client(
         elif target.provider == "anthropic":
             from workbench.runs.providers.anthropic import AnthropicProvider
 
-            provider = AnthropicProvider(target, key, transport=_sdk_http(transport))
+            provider = AnthropicProvider(target, key, http=_sdk_http(transport))
         else:
             from workbench.runs.providers.openai import OpenAIProvider
 
-            provider = OpenAIProvider(target, key, transport=_sdk_http(transport))
+            provider = OpenAIProvider(target, key, http=_sdk_http(transport))
         del key
     limit_key = (target.provider, target.base_url, fingerprint, target.model)
     return GenerateClient(target, provider, limit_key, retry or RetryPolicy())

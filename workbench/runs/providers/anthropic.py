@@ -1,9 +1,16 @@
-"""Anthropic messages through `anthropic.AsyncAnthropic`.
+"""Anthropic messages through `anthropic.AsyncAnthropic` (the default transport, "sdk").
 
-System messages go to `system=`; consecutive messages of one role are merged (the API requires
-user/assistant alternation), and a conversation must start with a user message. Structured output
-is a forced tool call whose `input_schema` is the schema: the tool's input is the verdict, already
-parsed JSON, so no prompt asks for "JSON only" and no text is scraped. SDK retries are off.
+As for OpenAI (see providers/openai.py), the request is the SDK's low-level
+`client.post("/v1/messages", body=..., cast_to=httpx2.Response)`: the SDK owns the key, the
+`anthropic-version` header, the URL, the timeout, its aiohttp transport and the exceptions; the
+reply's JSON is read here instead of into its typed models. SDK retries are off.
+
+System messages go to `system`; consecutive messages of one role are merged (the API requires
+user/assistant alternation), and a conversation must start with a user message. Sampling
+parameters (temperature, top_p, top_k) are plain body fields. Structured output is a forced tool
+call whose `input_schema` is the schema: the tool's input is the verdict, already parsed JSON, so
+no prompt asks for "JSON only" and no text is scraped. `messages_body`/`parse_messages` are
+shared with providers/direct.py.
 """
 
 from __future__ import annotations
@@ -13,12 +20,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
-from workbench.runs.providers.errors import translate
+from workbench.runs.providers.errors import decode_json, shape_error, translate
 
 TOOL_NAME = "record_verdict"
-# Sampling parameters go in the request body directly: recent SDKs dropped them from
-# `messages.create` (newer models fix them), older models still take them.
-_SAMPLING = frozenset({"temperature", "top_p", "top_k"})
 
 
 def to_anthropic(messages: Sequence[Message]) -> tuple[str | None, list[dict[str, str]]]:
@@ -41,14 +45,58 @@ def to_anthropic(messages: Sequence[Message]) -> tuple[str | None, list[dict[str
     return ("\n\n".join(system) if system else None), merged
 
 
+def messages_body(
+    target: Target,
+    messages: Sequence[Message],
+    json_schema: Mapping[str, Any] | None,
+    temperature: float | None,
+) -> dict[str, Any]:
+    """The JSON body of `POST /v1/messages`."""
+    body: dict[str, Any] = {"model": target.model, **target.params}
+    if temperature is not None:
+        body["temperature"] = temperature
+    system, body["messages"] = to_anthropic(messages)
+    if system is not None:
+        body["system"] = system
+    if json_schema is not None:
+        tool = {"name": TOOL_NAME, "description": "Record the verdict."}
+        body["tools"] = [{**tool, "input_schema": dict(json_schema)}]
+        body["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
+    return body
+
+
+def parse_messages(data: Any, target: Target, *, structured: bool) -> RawReply:
+    """The reply in a message's JSON: the forced tool's input when `structured`, else the text."""
+    try:
+        model = str(data.get("model") or target.model)
+        blocks = data["content"]
+        usage = data.get("usage") or {}
+        tokens = usage.get("input_tokens"), usage.get("output_tokens")
+        if not structured:
+            text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
+            return RawReply(text, model, *tokens)
+        tools = [b for b in blocks if b.get("type") == "tool_use"]
+        if not tools:
+            raise ProviderError(
+                "anthropic: no tool call in a structured answer",
+                kind="bad_response",
+                retryable=False,
+            )
+        return RawReply(json.dumps(tools[0]["input"]), model, *tokens)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise shape_error("anthropic") from None
+
+
 class AnthropicProvider:
-    def __init__(self, target: Target, api_key: str, *, transport: str = "aiohttp") -> None:
+    def __init__(self, target: Target, api_key: str, *, http: str = "aiohttp") -> None:
         import anthropic
+        import httpx2
 
         self._sdk_module = anthropic
+        self._response_type = httpx2.Response
         self._target = target
-        self._params = dict(target.params)
-        http_client = anthropic.DefaultAioHttpClient() if transport == "aiohttp" else None
+        http_client = anthropic.DefaultAioHttpClient() if http == "aiohttp" else None
+        # The key goes into the SDK client and nowhere else.
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=target.base_url,
@@ -67,56 +115,15 @@ class AnthropicProvider:
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
     ) -> RawReply:
-        system, merged = to_anthropic(messages)
-        payload: Any = merged  # the SDK wants its TypedDicts; these are the same shape
-        kwargs = {k: v for k, v in self._params.items() if k not in _SAMPLING}
-        sampling = {k: v for k, v in self._params.items() if k in _SAMPLING}
-        if temperature is not None:
-            sampling["temperature"] = temperature
-        if sampling:
-            kwargs["extra_body"] = sampling
-        if system is not None:
-            kwargs["system"] = system
-        if json_schema is not None:
-            kwargs["tools"] = [
-                {
-                    "name": TOOL_NAME,
-                    "description": "Record the verdict.",
-                    "input_schema": dict(json_schema),
-                }
-            ]
-            kwargs["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
+        body = messages_body(self._target, messages, json_schema, temperature)
         try:
-            answer = await self._client.messages.create(
-                model=self._target.model, messages=payload, **kwargs
-            )
-            return _reply(answer, self._target.model, structured=json_schema is not None)
+            answer = await self._client.post("/v1/messages", body=body, cast_to=self._response_type)
         except Exception as exc:
             raise translate(
                 exc, self._sdk_module, provider="anthropic", secret=self._client.api_key
             ) from None
+        data = decode_json(answer.content, "anthropic")
+        return parse_messages(data, self._target, structured=json_schema is not None)
 
     async def aclose(self) -> None:
         await self._client.close()
-
-
-def _reply(answer: Any, model: str, *, structured: bool) -> RawReply:
-    blocks = getattr(answer, "content", None) or []
-    if structured:
-        tool = [b for b in blocks if getattr(b, "type", None) == "tool_use"]
-        if not tool:
-            raise ProviderError(
-                "anthropic: no tool call in a structured answer",
-                kind="bad_response",
-                retryable=False,
-            )
-        text = json.dumps(tool[0].input)
-    else:
-        text = "".join(b.text for b in blocks if getattr(b, "type", None) == "text")
-    usage = getattr(answer, "usage", None)
-    return RawReply(
-        text=text,
-        model=getattr(answer, "model", None) or model,
-        prompt_tokens=getattr(usage, "input_tokens", None),
-        completion_tokens=getattr(usage, "output_tokens", None),
-    )

@@ -1,21 +1,22 @@
 """The two APIs spoken directly over one aiohttp session, without the SDKs (transport="direct").
 
-Why it exists: bench/bench_http.py measures the SDKs' own per-request work (request transform,
-httpx-style models, response construction) at several milliseconds of CPU, which at concurrency 50
-on two cores is most of the wall time; this path does the same requests at the aiohttp floor. It
-builds the same bodies as the SDK providers (same messages, params, structured output), and
-translates HTTP statuses with the same rules (errors.status_kind, Retry-After).
+An opt-in fast path for very large runs; the default is the official SDKs (providers/openai.py,
+anthropic.py). What is left of the SDKs' per-request work on their raw call (httpx2 request,
+header and URL objects, their aiohttp adapter: bench/bench_http.py puts it at about 0.1-0.2 ms of
+CPU a request) is what this path saves. It sends the very bodies the SDK path sends and parses
+the replies with the same functions (`chat_body`/`parse_chat`, `messages_body`/`parse_messages`),
+and translates HTTP statuses with the same rules (errors.status_kind, Retry-After).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.runs.providers.anthropic import TOOL_NAME, to_anthropic
+from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
-from workbench.runs.providers.errors import redact, retry_after, status_kind
+from workbench.runs.providers.errors import decode_json, redact, retry_after, status_kind
+from workbench.runs.providers.openai import chat_body, parse_chat
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -50,30 +51,6 @@ class DirectProvider:
     def __repr__(self) -> str:
         return f"DirectProvider(provider={self._target.provider!r}, model={self._target.model!r})"
 
-    def _body(
-        self,
-        messages: Sequence[Message],
-        json_schema: Mapping[str, Any] | None,
-        temperature: float | None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self._target.model, **self._target.params}
-        if temperature is not None:
-            body["temperature"] = temperature
-        if self._target.provider != "anthropic":
-            body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
-            if json_schema is not None:
-                schema = {"name": "verdict", "schema": dict(json_schema), "strict": True}
-                body["response_format"] = {"type": "json_schema", "json_schema": schema}
-            return body
-        system, body["messages"] = to_anthropic(messages)
-        if system is not None:
-            body["system"] = system
-        if json_schema is not None:
-            tool = {"name": TOOL_NAME, "description": "Record the verdict."}
-            body["tools"] = [{**tool, "input_schema": dict(json_schema)}]
-            body["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
-        return body
-
     async def call(
         self,
         messages: Sequence[Message],
@@ -81,8 +58,11 @@ class DirectProvider:
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
     ) -> RawReply:
-        body = self._body(messages, json_schema, temperature)
-        name = self._target.provider
+        target, name = self._target, self._target.provider
+        if name == "anthropic":
+            body = messages_body(target, messages, json_schema, temperature)
+        else:
+            body = chat_body(target, messages, json_schema, temperature)
         if self._session is None:
             self._session = self._make_session()
         try:
@@ -97,13 +77,10 @@ class DirectProvider:
             ) from None
         if status >= 400:
             raise _status_error(name, status, headers, raw)
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise ProviderError(
-                f"{name}: unreadable answer (not JSON)", kind="bad_response", retryable=False
-            ) from None
-        return _parse(data, self._target, structured=json_schema is not None)
+        data = decode_json(raw, name)
+        if name == "anthropic":
+            return parse_messages(data, target, structured=json_schema is not None)
+        return parse_chat(data, target)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -124,36 +101,3 @@ def _status_error(name: str, status: int, headers: Mapping[str, str], raw: bytes
         status=status,
         retry_after=retry_after(headers),
     )
-
-
-def _parse(data: Any, target: Target, *, structured: bool) -> RawReply:
-    name = target.provider
-    try:
-        model = str(data.get("model") or target.model)
-        if name == "anthropic":
-            blocks = data["content"]
-            usage = data.get("usage") or {}
-            tokens = usage.get("input_tokens"), usage.get("output_tokens")
-            if structured:
-                tools = [b for b in blocks if b.get("type") == "tool_use"]
-                if not tools:
-                    raise ProviderError(
-                        "anthropic: no tool call in a structured answer",
-                        kind="bad_response",
-                        retryable=False,
-                    )
-                return RawReply(json.dumps(tools[0]["input"]), model, *tokens)
-            text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")
-            return RawReply(text, model, *tokens)
-        message = data["choices"][0]["message"]
-        usage = data.get("usage") or {}
-        text = message.get("content")
-        if not isinstance(text, str):
-            raise ProviderError(
-                f"{name}: no text in the answer", kind="bad_response", retryable=False
-            )
-        return RawReply(text, model, usage.get("prompt_tokens"), usage.get("completion_tokens"))
-    except (KeyError, IndexError, TypeError, AttributeError):
-        raise ProviderError(
-            f"{name}: answer without the expected fields", kind="bad_response", retryable=False
-        ) from None

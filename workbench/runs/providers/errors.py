@@ -10,6 +10,7 @@ key; any key-like token is redacted from what is kept anyway. The SDK exception 
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import time
 from collections.abc import Mapping
@@ -57,6 +58,22 @@ def status_kind(status: int) -> tuple[ErrorKind, bool]:
     if status >= 500:  # 529 is Anthropic's "overloaded"
         return "server", True
     return "bad_request", False
+
+
+def decode_json(raw: bytes, provider: str) -> Any:
+    """The JSON of a 2xx answer's body; anything else is a `bad_response` (not retried)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: hostile nesting
+        raise ProviderError(
+            f"{provider}: unreadable answer (not JSON)", kind="bad_response", retryable=False
+        ) from None
+
+
+def shape_error(provider: str) -> ProviderError:
+    return ProviderError(
+        f"{provider}: answer without the expected fields", kind="bad_response", retryable=False
+    )
 
 
 def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) -> ProviderError:

@@ -1,10 +1,17 @@
 """OpenAI chat completions (and any OpenAI-compatible server) through `openai.AsyncOpenAI`.
 
+This is the default transport ("sdk"). The request goes through the SDK's documented low-level
+call, `client.post("/chat/completions", body=..., cast_to=httpx2.Response)` (its README's
+"Undocumented endpoints"): the SDK still owns the key, the headers, the URL, the timeout, its
+aiohttp transport (`DefaultAioHttpClient`) and the exceptions (APIStatusError and friends, which
+errors.translate maps to ProviderError kinds), but the reply is read as JSON here rather than
+built into its typed models. bench/bench_http.py measures that typed construction (with the
+request-parameter transform) as most of the SDK's per-request cost at concurrency 50; the raw
+call runs within about 1.2x of a bare aiohttp loop.
+
 The SDK's own retries are off (`max_retries=0`): generate.py retries, so every attempt is
-counted, limited and timed in one place. This is `transport="sdk"` (the SDK on its aiohttp
-transport; "sdk-httpx" on its default client); the default transport is providers/direct.py,
-which bench/bench_http.py measures several times faster at concurrency 50.
-Structured output uses `response_format={"type": "json_schema", "strict": true}`.
+counted, limited and timed in one place. Structured output is `response_format={"type":
+"json_schema", "strict": true}`. `chat_body`/`parse_chat` are shared with providers/direct.py.
 """
 
 from __future__ import annotations
@@ -13,17 +20,52 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
-from workbench.runs.providers.errors import translate
+from workbench.runs.providers.errors import decode_json, shape_error, translate
+
+
+def chat_body(
+    target: Target,
+    messages: Sequence[Message],
+    json_schema: Mapping[str, Any] | None,
+    temperature: float | None,
+) -> dict[str, Any]:
+    """The JSON body of `POST /chat/completions`."""
+    body: dict[str, Any] = {"model": target.model, **target.params}
+    if temperature is not None:
+        body["temperature"] = temperature
+    body["messages"] = [{"role": m.role, "content": m.content} for m in messages]
+    if json_schema is not None:
+        schema = {"name": "verdict", "schema": dict(json_schema), "strict": True}
+        body["response_format"] = {"type": "json_schema", "json_schema": schema}
+    return body
+
+
+def parse_chat(data: Any, target: Target) -> RawReply:
+    """The reply in a chat completion's JSON; a missing field is a `bad_response`."""
+    name = target.provider
+    try:
+        message = data["choices"][0]["message"]
+        usage = data.get("usage") or {}
+        text = message.get("content")
+        if not isinstance(text, str):
+            refusal = message.get("refusal")
+            reason = f"refused: {str(refusal)[:200]}" if refusal else "no text in the answer"
+            raise ProviderError(f"{name}: {reason}", kind="bad_response", retryable=False)
+        model = str(data.get("model") or target.model)
+        return RawReply(text, model, usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise shape_error(name) from None
 
 
 class OpenAIProvider:
-    def __init__(self, target: Target, api_key: str, *, transport: str = "aiohttp") -> None:
+    def __init__(self, target: Target, api_key: str, *, http: str = "aiohttp") -> None:
+        import httpx2
         import openai
 
         self._sdk_module = openai
+        self._response_type = httpx2.Response
         self._target = target
-        self._params = dict(target.params)
-        http_client = openai.DefaultAioHttpClient() if transport == "aiohttp" else None
+        http_client = openai.DefaultAioHttpClient() if http == "aiohttp" else None
         # The key goes into the SDK client and nowhere else.
         self._client = openai.AsyncOpenAI(
             api_key=api_key,
@@ -43,43 +85,16 @@ class OpenAIProvider:
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
     ) -> RawReply:
-        kwargs = dict(self._params)
-        if temperature is not None:
-            kwargs["temperature"] = temperature
-        if json_schema is not None:
-            kwargs["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {"name": "verdict", "schema": dict(json_schema), "strict": True},
-            }
-        payload: Any = [{"role": m.role, "content": m.content} for m in messages]
+        body = chat_body(self._target, messages, json_schema, temperature)
         try:
-            answer = await self._client.chat.completions.create(
-                model=self._target.model, messages=payload, **kwargs
+            answer = await self._client.post(
+                "/chat/completions", body=body, cast_to=self._response_type
             )
-            return _reply(answer, self._target.model)
         except Exception as exc:
             raise translate(
                 exc, self._sdk_module, provider=self._target.provider, secret=self._client.api_key
             ) from None
+        return parse_chat(decode_json(answer.content, self._target.provider), self._target)
 
     async def aclose(self) -> None:
         await self._client.close()
-
-
-def _reply(answer: Any, model: str) -> RawReply:
-    choices = getattr(answer, "choices", None)
-    if not choices:
-        raise ProviderError("openai: answer without choices", kind="bad_response", retryable=False)
-    message = choices[0].message
-    text = message.content
-    if text is None:
-        refusal = getattr(message, "refusal", None)
-        reason = f"refused: {str(refusal)[:200]}" if refusal else "no text in the answer"
-        raise ProviderError(f"openai: {reason}", kind="bad_response", retryable=False)
-    usage = getattr(answer, "usage", None)
-    return RawReply(
-        text=text,
-        model=getattr(answer, "model", None) or model,
-        prompt_tokens=getattr(usage, "prompt_tokens", None),
-        completion_tokens=getattr(usage, "completion_tokens", None),
-    )

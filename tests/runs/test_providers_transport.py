@@ -1,0 +1,132 @@
+"""The transports: the official SDKs by default, the direct path opt-in, the same bytes on both.
+
+Over real HTTP to the stand-in, through the real openai and anthropic SDKs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from workbench.errors import ValidationError
+from workbench.runs import Message, ProviderError, Target, anthropic, openai_compatible
+from workbench.runs.generate import RetryPolicy, open_client
+from workbench.runs.judge import VERDICT_SCHEMA
+from workbench.runs.providers.anthropic import AnthropicProvider
+from workbench.runs.providers.direct import DirectProvider
+from workbench.runs.providers.errors import decode_json
+from workbench.runs.providers.openai import OpenAIProvider
+from workbench.testing.standin import StandIn
+
+FAST = RetryPolicy(backoff_s=0.01, max_backoff_s=0.02)
+TALK = [
+    Message("system", "be brief"),
+    Message("user", "hello"),
+    Message("assistant", "hi"),
+    Message("user", "where is"),
+    Message("user", "my order?"),
+]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[StandIn]:
+    with StandIn(max_lifetime_s=120) as s:
+        yield s
+
+
+def openai_target(server: StandIn) -> Target:
+    return openai_compatible(
+        base_url=server.openai_base_url,
+        model="gpt-4o-mini",
+        temperature=0.3,
+        max_tokens=50,
+        seed=7,
+        stop=["\n\n"],
+    )
+
+
+def anthropic_target(server: StandIn) -> Target:
+    return anthropic(
+        "claude-3-5-haiku", base_url=server.base_url, max_tokens=50, top_k=5, top_p=0.9
+    )
+
+
+def sent(server: StandIn, target: Target, transport: str, **options: Any) -> dict[str, Any]:
+    """The body the stand-in received for one call on `transport`."""
+    server.reset()
+
+    async def go() -> None:
+        client = open_client(target, api_key="sk-body", retry=FAST, transport=transport)
+        try:
+            await client.complete(TALK, **options)
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+    assert server.requests == 1
+    return dict(server.bodies[-1])
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_the_default_transport_is_the_official_sdk(server: StandIn, api: str) -> None:
+    target = openai_target(server) if api == "openai" else anthropic_target(server)
+    default = open_client(target, api_key="sk-x")
+    direct = open_client(target, api_key="sk-x", transport="direct")
+    expected = OpenAIProvider if api == "openai" else AnthropicProvider
+    assert isinstance(default._provider, expected)
+    assert isinstance(direct._provider, DirectProvider)
+    asyncio.run(default.aclose())
+    asyncio.run(direct.aclose())
+
+
+@pytest.mark.parametrize("structured", [False, True])
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_both_transports_send_the_same_body(server: StandIn, api: str, structured: bool) -> None:
+    target = openai_target(server) if api == "openai" else anthropic_target(server)
+    options: dict[str, Any] = {"temperature": 0.0} if structured else {}
+    if structured:
+        options["json_schema"] = VERDICT_SCHEMA
+    by_sdk = sent(server, target, "sdk", **options)
+    assert sent(server, target, "direct", **options) == by_sdk
+    if api == "openai":
+        assert by_sdk["seed"] == 7 and by_sdk["stop"] == ["\n\n"] and by_sdk["max_tokens"] == 50
+        assert by_sdk["messages"][0] == {"role": "system", "content": "be brief"}
+        assert len(by_sdk["messages"]) == 5
+    else:  # sampling parameters are body fields; same-role runs merged; system apart
+        assert (by_sdk["top_k"], by_sdk["top_p"], by_sdk["max_tokens"]) == (5, 0.9, 50)
+        assert by_sdk["system"] == "be brief" and len(by_sdk["messages"]) == 3
+        assert by_sdk["messages"][-1]["content"] == "where is\n\nmy order?"
+    assert by_sdk.get("temperature") == (0.0 if structured else target.params.get("temperature"))
+    assert ("response_format" in by_sdk or "tool_choice" in by_sdk) is structured
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_the_sdk_default_httpx_client_works_too(server: StandIn, api: str) -> None:
+    target = openai_target(server) if api == "openai" else anthropic_target(server)
+    server.reset()
+
+    async def go() -> str:
+        client = open_client(target, api_key="sk-x", retry=FAST, transport="sdk-httpx")
+        try:
+            return (await client.complete([Message("user", "ping")])).text
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(go()) == "echo: ping"
+    assert server.requests == 1
+
+
+def test_an_unknown_transport_is_refused_with_the_choices() -> None:
+    target = openai_compatible(base_url="http://127.0.0.1:1/v1", model="m")
+    with pytest.raises(ValidationError, match=r"sdk, direct, sdk-httpx.*'grpc'"):
+        open_client(target, api_key="sk-x", transport="grpc")
+
+
+@pytest.mark.parametrize("raw", [b"[" * 200_000, b"\xff\xfe not utf-8", b"", b'{"a": '])
+def test_a_hostile_or_broken_body_is_a_bad_response(raw: bytes) -> None:
+    with pytest.raises(ProviderError) as caught:
+        decode_json(raw, "openai")
+    assert caught.value.kind == "bad_response" and not caught.value.retryable
+    assert "not JSON" in str(caught.value)
