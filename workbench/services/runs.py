@@ -92,20 +92,25 @@ class RunService(RunStudy):
         progress: bool = True,
         cache: bool = False,
         cache_ttl: timedelta | float | None = None,
-        executor: str = "kernel",
+        executor: object = "kernel",
+        detach: bool = False,
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
 
-        `executor="workers"` only queues the run for `workbench worker` processes (see
-        docs/scaling.md); the handle follows it from the ledger.
+        `executor="workers"` only queues the run for `workbench worker` processes; a Dask
+        `Client` plays it on its cluster (`detach=True`: it goes on after this kernel closes).
+        Either way the handle follows it from the ledger (see docs/scaling.md).
 
         Returns at once; `await run` or `run.wait()`. Every check runs first: nothing is
         written and nothing sent if one fails. `cache=True` answers from your response cache
         where it can (entries younger than `cache_ttl`, 14 days by default; see docs/runs.md).
         """
         check_counts(repeats, concurrency)
-        if executor not in ("kernel", "workers"):
-            raise ValidationError(f"executor must be 'kernel' or 'workers', got {executor!r}")
+        dask = executor not in ("kernel", "workers")
+        if dask and type(executor).__name__ != "Client":
+            raise ValidationError(
+                f"executor must be 'kernel', 'workers' or a dask Client, got {executor!r}"
+            )
         ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
@@ -114,11 +119,13 @@ class RunService(RunStudy):
         key = find_key(reveal, target, "target")
         judge_key = find_key(reveal, judge, "judge") if judge is not None else None
         run_id, owner = str(uuid.uuid4()), new_owner()
-        if executor == "workers":
+        if executor != "kernel":
             from workbench.services.run_worker import WORKERS_OWNER, watch
 
             self._insert(run_id, WORKERS_OWNER, plan, target, judge, repeats, stop_on_failure)
             handle = RunHandle(self, run_id, len(plan.scenarios) * repeats, progress=progress)
+            if dask:
+                self._submit_to_dask(executor, run_id, concurrency, detach)
             watch(self, handle)
             return handle
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure)
@@ -165,9 +172,9 @@ class RunService(RunStudy):
 
         with self._transaction() as session:
             total = session.scalar(
-                select(text("count(*)")).select_from(RunAttempt).where(
-                    RunAttempt.user_id == self._user_id, RunAttempt.run_id == run_id
-                )
+                select(text("count(*)"))
+                .select_from(RunAttempt)
+                .where(RunAttempt.user_id == self._user_id, RunAttempt.run_id == run_id)
             )
         self._mark_and_get(run_id)
         handle = RunHandle(self, run_id, int(total or 0), progress=progress)
@@ -265,6 +272,16 @@ class RunService(RunStudy):
                 ),
                 {"run_id": run_id, "user_id": self._user_id},
             )
+
+    def _submit_to_dask(self, client: Any, run_id: str, concurrency: int, detach: bool) -> None:
+        from workbench.services.run_dask import submit
+        from workbench.services.run_worker import WorkerSettings
+
+        url = self._database.url.render_as_string(hide_password=False)
+        settings = WorkerSettings(concurrency)
+        futures = submit(client, database_url=url, run_id=run_id, user_id=self._user_id,
+                         settings=settings, detach=detach)  # fmt: skip
+        self._dask_futures = futures  # held while this service lives (not detached: with it)
 
     def _mark_interrupted(self) -> None:
         """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
