@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -44,7 +45,12 @@ def test_a_run_of_500_attempts_completes_and_no_task_holds_a_secret(
         target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
         run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=500,
                                  concurrency=20, executor=client, progress=False)  # fmt: skip
-        tasks = client.run_on_scheduler(_task_dump)
+        tasks = ""
+        for _ in range(200):  # submitted from the client's loop: reaches the scheduler soon
+            tasks = client.run_on_scheduler(_task_dump)
+            if run.id in tasks:
+                break
+            time.sleep(0.05)
         run.wait(timeout=120)
         logs = repr(client.get_worker_logs()) + repr(client.get_scheduler_logs())
     assert run.status == "finished"
@@ -87,3 +93,32 @@ def test_a_detached_run_finishes_after_its_client_closes_and_attach_follows_it(
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["finished", "300"]
     assert results_per_attempt(hub, run.id) == {"passed:1": 300}
+
+
+def test_killing_a_worker_process_mid_run_loses_nothing(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,  # noqa: F811
+) -> None:
+    import signal
+
+    from workbench.services.run_dask import DaskExecutor
+
+    with (
+        StandIn(latency_s=0.1, max_lifetime_s=120) as server,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as own,
+        distributed.Client(own) as client,
+    ):
+        pids = client.run(os.getpid)
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        executor = DaskExecutor(client, lease_s=2.0, heartbeat_s=0.4)
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=400,
+                             concurrency=8, executor=executor, progress=False)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while sum(run._counts.values()) < 80 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(next(iter(pids.values())), signal.SIGKILL)  # mid-batch, by its pid
+        run.wait(timeout=120)
+    assert run.status == "finished"
+    assert results_per_attempt(hub, run.id) == {"passed:1": 400}

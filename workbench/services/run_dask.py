@@ -51,6 +51,14 @@ class WorkbenchCredentials(WorkerPlugin):
     __str__ = __repr__
 
 
+class DaskExecutor:
+    """A client with lease settings: `executor=DaskExecutor(client, lease_s=5)` (a plain
+    `Client` gets the ledger's defaults: 60 s leases, beats every 10 s)."""
+
+    def __init__(self, client: Client, *, lease_s: float = 60.0, heartbeat_s: float = 10.0):
+        self.client, self.lease_s, self.heartbeat_s = client, lease_s, heartbeat_s
+
+
 def register_credentials(client: Client, database_url: str) -> None:
     env = {name: os.environ[name] for name in CARRIED_ENV if os.environ.get(name)}
     client.register_plugin(WorkbenchCredentials(database_url, env), name=PLUGIN_NAME)

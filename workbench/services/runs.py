@@ -107,7 +107,7 @@ class RunService(RunStudy):
         """
         check_counts(repeats, concurrency)
         dask = executor not in ("kernel", "workers")
-        if dask and type(executor).__name__ != "Client":
+        if dask and type(executor).__name__ not in ("Client", "DaskExecutor"):
             raise ValidationError(
                 f"executor must be 'kernel', 'workers' or a dask Client, got {executor!r}"
             )
@@ -274,11 +274,16 @@ class RunService(RunStudy):
             )
 
     def _submit_to_dask(self, client: Any, run_id: str, concurrency: int, detach: bool) -> None:
+        from distributed import Client
+
         from workbench.services.run_dask import submit
         from workbench.services.run_worker import WorkerSettings
 
         url = self._database.url.render_as_string(hide_password=False)
         settings = WorkerSettings(concurrency)
+        if not isinstance(client, Client):  # a DaskExecutor: the client and lease settings
+            settings = WorkerSettings(concurrency, client.lease_s, client.heartbeat_s)
+            client = client.client
         futures = submit(client, database_url=url, run_id=run_id, user_id=self._user_id,
                          settings=settings, detach=detach)  # fmt: skip
         self._dask_futures = futures  # held while this service lives (not detached: with it)
