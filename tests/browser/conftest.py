@@ -201,7 +201,10 @@ def lab_server(migrated_url: URL) -> Iterator[LabServer]:
 # --- the browser --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open, its event loop counts as
+# running in this thread, so every later test that calls asyncio.run() (the runs tests) would
+# fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: install Debian's package (apt-get install chromium)"
@@ -212,7 +215,7 @@ def playwright_driver() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
     """Debian's Chromium, headless; Playwright's own browser downloads are never used."""
     browser = playwright_driver.chromium.launch(
