@@ -23,12 +23,13 @@ from workbench.services.scenarios.types import (
     user,
 )
 
+
 # Any Unicode PostgreSQL can store: no NUL, no lone surrogates.
-CHARACTERS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 def acceptable_name(name: str) -> bool:
     return bool(name) and name_problem(name) is None
 
 
+CHARACTERS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 TEXT = st.text(CHARACTERS, min_size=1, max_size=30).filter(str.strip)
 # Names and tags must show: none with nothing visible or with a bidi control (limits.py).
 NAME = st.text(CHARACTERS, min_size=1, max_size=60).map(str.strip).filter(acceptable_name)
