@@ -51,10 +51,36 @@ def test_workbench_lab_serves_the_tutorials_with_the_database_ready(tmp_path: Pa
         listing = wait_for_contents(port, process)
         assert "01-getting-started.ipynb" in {item["name"] for item in listing["content"]}
         assert running_server_url(home / "data" / "pg") is not None  # started, and upgraded
+        assert_saved_notebooks_hold_no_typed_password(port, target)
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         stop_server(home / "data" / "pg")
+
+
+def assert_saved_notebooks_hold_no_typed_password(port: int, target: Path) -> None:
+    """What the front end sends on save, with an unsaved key in a password widget's state."""
+    typed = "sk-typed-but-never-saved-0123456789"
+    state = {
+        "model_name": "PasswordModel",
+        "model_module": "@jupyter-widgets/controls",
+        "state": {"value": typed, "description": "API key"},
+    }
+    widgets = {"application/vnd.jupyter.widget-state+json": {"state": {"m1": state}}}
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"widgets": widgets},
+        "cells": [],
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/contents/keys.ipynb?token={TOKEN}", data=body, method="PUT"
+    )
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+    saved = (target / "keys.ipynb").read_text()
+    assert "PasswordModel" in saved and typed not in saved
 
 
 def wait_for_contents(

@@ -29,6 +29,9 @@ def copy_tutorials(target: Path) -> list[Path]:
     return copied
 
 
+SCRUB_PASSWORDS_HOOK = "workbench.widgets.api_keys.scrub_saved_passwords"
+
+
 def launch_lab(*, target: str | None, port: int | None, open_browser: bool) -> int:
     from workbench.db.engine import open_database
 
@@ -42,6 +45,10 @@ def launch_lab(*, target: str | None, port: int | None, open_browser: bool) -> i
         command.append(f"--port={port}")
     if not open_browser:
         command.append("--no-browser")
+    # A key typed into ApiKeyEditor but not saved is in the front end's widget state; blank
+    # every password field before a notebook is written to disk (ContentsManager covers the
+    # async file managers JupyterLab uses too).
+    command.append(f"--ContentsManager.pre_save_hook={SCRUB_PASSWORDS_HOOK}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # JupyterLab refuses root otherwise (containers, CI)
     config = lab_config_dir(config_dir() / "jupyter")  # turns off the news pop-up
