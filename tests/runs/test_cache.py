@@ -5,6 +5,7 @@ Requests are counted by the stand-in server the real openai SDK talks to over lo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -177,3 +178,35 @@ def test_bad_cache_options_are_refused_before_anything_is_written(
     with pytest.raises(ValidationError, match="cache_ttl"):
         play(suite, target(standin), cache=True, cache_ttl=-1)
     assert suite.wb.runs.list() == [] and len(standin.bodies) == 0
+
+
+def wait_for_requests(server: StandIn, *, at_least: int) -> None:
+    # Polls the stand-in, not the database: the run writes through the test's own connection.
+    deadline = time.monotonic() + 30  # a loaded machine, not a slow test: usually 0.6 s
+    while len(server.bodies) < at_least:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"fewer than {at_least} requests in 30 s")
+        time.sleep(0.02)
+
+
+def test_a_resumed_cached_run_keeps_its_cache_and_ttl(suite: Setup) -> None:
+    with StandIn(latency_s=0.2, max_lifetime_s=60) as server:
+        sampled = target(server, temperature=0.8)  # each repeat its own entry
+        run = suite.wb.runs.start(
+            suite=suite.suite_id, prompt=suite.prompt_id, target=sampled, repeats=10,
+            concurrency=2, cache=True, cache_ttl=timedelta(days=30), progress=False,
+        )  # fmt: skip
+        wait_for_requests(server, at_least=6)  # of 30: some attempts played, then stop
+        run.cancel()
+        view = suite.wb.runs.get(run.id)
+        assert view.status == "cancelled" and 0 < view.totals["unplayed"] < 20
+        with suite.wb.database.transaction() as session:
+            options = session.scalar(text("SELECT options FROM workbench.run"))
+        assert options == {"stop_on_failure": False, "cache": True, "cache_ttl_s": 30 * 86400.0}
+        suite.wb.runs.resume(run.id, target=sampled, progress=False).wait(60)
+        sent = server.requests
+        # What the resumed part was answered went into the cache, so a warm run with the same
+        # settings asks nothing at all (without the cache on resume it asked again).
+        warm = play(suite, sampled, cache=True, cache_ttl=timedelta(days=30), repeats=10)
+        assert server.requests == sent
+        assert all(cached_flags(suite.wb, warm.id))

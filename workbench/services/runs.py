@@ -75,6 +75,12 @@ def new_owner() -> str:
     return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def run_options(stop_on_failure: bool, ttl: timedelta | None) -> dict[str, object]:
+    """The run's `options` JSONB; the cache settings are kept so that `resume` reuses them."""
+    cache = {"cache": True, "cache_ttl_s": ttl.total_seconds()} if ttl is not None else {}
+    return {"stop_on_failure": stop_on_failure, **cache}
+
+
 class RunService(RunStudy):
     """The signed-in user's runs."""
 
@@ -122,13 +128,13 @@ class RunService(RunStudy):
         if executor != "kernel":
             from workbench.services.run_worker import WORKERS_OWNER, watch
 
-            self._insert(run_id, WORKERS_OWNER, plan, target, judge, repeats, stop_on_failure)
+            self._insert(run_id, WORKERS_OWNER, plan, target, judge, repeats, stop_on_failure, ttl)
             handle = RunHandle(self, run_id, len(plan.scenarios) * repeats, progress=progress)
             if dask:
                 self._submit_to_dask(executor, run_id, concurrency, detach)
             watch(self, handle)
             return handle
-        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure)
+        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
         total = len(plan.scenarios) * repeats
         handle = RunHandle(self, run_id, total, progress=progress)
         launch(self, handle, owner, target, key, judge, judge_key, concurrency, cache_ttl=ttl)
@@ -146,7 +152,7 @@ class RunService(RunStudy):
         """Play the attempts of a cancelled or interrupted run that have no result yet.
 
         Pass `target=` (and `judge=`) again for an offline target built from a function; the
-        settings must match the run's."""
+        settings must match the run's. A run started with `cache=True` keeps its cache and TTL."""
         check_counts(1, concurrency)
         row = self._mark_and_get(run_id)
         if row.status not in ("cancelled", "interrupted"):
@@ -163,7 +169,9 @@ class RunService(RunStudy):
         owner = new_owner()
         todo = self._reopen(run_id, owner)
         handle = RunHandle(self, run_id, todo, progress=progress)
-        launch(self, handle, owner, target, key, judge, judge_key, concurrency)
+        ttl_s = (row.options or {}).get("cache_ttl_s")  # absent: started without the cache
+        ttl = timedelta(seconds=float(ttl_s)) if ttl_s is not None else None
+        launch(self, handle, owner, target, key, judge, judge_key, concurrency, cache_ttl=ttl)
         return handle
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
@@ -244,6 +252,7 @@ class RunService(RunStudy):
         judge: Target | None,
         repeats: int,
         stop_on_failure: bool,
+        ttl: timedelta | None,
     ) -> None:
         from workbench.runs.judge import JUDGE_PROMPT_VERSION
 
@@ -254,7 +263,7 @@ class RunService(RunStudy):
             prompt_updated_at=plan.prompt.updated_at, system_text=plan.system_text,
             system_sha256=plan.system_sha256, target=target.settings(),
             judge=judge.settings() if judge else None, judge_prompt_version=JUDGE_PROMPT_VERSION,
-            repeats=repeats, options={"stop_on_failure": stop_on_failure}, status="running",
+            repeats=repeats, options=run_options(stop_on_failure, ttl), status="running",
             created_at=now, started_at=now, owner=owner, heartbeat_at=now,
         )  # fmt: skip
         with self._transaction() as session:
