@@ -563,6 +563,7 @@ def run_entries() -> list[Foreign]:
         Foreign(r + "get", lambda me, x: me.wb.runs.get(x), RUN),
         Foreign(r + "results_frame", lambda me, x: me.wb.runs.results_frame(x), RUN),
         Foreign(r + "summary", lambda me, x: me.wb.runs.summary(x), RUN),
+        Foreign(r + "attach", lambda me, x: me.wb.runs.attach(x, progress=False).wait(30), RUN),
         # A's own run is finished: A is told it cannot resume, B that it does not exist.
         Foreign(r + "resume", lambda me, x: me.wb.runs.resume(x, target=offline()), RUN),
         # Issue 12: studying runs. A's own compare of A's run with itself is refused as such.
