@@ -252,7 +252,7 @@ class RunService(RunStudy):
         judge: Target | None,
         repeats: int,
         stop_on_failure: bool,
-        ttl: timedelta | None,
+        ttl: timedelta | None = None,
     ) -> None:
         from workbench.runs.judge import JUDGE_PROMPT_VERSION
 

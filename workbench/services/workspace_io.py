@@ -233,10 +233,10 @@ class WorkspaceIO(UserScopedService):
                 content=entry.content,
                 status=entry.status,
                 tags=list(entry.tags),
-                # A microsecond apart: prompts sharing a name keep the document's order, since
-                # exports list them by name, then creation time.
-                created_at=now + timedelta(microseconds=index),
-                updated_at=now,
+                # A millisecond apart (the column keeps milliseconds): prompts sharing a name
+                # keep the document's order, since exports list them by name, then creation time.
+                created_at=now + timedelta(milliseconds=index),
+                updated_at=now + timedelta(milliseconds=index),
             )
             created.append(row)
         new_variables = [
