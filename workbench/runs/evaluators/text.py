@@ -19,18 +19,7 @@ def normalise(text: str, case_sensitive: bool) -> str:
 
 
 def must_contain(value: str, *, case_sensitive: bool = False) -> Check:
-    needle = normalise(value, case_sensitive)
-    shown = clip(value)
-
-    def check(reply: str) -> Outcome:
-        haystack = normalise(reply, case_sensitive)
-        at = haystack.find(needle)
-        if at < 0:
-            return Outcome(FAILED, {"value": shown, "found": False})
-        found = excerpt(haystack, at, at + len(needle))
-        return Outcome(PASSED, {"value": shown, "found": True, "position": at, "excerpt": found})
-
-    return check
+    return _substring(value, case_sensitive, passed_if_found=True)
 
 
 def must_contain_any(values: Sequence[str], *, case_sensitive: bool = False) -> Check:
@@ -48,15 +37,21 @@ def must_contain_any(values: Sequence[str], *, case_sensitive: bool = False) -> 
 
 
 def must_not_contain(value: str, *, case_sensitive: bool = False) -> Check:
+    return _substring(value, case_sensitive, passed_if_found=False)
+
+
+def _substring(value: str, case_sensitive: bool, *, passed_if_found: bool) -> Check:
+    """MUST_CONTAIN and MUST_NOT_CONTAIN: one search, the outcome read either way round."""
     needle = normalise(value, case_sensitive)
     shown = clip(value)
+    if_found, if_missing = (PASSED, FAILED) if passed_if_found else (FAILED, PASSED)
 
     def check(reply: str) -> Outcome:
         haystack = normalise(reply, case_sensitive)
         at = haystack.find(needle)
         if at < 0:
-            return Outcome(PASSED, {"value": shown, "found": False})
+            return Outcome(if_missing, {"value": shown, "found": False})
         found = excerpt(haystack, at, at + len(needle))
-        return Outcome(FAILED, {"value": shown, "found": True, "position": at, "excerpt": found})
+        return Outcome(if_found, {"value": shown, "found": True, "position": at, "excerpt": found})
 
     return check
