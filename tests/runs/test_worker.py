@@ -8,6 +8,7 @@ lost or played twice once its leases expire; a worker with B's role cannot touch
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -122,6 +123,52 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_another_finishes_the_run(
         assert server.requests >= ATTEMPTS  # the killed worker's calls in flight were repeated
         assert "played" in out
         assert finished_count(hub, run.id, by=2) == ATTEMPTS  # both workers' results kept
+
+
+def test_a_claim_as_a_per_user_role_takes_its_limit_and_no_more(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,
+) -> None:
+    # Under RLS the planner once rescanned the claim's subquery per updated row, and one claim
+    # of 50 took all 400 pending attempts (so a second worker found nothing to do).
+    from workbench.runs.ledger import claim
+
+    target = workbench.openai_compatible(base_url="http://127.0.0.1:9", model="m")
+    run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                         repeats=ATTEMPTS, executor="workers", progress=False)  # fmt: skip
+    try:
+        with psycopg.connect(hub.a.role.database_url()) as conn:
+            first = claim(conn, run_id=run.id, user_id=hub.a.user_id, owner="one", limit=50)
+            second = claim(conn, run_id=run.id, user_id=hub.a.user_id, owner="two", limit=50)
+            conn.rollback()
+        assert len(first) == len(second) == 50
+        assert not {c.attempt_id for c in first} & {c.attempt_id for c in second}
+    finally:
+        run.cancel()
+
+
+def test_two_workers_started_together_split_the_run(hub: Hub, ada: Workbench) -> None:  # noqa: F811
+    # Both claim from the start; each plays a share, and the two shares add up to the run:
+    # every attempt played once, none by both, none left behind.
+    with StandIn(latency_s=0.2, max_lifetime_s=180) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                             repeats=ATTEMPTS, executor="workers", progress=False)  # fmt: skip
+        url = hub.a.role.database_url()
+        workers = [spawn_worker(url, run.id), spawn_worker(url, run.id)]
+        try:
+            outputs = [worker.communicate(timeout=120) for worker in workers]
+        finally:
+            for worker in workers:
+                stop(worker)
+        assert [worker.returncode for worker in workers] == [0, 0], outputs
+        played = [int(re.search(r"played (\d+)", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
+        assert sum(played) == ATTEMPTS and min(played) >= ATTEMPTS // 10, played
+        assert server.requests == ATTEMPTS
+        assert results_per_attempt(hub, run.id) == {"passed:1": ATTEMPTS}
+        assert finished_count(hub, run.id, by=2) == ATTEMPTS
+        run.wait(timeout=30)
+        assert run.status == "finished"
 
 
 def test_a_sigterm_hands_claimed_attempts_back(hub: Hub, ada: Workbench) -> None:  # noqa: F811

@@ -45,18 +45,24 @@ class Claimed:
     repeat: int
 
 
+# The batch is picked in a MATERIALIZED CTE, run once per statement. As `WHERE id IN (SELECT
+# ... LIMIT n FOR UPDATE SKIP LOCKED)` the planner may rescan the subquery for every row it
+# updates (it did under row-level security), and each rescan skips the rows this statement has
+# just updated, so one claim took every pending attempt instead of n.
 CLAIM = """
-UPDATE workbench.run_attempt AS a
-SET status = 'claimed', lease_owner = %(owner)s, tries = a.tries + 1,
-    lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %(lease)s),
-    started_at = coalesce(a.started_at, clock_timestamp() AT TIME ZONE 'UTC')
-WHERE a.id IN (
+WITH picked AS MATERIALIZED (
     SELECT id FROM workbench.run_attempt
     WHERE user_id = %(user_id)s AND run_id = %(run_id)s
       AND (status = 'pending'
            OR (status = 'claimed' AND lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC'))
     ORDER BY id LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED)
+UPDATE workbench.run_attempt AS a
+SET status = 'claimed', lease_owner = %(owner)s, tries = a.tries + 1,
+    lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %(lease)s),
+    started_at = coalesce(a.started_at, clock_timestamp() AT TIME ZONE 'UTC')
+FROM picked
+WHERE a.id = picked.id AND a.user_id = %(user_id)s
 RETURNING a.id, a.position, a.repeat
 """
 

@@ -90,6 +90,12 @@ async def serve_run(service: RunService, run_id: str, settings: WorkerSettings) 
     return len(played)
 
 
+POLL_SECONDS = 0.5
+"""How often an idle worker looks again while others hold leases: they may hand attempts back
+(a SIGTERM) or finish, and a worker that slept until their leases expired would idle for a
+whole lease after the run ended."""
+
+
 async def _play_to_the_end(job: RunJob) -> None:
     """Claim until nothing is left, waiting out other workers' live leases: if one of them dies,
     this worker plays its attempts once their leases expire."""
@@ -99,20 +105,26 @@ async def _play_to_the_end(job: RunJob) -> None:
         wait_s = await job.db.call(others_lease_left, **ids)
         if wait_s is None:
             return
-        await asyncio.sleep(min(max(wait_s, 0.0) + 0.05, job.lease_s))
+        await asyncio.sleep(min(max(wait_s, 0.0) + 0.05, POLL_SECONDS))
 
 
 def others_lease_left(
     conn: psycopg.Connection[Any], *, run_id: str, user_id: str, owner: str
 ) -> float | None:
-    """Seconds until the first live lease of another owner expires; None if nobody holds one."""
+    """Seconds until the first live lease of another owner expires (0 while attempts are still
+    pending: a claim that came back empty skipped rows another claim had locked); None when
+    nothing is left for anyone."""
     row = conn.execute(
-        "SELECT extract(epoch FROM min(lease_expires_at) - clock_timestamp() AT TIME ZONE 'UTC')"
-        " FROM workbench.run_attempt WHERE run_id = %s AND user_id = %s AND status = 'claimed'"
-        " AND lease_owner IS DISTINCT FROM %s",
-        (run_id, user_id, owner),
+        "SELECT extract(epoch FROM min(lease_expires_at) FILTER (WHERE status = 'claimed'"
+        " AND lease_owner IS DISTINCT FROM %s) - clock_timestamp() AT TIME ZONE 'UTC'),"
+        " bool_or(status = 'pending')"
+        " FROM workbench.run_attempt WHERE run_id = %s AND user_id = %s"
+        " AND status IN ('claimed', 'pending')",
+        (owner, run_id, user_id),
     ).fetchone()
-    return None if row is None or row[0] is None else float(row[0])
+    if row is None or (row[0] is None and not row[1]):
+        return None
+    return 0.0 if row[1] else float(row[0])
 
 
 async def _stamp(db: DatabaseThread, ids: dict[str, str], every_s: float) -> None:
