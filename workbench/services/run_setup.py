@@ -9,12 +9,13 @@ nothing is sent.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Prompt, ScenarioSuite
@@ -134,27 +135,25 @@ def snapshot_scenarios(
     ]
 
 
+# One statement for the whole suite, unpacked by PostgreSQL from one JSON document: an ORM
+# executemany of 2,000 snapshots took 0.6 s of a 3 s run. Snapshots come from the database's own
+# text columns, so they hold no NUL character that jsonb would refuse.
+SNAPSHOTS = text(
+    "INSERT INTO workbench.run_scenario (run_id, position, user_id, scenario_id, scenario_name,"
+    " scenario_version, turns) SELECT :run_id, p, :user_id, s, n, v, t"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(p int, s text, n text, v int, t jsonb)"
+)
+
+
 def insert_snapshots(
     session: Session, run_id: str, user_id: str, scenarios: list[ScenarioSnapshot]
 ) -> None:
-    """The run's `run_scenario` rows, as one multi-row insert."""
-    from workbench.db.models import RunScenario
-
-    session.execute(
-        insert(RunScenario),
-        [
-            {
-                "run_id": run_id,
-                "position": s.position,
-                "user_id": user_id,
-                "scenario_id": s.scenario_id,
-                "scenario_name": s.name,
-                "scenario_version": s.version,
-                "turns": s.turns,
-            }
-            for s in scenarios
-        ],
-    )
+    """The run's `run_scenario` rows, as one statement."""
+    rows = [
+        {"p": s.position, "s": s.scenario_id, "n": s.name, "v": s.version, "t": s.turns}
+        for s in scenarios
+    ]
+    session.execute(SNAPSHOTS, {"run_id": run_id, "user_id": user_id, "rows": json.dumps(rows)})
 
 
 def find_key(reveal: Any, target: Target, role: str) -> str | None:
