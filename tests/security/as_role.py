@@ -78,4 +78,5 @@ def bind_as_role(db: Database, user_id: str) -> RoleBoundDatabase:
     bound.sessions = db.sessions
     bound.read_sessions = db.read_sessions
     bound.role = role
+    bound.definer_counts = True  # the role-mode database was secured by this code
     return bound

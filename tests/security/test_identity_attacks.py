@@ -85,6 +85,33 @@ def test_b_cannot_read_the_mapping_nor_misuse_the_definer_function(hub: Hub) -> 
         assert row == (hub.b.user_id, hub.b.role.role)
 
 
+def test_the_catalog_counting_function_counts_only_the_callers_scenarios(hub: Hub) -> None:
+    # It runs as the owner (past the child tables' policies), so it must filter by itself.
+    with hub.admin() as admin:
+        ids = {
+            marker: admin.execute('SELECT id FROM "Scenario" WHERE name = %s', (marker,)).fetchone()
+            for marker in (hub.a.marker, hub.b.marker)
+        }
+    a_id, b_id = (str(found[0]) for found in (ids[hub.a.marker], ids[hub.b.marker]) if found)
+    with hub.b.connect() as b:
+        counted = b.execute(
+            "SELECT id, turns, expectations FROM workbench.scenario_counts(%s)", ([a_id, b_id],)
+        ).fetchall()
+        assert counted == [(b_id, 1, 1)]  # B's own scenario, counted; A's id yields nothing
+        assert b.execute("SELECT * FROM workbench.scenario_counts(%s)", ([a_id],)).fetchall() == []
+        assert refused(b, "ALTER FUNCTION workbench.scenario_counts(text[]) SECURITY INVOKER")
+        assert refused(
+            b,
+            "CREATE OR REPLACE FUNCTION workbench.scenario_counts(ids text[]) RETURNS TABLE "
+            "(id text, turns bigint, expectations bigint) LANGUAGE sql AS $$ SELECT 'x', 1::bigint,"
+            " 1::bigint $$",
+        )
+    with hub.admin() as admin:  # the owner is mapped to nobody: it counts nothing through it
+        assert (
+            admin.execute("SELECT * FROM workbench.scenario_counts(%s)", ([a_id],)).fetchall() == []
+        )
+
+
 def test_b_cannot_plant_objects_or_lift_the_policies(hub: Hub) -> None:
     planted = [
         "CREATE FUNCTION public.leak() RETURNS SETOF text LANGUAGE sql SECURITY DEFINER "

@@ -200,7 +200,10 @@ def test_the_counts_use_no_group_by_over_the_turn_table(wb: Workbench) -> None:
         wb.scenarios.list()
     (sql,) = seen
     assert "GROUP BY" not in sql.upper()
-    assert 'FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id' in sql
+    if wb.database.definer_counts:  # a per-user role counts through the definer function
+        assert "workbench.scenario_counts(ARRAY(SELECT id FROM page))" in sql
+    else:
+        assert 'FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id' in sql
 
 
 def bulk_scenarios(wb: Workbench, count: int) -> None:

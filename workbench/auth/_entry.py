@@ -16,7 +16,7 @@ from workbench.auth._token_file import forget_token, load_token, save_token
 from workbench.crypto.secret import Secret
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
-from workbench.db.security.identity import role_user
+from workbench.db.security.identity import has_definer_counts, role_user
 from workbench.errors import AuthError
 from workbench.handle import SignedInUser, Workbench
 from workbench.services.accounts import credentials
@@ -75,6 +75,7 @@ def connect(url: str | None = None, *, quiet: bool = False) -> Workbench:
 def _connect(database: Database) -> Workbench:
     mapped = None if database.local else role_user(database)
     if mapped is not None:
+        database.definer_counts = has_definer_counts(database)
         return Workbench(database, SignedInUser(*mapped))
     refused = ""
     saved = load_token(database)

@@ -34,6 +34,9 @@ class Database:
     """Where the URL came from: "DATABASE_URL", "the embedded server" or "the given URL"."""
     local: bool
     """True for the embedded per-user server (local mode: no sign-in ceremony)."""
+    definer_counts: bool = False
+    """Connected as a per-user role under row-level security, on a database whose `db secure`
+    made `workbench.scenario_counts`: the catalog counts through it (workbench/db/security)."""
     sessions: sessionmaker[Session] = field(init=False)
     read_sessions: sessionmaker[Session] = field(init=False)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from workbench.db.engine import Database
-from workbench.db.security.sql import FUNCTION
+from workbench.db.security.sql import COUNTS_FUNCTION, FUNCTION
 
 
 def role_user(database: Database) -> tuple[str, str, str] | None:
@@ -28,3 +28,13 @@ def role_user(database: Database) -> tuple[str, str, str] | None:
             text(f'SELECT u.id, u.email, u.name FROM public."user" u WHERE u.id = {FUNCTION}()')
         ).first()
     return None if row is None else (str(row[0]), str(row[1]), str(row[2]))
+
+
+def has_definer_counts(database: Database) -> bool:
+    """Whether this database's `db secure` made the catalog's counting function (it is newer
+    than the rest of the setup: a database secured before it counts under the policies)."""
+    with database.engine.connect() as connection:
+        found = connection.execute(
+            text(f"SELECT to_regprocedure('{COUNTS_FUNCTION}(text[])') IS NOT NULL")
+        ).scalar()
+    return bool(found)

@@ -21,6 +21,7 @@ from typing import Any, Final, Literal
 import psycopg
 
 from workbench.db.enums import ScenarioStatus
+from workbench.db.security.sql import COUNTS_FUNCTION
 from workbench.errors import ValidationError, quoted
 from workbench.services.scenarios.bulk import wrapped_driver_errors
 from workbench.services.scenarios.types import Page, ScenarioSummary, coerce_enum
@@ -32,6 +33,10 @@ COLUMNS: Final = """s.id, s.name, s.description, s.locale, s.status::text, s.ver
     s."createdAt", s."updatedAt",
     (SELECT count(*) FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id),
     (SELECT count(*) FROM "ScenarioExpectation" e WHERE e."scenarioId" = s.id)"""
+PAGE_COLUMNS: Final = (
+    "s.id, s.name, s.description, s.locale, s.status::text AS status, s.version, s.tags,"
+    ' s."createdAt", s."updatedAt"'
+)
 ORDERS: Final = {
     ("updated_at", True): 's."updatedAt" DESC, s.id DESC',
     ("updated_at", False): 's."updatedAt" ASC, s.id ASC',
@@ -54,17 +59,24 @@ def list_scenarios(
     offset: int = 0,
     limit: int | None = 50,
     count_total: bool = True,
+    definer_counts: bool = False,
 ) -> Page[ScenarioSummary]:
-    """One page of the user's scenario summaries; see `ScenarioService.list`."""
+    """One page of the user's scenario summaries; see `ScenarioService.list`.
+
+    `definer_counts`: connected as a per-user role, count through `workbench.scenario_counts`
+    (see workbench/db/security/sql.py) rather than under the child tables' policies."""
     check_paging(offset, limit)
     order = ordering(sort, descending)
     params: dict[str, Any] = {"user": user_id, "limit": limit, "offset": offset}
     where = filters(params, statuses(status), tag_list(tags), tag_match, search)
     total = f',\n    (SELECT count(*) FROM "Scenario" s WHERE {where})' if count_total else ""
-    sql = (
-        f'SELECT {COLUMNS}{total}\nFROM "Scenario" s WHERE {where}\n'
-        f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
-    )
+    if definer_counts:
+        sql = counted_by_definer(where, order, total)
+    else:
+        sql = (
+            f'SELECT {COLUMNS}{total}\nFROM "Scenario" s WHERE {where}\n'
+            f"ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s"
+        )
     with wrapped_driver_errors(sql):
         rows = driver.execute(sql, params).fetchall()
         counted: int | None = None
@@ -81,6 +93,19 @@ def list_scenarios(
                 )
     items = tuple(summary_of(row) for row in rows)
     return Page(items=items, total=counted, offset=offset, limit=limit)
+
+
+def counted_by_definer(where: str, order: str, total: str) -> str:
+    """The same page and columns, the counts from one call of the definer function."""
+    page_total, outer_total = (f"{total} AS total", ", s.total") if total else ("", "")
+    return (
+        f"WITH page AS MATERIALIZED (\nSELECT {PAGE_COLUMNS}{page_total}\n"
+        f'FROM "Scenario" s WHERE {where}\nORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)\n'
+        "SELECT s.id, s.name, s.description, s.locale, s.status, s.version, s.tags,"
+        ' s."createdAt", s."updatedAt", coalesce(c.turns, 0), coalesce(c.expectations, 0)'
+        f"{outer_total}\nFROM page s LEFT JOIN {COUNTS_FUNCTION}(ARRAY(SELECT id FROM page)) c"
+        f" ON c.id = s.id\nORDER BY {order}"
+    )
 
 
 def count_of(row: tuple[Any, ...] | None) -> int:

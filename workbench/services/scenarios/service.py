@@ -162,6 +162,7 @@ class ScenarioService(ScenarioHistory):
                 offset=offset,
                 limit=limit,
                 count_total=count_total,
+                definer_counts=self._database.definer_counts,
             )
 
     def publish(self, scenario_id: str, *, expected_version: int | None = None) -> ScenarioView:
