@@ -1,6 +1,6 @@
 """`workbench worker`: play a run's attempts from the ledger, alongside any other workers.
 
-    workbench worker --run RUN_ID --concurrency 50
+    workbench worker --run RUN_ID --concurrency 50 [--transport direct]
 
 Signs in like `workbench.connect()` (DATABASE_URL of your own role, a saved session, the hub):
 a worker only ever sees and claims its own user's runs. Exits 0 when nothing is left to claim.
@@ -23,6 +23,13 @@ def add_worker_command(commands: Any) -> None:
     worker.add_argument("--concurrency", type=int, default=16, help="calls in flight")
     worker.add_argument("--lease", type=float, default=None, help="lease seconds (default 60)")
     worker.add_argument("--heartbeat", type=float, default=None, help="heartbeat seconds")
+    worker.add_argument(
+        "--transport",
+        choices=("sdk", "direct"),
+        default="sdk",
+        help="HTTP client: the official SDKs (default) or direct aiohttp, about a third of the"
+        " CPU per call for very large runs (docs/providers.md)",
+    )
     worker.set_defaults(command=run_worker)
 
 
@@ -39,7 +46,7 @@ def run_worker(args: argparse.Namespace) -> int:
             "--concurrency must be at least 1, --lease positive and --heartbeat between 0 and"
             " the lease"
         )
-    settings = WorkerSettings(args.concurrency, lease, beat)
+    settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
     wb = workbench.connect(quiet=True)
     played = asyncio.run(_serve(wb.runs, args.run, settings))
     print(f"worker: played {played} attempts of run {args.run}", flush=True)

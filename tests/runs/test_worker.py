@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -39,8 +40,10 @@ def ada(hub: Hub) -> Iterator[Workbench]:  # noqa: F811
     yield handle
 
 
-def spawn_worker(url: str, run_id: str, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "DATABASE_URL": url}
+def spawn_worker(
+    url: str, run_id: str, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    env = {**os.environ, **(env or {}), "DATABASE_URL": url}
     argv = [sys.executable, "-m", "workbench.cli", "worker", "--run", run_id,
             "--concurrency", "8", "--lease", "5", "--heartbeat", "1", *extra]  # fmt: skip
     return subprocess.Popen(
@@ -212,3 +215,34 @@ def test_a_worker_with_another_users_role_cannot_claim(
             got = claim(conn, run_id=run.id, user_id=hub.a.user_id, owner="b", limit=50)
         assert got == []
         run.cancel()
+
+
+def test_a_worker_with_the_direct_transport_plays_the_run_without_the_sdk(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,
+    tmp_path: Path,
+) -> None:
+    # An `openai` package that cannot be imported: a worker that reached for the SDK would fail.
+    (tmp_path / "openai").mkdir()
+    (tmp_path / "openai" / "__init__.py").write_text("raise ImportError('the SDK was used')\n")
+    path = os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])
+    with StandIn(latency_s=0.05, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                             repeats=50, executor="workers", progress=False)  # fmt: skip
+        url = hub.a.role.database_url()
+        sdk = spawn_worker(url, run.id, env={"PYTHONPATH": path})
+        direct = spawn_worker(url, run.id, "--transport", "direct", env={"PYTHONPATH": path})
+        try:
+            _, sdk_err = sdk.communicate(timeout=60)
+            out, err = direct.communicate(timeout=120)
+        finally:
+            stop(sdk)
+            stop(direct)
+        assert sdk.returncode != 0 and "the SDK was used" in sdk_err  # the stub is in the way
+        assert direct.returncode == 0, err
+        assert "played 50" in out
+        assert results_per_attempt(hub, run.id) == {"passed:1": 50}
+        assert server.requests == 50
+        run.wait(timeout=30)
+        assert run.status == "finished"
