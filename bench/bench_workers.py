@@ -13,8 +13,12 @@ hub. Figures, in the same run of this script against the same stand-in:
   spawning them to both exiting; measured before and after the run, the faster one counts.
 
 Target: the run within 1.5x of the floor (on 2 cores the CPU, not the latency, bounds both).
+Each figure comes with the CPU seconds it took per process group (this process, the workers or
+floor processes, the stand-in, and the rest of the machine: PostgreSQL and any other work), which
+is where the time goes when the target is missed.
 
     .venv/bin/python bench/bench_workers.py     # WORKBENCH_BENCH_DATABASE_URL, else embedded
+    .venv/bin/python bench/bench_workers.py --transport direct    # workers without the SDKs
 
 `python bench/bench_workers.py floor URL FIRST STEP COUNT CONCURRENCY` is one floor process (it
 imports only aiohttp, so its start-up is an interpreter's and aiohttp's, nothing of this bench).
@@ -127,10 +131,10 @@ def shown(used: dict[str, float], children: str) -> str:
 
 
 # -- the run: queued, played by `workbench worker` processes ---------------------------------------
-def spawn_worker(database_url: str, run_id: str) -> subprocess.Popen[str]:
+def spawn_worker(database_url: str, run_id: str, transport: str) -> subprocess.Popen[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
     argv = [sys.executable, "-m", "workbench.cli", "worker", "--run", run_id,
-            "--concurrency", str(CONCURRENCY)]  # fmt: skip
+            "--concurrency", str(CONCURRENCY), "--transport", transport]  # fmt: skip
     return piped(argv, env)
 
 
@@ -140,7 +144,12 @@ def piped(argv: list[str], env: dict[str, str] | None = None) -> subprocess.Pope
 
 
 def played_run(
-    wb: Workbench, database_url: str, url: str, suite: tuple[str, int], repeats: int
+    wb: Workbench,
+    database_url: str,
+    url: str,
+    suite: tuple[str, int],
+    repeats: int,
+    transport: str,
 ) -> dict[str, Any]:
     """Start the run of `suite` (its id and size), spawn the workers, wait for them to exit; the
     figures, once every result is checked."""
@@ -151,7 +160,7 @@ def played_run(
     run = wb.runs.start(suite=suite[0], prompt="Agent", target=target, repeats=repeats,
                         concurrency=CONCURRENCY, executor="workers", progress=False)  # fmt: skip
     queued_s = time.perf_counter() - started
-    workers = [spawn_worker(database_url, run.id) for _ in range(WORKERS)]
+    workers = [spawn_worker(database_url, run.id, transport) for _ in range(WORKERS)]
     try:
         outputs = [worker.communicate(timeout=TIMEOUT_S) for worker in workers]
     finally:
@@ -218,7 +227,7 @@ def suite_of(wb: Workbench, name: str, count: int) -> tuple[str, int]:
     return make_suite(wb, name, count, 1), count
 
 
-def main() -> int:
+def main(transport: str) -> int:
     from _scratch import scratch_database
     from bench_runs import make_user
 
@@ -240,19 +249,21 @@ def main() -> int:
             warm, suite = suite_of(wb, "warm", WARM_SCENARIOS), suite_of(wb, "bench", SCENARIOS)
             # Warm: the stand-in's first connections, the page cache, the planner's statistics.
             # (The warm run is one claim's worth: one worker may play all of it.)
-            played_run(wb, database_url, url, warm, WARM_REPEATS)
+            played_run(wb, database_url, url, warm, WARM_REPEATS, transport)
             floor(url, WARM_SCENARIOS * WARM_REPEATS)
             served_before = sum(server.stats()["counts"].values())
             pid = server.pid
             floors = [metered(pid, floor, url, attempts)]
-            got, run_cpu = metered(pid, played_run, wb, database_url, url, suite, REPEATS)
+            got, run_cpu = metered(
+                pid, played_run, wb, database_url, url, suite, REPEATS, transport
+            )
             assert min(got["played"]) > 0, f"one worker played everything: {got['played']}"
             floors.append(metered(pid, floor, url, attempts))
             served = sum(server.stats()["counts"].values()) - served_before
             assert served == 3 * attempts, f"the stand-in served {served}, expected {3 * attempts}"
         finally:
             drop_mapped_roles(database)
-    return report(attempts, got, run_cpu, floors)
+    return report(attempts, transport, got, run_cpu, floors)
 
 
 def metered(pid: int | None, phase: Any, *args: Any) -> tuple[Any, dict[str, float]]:
@@ -263,13 +274,15 @@ def metered(pid: int | None, phase: Any, *args: Any) -> tuple[Any, dict[str, flo
 
 def report(
     attempts: int,
+    transport: str,
     got: dict[str, Any],
     run_cpu: dict[str, float],
     floors: list[tuple[float, dict[str, float]]],
 ) -> int:
     floor_s, floor_cpu = min(floors, key=lambda f: f[0])
     ratio = got["run_s"] / floor_s
-    print(f"{attempts} attempts, {WORKERS} workers x {CONCURRENCY}: {got['run_s']:.2f} s stored "
+    print(f"{attempts} attempts, {WORKERS} workers x {CONCURRENCY} (--transport {transport}): "
+          f"{got['run_s']:.2f} s stored "
           f"({attempts / got['run_s']:.0f} attempts/s; start() {got['queued_s']:.2f} s, workers "
           f"exited at {got['exited_s']:.2f} s, played {got['played']})")  # fmt: skip
     print(f"  CPU: {shown(run_cpu, 'workers')}")
@@ -288,4 +301,8 @@ def report(
 if __name__ == "__main__":
     if sys.argv[1:2] == ["floor"]:
         sys.exit(floor_process(sys.argv[2:]))
-    sys.exit(main())
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transport", choices=("sdk", "direct"), default="sdk")
+    sys.exit(main(parser.parse_args().transport))
