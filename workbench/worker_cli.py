@@ -26,9 +26,9 @@ def add_worker_command(commands: Any) -> None:
     worker.add_argument(
         "--transport",
         choices=("sdk", "direct"),
-        default="sdk",
-        help="HTTP client: the official SDKs (default) or direct aiohttp, about a third of the"
-        " CPU per call for very large runs (docs/providers.md)",
+        default=None,
+        help="HTTP client: the official SDKs or direct aiohttp (about a third of the CPU per"
+        " call, for very large runs); default: the run's target's (docs/providers.md)",
     )
     worker.set_defaults(command=run_worker)
 

@@ -5,11 +5,13 @@ Over real HTTP to the stand-in, through the real openai and anthropic SDKs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+import workbench
 from workbench.errors import ValidationError
 from workbench.runs import Message, ProviderError, Target, anthropic, openai_compatible
 from workbench.runs.generate import RetryPolicy, open_client
@@ -79,6 +81,26 @@ def test_the_default_transport_is_the_official_sdk(server: StandIn, api: str) ->
     assert isinstance(direct._provider, DirectProvider)
     asyncio.run(default.aclose())
     asyncio.run(direct.aclose())
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_a_target_carries_its_transport_and_open_client_may_override_it(
+    server: StandIn, api: str
+) -> None:
+    base = openai_target(server) if api == "openai" else anthropic_target(server)
+    target = dataclasses.replace(base, transport="direct")
+    assert target.settings()["transport"] == "direct" and "transport" not in base.settings()
+    by_target = open_client(target, api_key="sk-x")
+    overridden = open_client(target, api_key="sk-x", transport="sdk")
+    expected = OpenAIProvider if api == "openai" else AnthropicProvider
+    assert isinstance(by_target._provider, DirectProvider)
+    assert isinstance(overridden._provider, expected)
+    asyncio.run(by_target.aclose())
+    asyncio.run(overridden.aclose())
+    built = workbench.openai("gpt-4o-mini", transport="direct")
+    assert built.transport == "direct" and built.settings()["transport"] == "direct"
+    with pytest.raises(ValidationError, match="transport must be 'sdk'"):
+        workbench.anthropic("claude", transport="grpc")
 
 
 @pytest.mark.parametrize("structured", [False, True])

@@ -227,12 +227,16 @@ def test_a_worker_with_the_direct_transport_plays_the_run_without_the_sdk(
     (tmp_path / "openai" / "__init__.py").write_text("raise ImportError('the SDK was used')\n")
     path = os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])
     with StandIn(latency_s=0.05, max_lifetime_s=120) as server:
-        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        # The transport is the target's, so it travels with the run to every executor; a
+        # worker's --transport overrides it.
+        target = workbench.openai_compatible(
+            base_url=server.openai_base_url, model="m", transport="direct"
+        )
         run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
                              repeats=50, executor="workers", progress=False)  # fmt: skip
         url = hub.a.role.database_url()
-        sdk = spawn_worker(url, run.id, env={"PYTHONPATH": path})
-        direct = spawn_worker(url, run.id, "--transport", "direct", env={"PYTHONPATH": path})
+        sdk = spawn_worker(url, run.id, "--transport", "sdk", env={"PYTHONPATH": path})
+        direct = spawn_worker(url, run.id, env={"PYTHONPATH": path})
         try:
             _, sdk_err = sdk.communicate(timeout=60)
             out, err = direct.communicate(timeout=120)

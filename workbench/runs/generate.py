@@ -56,17 +56,19 @@ def open_client(
     *,
     api_key: str | None,
     retry: RetryPolicy | None = None,
-    transport: str = "sdk",
+    transport: str | None = None,
 ) -> GenerateClient:
     """A client for `target`. `api_key=None` reads the provider's environment variable.
 
-    `transport`: "sdk" (default) goes through the official `openai`/`anthropic` SDK clients on
+    `transport` (default: the target's own, `workbench.openai(..., transport="direct")`, which is
+    "sdk" unless chosen): "sdk" goes through the official `openai`/`anthropic` SDK clients on
     their aiohttp transport, by their raw `client.post` call (providers/openai.py, anthropic.py);
     "direct" is an opt-in fast path for very large runs that speaks the two APIs over one
     aiohttp session (providers/direct.py); "sdk-httpx" is the SDKs on their default httpx2
     client (benchmarks only). bench/bench_http.py has the figures; every transport passes the
     same fault, secret and judge tests.
     """
+    transport = target.transport if transport is None else transport
     if transport not in TRANSPORTS:
         raise ValidationError(
             f"transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}"

@@ -48,7 +48,9 @@ class WorkerSettings:
     concurrency: int = 16
     lease_s: float = LEASE_SECONDS
     heartbeat_s: float = HEARTBEAT_SECONDS
-    transport: str = "sdk"  # open_client's: "direct" needs about a third of the CPU per call
+    transport: str | None = None
+    """None: the run's target's (`workbench.openai(..., transport="direct")`); "sdk" or
+    "direct" overrides it for this worker ("direct" needs about a third of the CPU per call)."""
 
 
 async def serve_run(service: RunService, run_id: str, settings: WorkerSettings) -> int:

@@ -357,7 +357,7 @@ def rebuild_target(settings: Mapping[str, Any], role: str) -> Target:
 
     provider, model = settings.get("provider"), settings.get("model")
     params = dict(settings.get("params") or {})
-    for name in ("concurrency", "rpm", "tpm"):
+    for name in ("concurrency", "rpm", "tpm", "transport"):
         if name in settings:
             params[name] = settings[name]
     if provider == "openai":

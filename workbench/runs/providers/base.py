@@ -92,6 +92,9 @@ class Target:
     offline_rules: OfflineRules = field(default=(), hash=False, compare=False)
     offline_default: str | None = None
     judge_score: float = 1.0  # offline only: the score of its fixed judge verdict
+    transport: str = "sdk"
+    """How requests travel: "sdk" (the official SDKs, default) or "direct" (one aiohttp
+    session, about a third of the CPU per request; for very large runs). See open_client."""
 
     @property
     def env_var(self) -> str | None:
@@ -116,6 +119,8 @@ class Target:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
+        if self.transport != "sdk":  # recorded only when chosen: older runs' settings stay equal
+            out["transport"] = self.transport
         if self.provider == "offline":
             out["offline"] = _describe_rules(self.offline_rules, self.offline_default)
             out["judge_score"] = self.judge_score
