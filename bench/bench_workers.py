@@ -202,25 +202,6 @@ def check_stored(database: Database, run_id: str, attempts: int) -> float:
 
 
 # -- a secured scratch database and the bench user's role -----------------------------------------
-def drop_mapped_roles(database: Database) -> None:
-    """Drop every role this database maps (roles are cluster-wide: they outlive the database).
-    From tests/security/conftest.py."""
-    from sqlalchemy import text
-
-    from workbench.db.security.sql import MAPPING
-
-    with database.engine.begin() as connection:
-        roles = connection.execute(text(f"SELECT role_name FROM {MAPPING}")).scalars().all()
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY(:r)"),
-            {"r": list(roles)},
-        )
-        connection.execute(text(f"DELETE FROM {MAPPING}"))
-    with database.engine.begin() as connection:
-        for role in roles:
-            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-
-
 def suite_of(wb: Workbench, name: str, count: int) -> tuple[str, int]:
     from bench_runs import make_suite
 
@@ -232,6 +213,7 @@ def main(transport: str) -> int:
     from bench_runs import make_user
 
     from workbench.db.security import provision_role, secure
+    from workbench.testing.roles import drop_mapped_roles
     from workbench.testing.standin import StandIn
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench")

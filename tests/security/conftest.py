@@ -19,7 +19,7 @@ from tests.security.hub import Hub, Person, seed
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
 from workbench.db.security import provision_role, secure
-from workbench.db.security.sql import MAPPING
+from workbench.testing.roles import drop_mapped_roles
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +55,3 @@ def _markers(database: Database) -> list[str]:
     with database.engine.connect() as connection:
         ids = connection.execute(text('SELECT id FROM "user" ORDER BY email')).scalars().all()
     return [str(user_id)[4:] for user_id in ids]
-
-
-def drop_mapped_roles(database: Database) -> None:
-    """Drop every role this database maps (teardown; roles outlive the database otherwise)."""
-    with database.engine.begin() as connection:
-        roles = connection.execute(text(f"SELECT role_name FROM {MAPPING}")).scalars().all()
-        connection.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY(:r)"),
-            {"r": list(roles)},
-        )
-        connection.execute(text(f"DELETE FROM {MAPPING}"))
-    with database.engine.begin() as connection:
-        for role in roles:
-            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))

@@ -33,10 +33,7 @@ from tests.security.real_hub import (
     start_hub,
     stop_hub,
 )
-from tests.security.test_roles import refused
-from workbench.db.engine import open_database
-from workbench.db.migrate import upgrade
-from workbench.db.security import secure
+from tests.security.test_roles import refused, secured_database_on
 
 USERS = ("alice", "bob")
 ENCRYPTION_KEY = "real-hub-test-encryption-key-not-a-secret"
@@ -95,15 +92,7 @@ class Spawned:
 @pytest.fixture(scope="module")
 def admin_url(password_server: int) -> str:  # noqa: F811 - the imported fixture
     """The workbench's database on the password-checking server: upgraded and secured."""
-    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{password_server}/hubreal"
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE hubreal")
-    database = open_database(url, check_schema=False)
-    upgrade(database)
-    with database.engine.begin() as connection:
-        secure(connection)
-    database.engine.dispose()
-    return url  # the server is private: its roles go with it when the module ends
+    return secured_database_on(password_server, "hubreal")
 
 
 @pytest.fixture(scope="module")

@@ -29,17 +29,24 @@ from workbench.services.scenarios.types import ScenarioCreate
 from workbench.services.scenarios.types import user as user_turn
 
 
-@pytest.fixture(scope="module")
-def admin_url(password_server: int) -> Iterator[str]:  # noqa: F811 - the imported fixture
-    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{password_server}/hub"
+def secured_database_on(port: int, name: str) -> str:
+    """A new database `name` on the private password-checking server, upgraded and secured;
+    its administrative URL. (The server is private and dropped with its directory: the roles
+    made on it go with it.)"""
+    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/{name}"
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE hub")
+        conn.execute(f'CREATE DATABASE "{name}"')
     database = open_database(url, check_schema=False)
     upgrade(database)
     with database.engine.begin() as connection:
         secure(connection)
     database.engine.dispose()
-    yield url  # the server is private and dropped with its directory: its roles go with it
+    return url
+
+
+@pytest.fixture(scope="module")
+def admin_url(password_server: int) -> Iterator[str]:  # noqa: F811 - the imported fixture
+    yield secured_database_on(password_server, "hub")
 
 
 @pytest.fixture
