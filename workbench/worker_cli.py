@@ -48,22 +48,9 @@ def run_worker(args: argparse.Namespace) -> int:
         )
     settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
     wb = workbench.connect(quiet=True)
-    _tune_collector()
     played = asyncio.run(_serve(wb.runs, args.run, settings))
     print(f"worker: played {played} attempts of run {args.run}", flush=True)
     return 0
-
-
-def _tune_collector() -> None:
-    """This process only plays the run. With hundreds of calls in flight young objects come
-    fast enough that the default first threshold (700) collected every few attempts, each pass
-    also scanning what start-up imported: that is frozen out of the scans, and the thresholds
-    raised (cycles are still collected, later)."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
 
 
 async def _serve(service: Any, run_id: str, settings: Any) -> int:

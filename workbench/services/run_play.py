@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from workbench.runs.cache_client import cached, prefetch_first_turns
+from workbench.runs.collector import quiet_collector
 from workbench.runs.engine import Player, ScenarioPlan, build_plan
 from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.ledger import STALE_SECONDS, DatabaseThread
@@ -72,7 +73,8 @@ def launch(
             await prefetch_first_turns(client, Message("system", system), plans)
             player = Player(Message("system", system), client, _judge(judge_client), stop)
             job = RunJob(run_id, user_id, owner, plans, player, db, concurrency, handle._advance)
-            await InKernelExecutor().execute(job)
+            with quiet_collector():
+                await InKernelExecutor().execute(job)
             status = "finished"
         except asyncio.CancelledError:
             status = "cancelled"

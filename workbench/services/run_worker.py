@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import NotFound
+from workbench.runs.collector import quiet_collector
 from workbench.runs.engine import Player
 from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
@@ -82,7 +83,8 @@ async def serve_run(service: RunService, run_id: str, settings: WorkerSettings) 
         player = Player(Message("system", system), client, _judge(judge_client), stop)
         job = RunJob(run_id, user_id, owner, plans, player, db, settings.concurrency,
                      played.append, settings.lease_s, settings.heartbeat_s)  # fmt: skip
-        await _play_to_the_end(job)
+        with quiet_collector():
+            await _play_to_the_end(job)
     finally:
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
