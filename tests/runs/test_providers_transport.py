@@ -71,16 +71,21 @@ def sent(server: StandIn, target: Target, transport: str, **options: Any) -> dic
     return dict(server.bodies[-1])
 
 
+def provider_class(target: Target, **options: Any) -> type:
+    """The provider class `open_client(target, **options)` picks (the client is closed)."""
+    client = open_client(target, api_key="sk-x", **options)
+    try:
+        return type(client._provider)
+    finally:
+        asyncio.run(client.aclose())
+
+
 @pytest.mark.parametrize("api", ["openai", "anthropic"])
 def test_the_default_transport_is_the_official_sdk(server: StandIn, api: str) -> None:
     target = openai_target(server) if api == "openai" else anthropic_target(server)
-    default = open_client(target, api_key="sk-x")
-    direct = open_client(target, api_key="sk-x", transport="direct")
     expected = OpenAIProvider if api == "openai" else AnthropicProvider
-    assert isinstance(default._provider, expected)
-    assert isinstance(direct._provider, DirectProvider)
-    asyncio.run(default.aclose())
-    asyncio.run(direct.aclose())
+    assert provider_class(target) is expected
+    assert provider_class(target, transport="direct") is DirectProvider
 
 
 @pytest.mark.parametrize("api", ["openai", "anthropic"])
@@ -90,13 +95,9 @@ def test_a_target_carries_its_transport_and_open_client_may_override_it(
     base = openai_target(server) if api == "openai" else anthropic_target(server)
     target = dataclasses.replace(base, transport="direct")
     assert target.settings()["transport"] == "direct" and "transport" not in base.settings()
-    by_target = open_client(target, api_key="sk-x")
-    overridden = open_client(target, api_key="sk-x", transport="sdk")
     expected = OpenAIProvider if api == "openai" else AnthropicProvider
-    assert isinstance(by_target._provider, DirectProvider)
-    assert isinstance(overridden._provider, expected)
-    asyncio.run(by_target.aclose())
-    asyncio.run(overridden.aclose())
+    assert provider_class(target) is DirectProvider
+    assert provider_class(target, transport="sdk") is expected
     built = workbench.openai("gpt-4o-mini", transport="direct")
     assert built.transport == "direct" and built.settings()["transport"] == "direct"
     with pytest.raises(ValidationError, match="transport must be 'sdk'"):

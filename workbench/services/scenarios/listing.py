@@ -29,14 +29,13 @@ from workbench.services.scenarios.types import Page, ScenarioSummary, coerce_enu
 SortKey = Literal["updated_at", "name"]
 TagMatch = Literal["any", "all"]
 
-COLUMNS: Final = """s.id, s.name, s.description, s.locale, s.status::text, s.version, s.tags,
-    s."createdAt", s."updatedAt",
-    (SELECT count(*) FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id),
-    (SELECT count(*) FROM "ScenarioExpectation" e WHERE e."scenarioId" = s.id)"""
 PAGE_COLUMNS: Final = (
     "s.id, s.name, s.description, s.locale, s.status::text AS status, s.version, s.tags,"
     ' s."createdAt", s."updatedAt"'
 )
+COLUMNS: Final = f"""{PAGE_COLUMNS},
+    (SELECT count(*) FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id),
+    (SELECT count(*) FROM "ScenarioExpectation" e WHERE e."scenarioId" = s.id)"""
 ORDERS: Final = {
     ("updated_at", True): 's."updatedAt" DESC, s.id DESC',
     ("updated_at", False): 's."updatedAt" ASC, s.id ASC',
