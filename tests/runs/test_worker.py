@@ -95,7 +95,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_another_finishes_the_run(
 ) -> None:
     # The first worker is SIGKILLed while it holds live leases; a second one, started then,
     # waits out those leases and plays every attempt that has no result, exactly once.
-    # (Two workers started together do not yet reliably both get work: see issue 14's note.)
+    # (Two workers started together: test_two_workers_started_together_split_the_run.)
     with StandIn(latency_s=0.1, max_lifetime_s=180) as server:
         target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
         run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
