@@ -250,3 +250,41 @@ def test_a_worker_with_the_direct_transport_plays_the_run_without_the_sdk(
         assert server.requests == 50
         run.wait(timeout=30)
         assert run.status == "finished"
+
+
+def stored_errors(hub: Hub, run_id: str) -> list[tuple[str, str]]:  # noqa: F811
+    with hub.admin() as admin:
+        rows = admin.execute(
+            "SELECT status, coalesce(error, '') FROM workbench.run_attempt WHERE run_id = %s"
+            " ORDER BY position, repeat",
+            (run_id,),
+        ).fetchall()
+    return [(str(status), str(error)) for status, error in rows]
+
+
+def test_a_worker_plays_with_the_runs_timeout_and_retries(hub: Hub, ada: Workbench) -> None:  # noqa: F811
+    # The stand-in answers after 3 s; the target gives up after 0.3 s and retries once. The
+    # kernel and a worker must both give up the same way: two requests, then the timeout error
+    # (a worker with the defaults, 60 s and 5 retries, waited and passed every attempt).
+    attempts = 4
+    with StandIn(latency_s=3.0, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(
+            base_url=server.openai_base_url, model="m", timeout_s=0.3, max_retries=1
+        )
+        kernel = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                                repeats=attempts, progress=False).wait(60)  # fmt: skip
+        assert server.requests == 2 * attempts
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target,
+                             repeats=attempts, executor="workers", progress=False)  # fmt: skip
+        worker = spawn_worker(hub.a.role.database_url(), run.id)
+        try:
+            _, err = worker.communicate(timeout=60)
+        finally:
+            stop(worker)
+        assert worker.returncode == 0, err
+        assert server.requests == 4 * attempts  # the worker retried once too, not five times
+    expected = [("error", "openai_compatible: no answer within 0.3 s (gave up after 2 attempts)")]
+    assert stored_errors(hub, kernel.id) == expected * attempts
+    assert stored_errors(hub, run.id) == expected * attempts
+    run.wait(timeout=30)
+    assert run.status == "finished"
