@@ -68,11 +68,11 @@ def bare_scrypt() -> bytes:
 def measure(database: Database, url: str) -> dict[str, float]:
     """Every figure, in seconds: each against its baseline, taken in pairs."""
     import workbench
-    from workbench.auth._token_file import load_token
     from workbench.db.engine import open_database
     from workbench.errors import AuthError
     from workbench.services.accounts.credentials import check_password, sign_in_with_password
     from workbench.services.accounts.sessions import find_session
+    from workbench.services.accounts.token_file import load_token
 
     def public_sign_in() -> None:
         workbench.sign_in(EMAIL, PASSWORD, url=url).database.engine.dispose()

@@ -34,7 +34,7 @@ from _scratch import scratch_database
 import workbench
 from workbench.handle import SignedInUser, Workbench
 from workbench.runs.analysis import sql
-from workbench.services.run_results import RESULTS
+from workbench.runs.analysis.results import RESULTS
 from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 from workbench.testing.standin import StandIn
 

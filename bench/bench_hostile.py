@@ -49,7 +49,7 @@ def template(size: int) -> str:
 
 
 def scanning() -> tuple[float, float]:
-    from workbench.services.templates import scan
+    from workbench.services.prompts.templates import scan
 
     small, large = template(100_000), template(1_000_000)
     return best_of(lambda: scan(small)), best_of(lambda: scan(large))

@@ -29,16 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("workbench.frames", "workbench.plots", "workbench.widgets"),
     # Entry points; above them the test support (a stand-in provider server), which nothing
     # else may import.
-    (
-        "workbench.cli",
-        "workbench.lab",
-        "workbench.keys_cli",
-        "workbench.users_cli",
-        "workbench.jupyterhub",
-        "workbench.runs_cli",
-        "workbench.worker_cli",
-        "workbench.lab_process",
-    ),
+    ("workbench.cli", "workbench.jupyterhub"),
     ("workbench.testing",),
 ]
 

@@ -55,7 +55,7 @@ from workbench.services.scenarios.types import (
     regex,
     user,
 )
-from workbench.services.workspace_doc import FORMAT as WORKSPACE_FORMAT
+from workbench.services.workspace.document import FORMAT as WORKSPACE_FORMAT
 from workbench.timeutil import utcnow
 
 # Better Auth's own hash of "correct horse battery staple" (issue 3): both users' password.

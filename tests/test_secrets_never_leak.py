@@ -23,7 +23,7 @@ from workbench.db.engine import Database
 from workbench.db.models import UserApiKey
 from workbench.errors import WorkbenchError
 from workbench.handle import SignedInUser, Workbench
-from workbench.services.key_rotation import rotate_keys
+from workbench.services.keys.rotation import rotate_keys
 from workbench.widgets.api_keys import ApiKeyEditor
 
 SECRET = "workbench-test-master-secret"

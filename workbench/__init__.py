@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
+    from workbench.services.prompts.templates import render_template
     from workbench.services.scenarios.types import (
         ScenarioCreate,
         ScenarioUpdate,
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
         semantic,
         user,
     )
-    from workbench.services.templates import render_template
 
 __version__ = "0.1.0"
 
@@ -89,7 +89,7 @@ _LAZY = {
     "regex": "workbench.services.scenarios.types",
     "semantic": "workbench.services.scenarios.types",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
-    "render_template": "workbench.services.templates",
+    "render_template": "workbench.services.prompts.templates",
     # Run targets: workbench.openai("gpt-4o-mini", temperature=0), anthropic(...), offline(...)
     "openai": "workbench.runs.providers.targets",
     "anthropic": "workbench.runs.providers.targets",

@@ -42,9 +42,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from workbench.handle import Workbench
-    from workbench.services.prompts import PromptService
+    from workbench.services.prompts.service import PromptService
     from workbench.services.scenarios import ScenarioService
-    from workbench.services.suites import SuiteService
+    from workbench.services.suites.service import SuiteService
     from workbench.services.variables import VariableService
 
 

@@ -20,14 +20,14 @@ from workbench.timeutil import utcnow
 if TYPE_CHECKING:
     from workbench.services.accounts import AccountService
     from workbench.services.accounts.sessions import ActiveSession
-    from workbench.services.api_keys import ApiKeyService
-    from workbench.services.prompts import PromptService
-    from workbench.services.runs import RunService
+    from workbench.services.keys.service import ApiKeyService
+    from workbench.services.prompts.service import PromptService
+    from workbench.services.runs.service import RunService
     from workbench.services.scenarios import ScenarioService
     from workbench.services.scenarios.types import ImportResult
-    from workbench.services.suites import SuiteService
+    from workbench.services.suites.service import SuiteService
     from workbench.services.variables import VariableService
-    from workbench.services.workspace_io import WorkspaceImport
+    from workbench.services.workspace.io import WorkspaceImport
     from workbench.widgets.studio import Studio
 
 
@@ -114,8 +114,8 @@ class Workbench:
         >>> wb.sign_out()                     # doctest: +SKIP
         """
         if self._session is not None and not self._signed_out:
-            from workbench.auth._token_file import forget_token
             from workbench.services.accounts.sessions import end_session
+            from workbench.services.accounts.token_file import forget_token
 
             end_session(self._database, self._session.id)
             forget_token(self._database, token_hash=self._session.token_hash)
@@ -134,7 +134,7 @@ class Workbench:
     @cached_property
     def api_keys(self) -> ApiKeyService:
         """Your provider API keys: set, list, deactivate, delete (never shown again)."""
-        from workbench.services.api_keys import ApiKeyService
+        from workbench.services.keys.service import ApiKeyService
 
         return ApiKeyService(self._database, self._user.id, guard=self._require_active)
 
@@ -193,7 +193,7 @@ class Workbench:
 
         >>> wb.export_workspace(path="workspace.yaml")      # doctest: +SKIP
         """
-        from workbench.services.workspace_io import WorkspaceIO
+        from workbench.services.workspace.io import WorkspaceIO
 
         io = WorkspaceIO(self._database, self._user.id, guard=self._require_active)
         return io.export_workspace(format=format, path=path, include_history=include_history)
@@ -210,7 +210,7 @@ class Workbench:
 
         >>> wb.import_workspace("workspace.yaml", on_conflict="skip")   # doctest: +SKIP
         """
-        from workbench.services.workspace_io import WorkspaceIO
+        from workbench.services.workspace.io import WorkspaceIO
 
         io = WorkspaceIO(self._database, self._user.id, guard=self._require_active)
         return io.import_workspace(source, format=format, on_conflict=on_conflict)
@@ -218,21 +218,21 @@ class Workbench:
     @cached_property
     def suites(self) -> SuiteService:
         """Your suites: ordered sets of scenarios to run together."""
-        from workbench.services.suites import SuiteService
+        from workbench.services.suites.service import SuiteService
 
         return SuiteService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def prompts(self) -> PromptService:
         """Your prompts: templates with `{{name}}` placeholders, rendered with your variables."""
-        from workbench.services.prompts import PromptService
+        from workbench.services.prompts.service import PromptService
 
         return PromptService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def runs(self) -> RunService:
         """Your runs: play a suite against a model, then study every attempt."""
-        from workbench.services.runs import RunService
+        from workbench.services.runs.service import RunService
 
         return RunService(self._database, self._user.id, guard=self._require_active)
 

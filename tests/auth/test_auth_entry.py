@@ -14,12 +14,12 @@ from sqlalchemy.engine import URL
 
 import workbench
 from workbench.auth import Message
-from workbench.auth._token_file import token_file
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
 from workbench.db.models import Session
 from workbench.errors import AuthError
+from workbench.services.accounts.token_file import token_file
 from workbench.timeutil import utcnow
 
 from .conftest import HubStandIn

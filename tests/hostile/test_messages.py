@@ -8,8 +8,8 @@ from workbench.db.engine import Database
 from workbench.errors import ValidationError, quoted
 from workbench.handle import Workbench
 from workbench.services.accounts import credentials
+from workbench.services.prompts.templates import parse_template
 from workbench.services.scenarios.types import ScenarioCreate
-from workbench.services.templates import parse_template
 
 
 def test_quoted_shows_a_bounded_prefix_and_counts_the_rest() -> None:

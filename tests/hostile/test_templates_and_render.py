@@ -9,7 +9,7 @@ from workbench.db.engine import Database
 from workbench.errors import ConfigError, DatabaseError
 from workbench.handle import Workbench
 from workbench.services._base import translated_errors
-from workbench.services.templates import Placeholder, parse_template
+from workbench.services.prompts.templates import Placeholder, parse_template
 
 
 def test_a_1_mb_template_finds_every_placeholder_with_its_line_and_column() -> None:

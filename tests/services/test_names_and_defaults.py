@@ -9,7 +9,7 @@ import pytest
 
 from workbench.errors import NotFound, ValidationError
 from workbench.handle import Workbench
-from workbench.services.prompt_names import DuplicatePromptName
+from workbench.services.prompts.names import DuplicatePromptName
 from workbench.services.scenarios.types import ScenarioCreate
 
 

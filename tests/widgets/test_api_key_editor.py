@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.handle import Workbench
-from workbench.services.api_keys import PROVIDERS
+from workbench.services.keys.service import PROVIDERS
 from workbench.widgets.api_keys import ApiKeyEditor
 
 SECRET = "workbench-test-master-secret"

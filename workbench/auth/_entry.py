@@ -12,7 +12,6 @@ from contextlib import contextmanager
 
 from workbench.auth._jupyterhub import hub_configured, hub_user_name
 from workbench.auth._notice import sign_in_notice
-from workbench.auth._token_file import forget_token, load_token, save_token
 from workbench.crypto.secret import Secret
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
@@ -24,6 +23,7 @@ from workbench.services.accounts.credentials import SignedIn
 from workbench.services.accounts.emails import checked_email
 from workbench.services.accounts.external import hub_user, local_email, local_user
 from workbench.services.accounts.sessions import find_session
+from workbench.services.accounts.token_file import forget_token, load_token, save_token
 from workbench.services.accounts.verification import Sender
 
 HOW_TO_SIGN_IN = (

@@ -24,7 +24,7 @@ from typing import Any
 from ipywidgets import HTML, Button, Dropdown, HBox, Label, Layout, Password, Text, VBox
 
 from workbench.errors import WorkbenchError
-from workbench.services.api_keys import PROVIDERS, ApiKeyService, ApiKeyView
+from workbench.services.keys.service import PROVIDERS, ApiKeyService, ApiKeyView
 
 _ERROR_COLOR = "#b00020"
 

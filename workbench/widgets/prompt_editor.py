@@ -17,8 +17,8 @@ from ipywidgets import HTML, Button, HBox, Label, Layout, TagsInput, Text, Texta
 
 from workbench.db.enums import PromptStatus
 from workbench.errors import WorkbenchError
-from workbench.services.prompts import PromptService, PromptView
-from workbench.services.templates import Placeholder, scan
+from workbench.services.prompts.service import PromptService, PromptView
+from workbench.services.prompts.templates import Placeholder, scan
 from workbench.services.variables import VariableService
 from workbench.widgets._common import ERROR_COLOR, MISSING_COLOR, PlainRepr, show_status
 

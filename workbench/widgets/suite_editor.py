@@ -16,8 +16,8 @@ from ipywidgets import HTML, Button, HBox, Label, Layout, Select, TagsInput, Tex
 
 from workbench.errors import WorkbenchError
 from workbench.services.scenarios.service import ScenarioService
-from workbench.services.suite_types import SuiteItem
-from workbench.services.suites import SuiteService
+from workbench.services.suites.service import SuiteService
+from workbench.services.suites.types import SuiteItem
 from workbench.widgets._common import PlainRepr, show_status
 
 PICKER_SIZE = 50

@@ -1,0 +1,124 @@
+"""The Dask executor on a LocalCluster of 2 worker processes, against the loopback stand-in.
+
+Workers sign in with A's own role (the secured database of tests/security), whose URL reaches
+them only through the worker plugin: the scheduler's tasks never hold it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from tests.runs.test_worker import ada, results_per_attempt  # noqa: F401 (fixture)
+
+import workbench
+from tests.security.conftest import hub, secured_url  # noqa: F401 (fixtures)
+from tests.security.hub import Hub
+from workbench.handle import Workbench
+from workbench.testing.standin import StandIn
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[object]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as made:
+        yield made
+
+
+def test_a_run_of_500_attempts_completes_and_no_task_holds_a_secret(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,  # noqa: F811
+    cluster: object,
+) -> None:
+    password = hub.a.role.password
+    with (
+        StandIn(latency_s=0.02, max_lifetime_s=120) as server,
+        distributed.Client(cluster) as client,
+    ):
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=500,
+                                 concurrency=20, executor=client, progress=False)  # fmt: skip
+        tasks = ""
+        for _ in range(200):  # submitted from the client's loop: reaches the scheduler soon
+            tasks = client.run_on_scheduler(_task_dump)
+            if run.id in tasks:
+                break
+            time.sleep(0.05)
+        run.wait(timeout=120)
+        logs = repr(client.get_worker_logs()) + repr(client.get_scheduler_logs())
+    assert run.status == "finished"
+    assert results_per_attempt(hub, run.id) == {"passed:1": 500}
+    assert f"workbench-run-{run.id}" in tasks  # the dump really lists the run's tasks
+    assert password not in tasks and password not in logs
+
+
+def _task_dump(dask_scheduler: object) -> str:
+    tasks = getattr(dask_scheduler, "tasks", {})
+    return "\n".join(f"{key} {state.run_spec!r}" for key, state in tasks.items())
+
+
+ATTACH = """
+import sys, workbench
+wb = workbench.connect(sys.argv[1], quiet=True)
+run = wb.runs.attach(sys.argv[2], progress=False).wait(timeout=120)
+print(run.status, sum(run._counts.values()))
+"""
+
+
+def test_a_detached_run_finishes_after_its_client_closes_and_attach_follows_it(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,  # noqa: F811
+    cluster: object,
+) -> None:
+    with StandIn(latency_s=0.05, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        with distributed.Client(cluster) as client:
+            run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=300,
+                                 concurrency=10, executor=client, detach=True,
+                                 progress=False)  # fmt: skip
+        run.cancel()  # this kernel stops following; the cluster goes on
+        url = hub.a.role.database_url()
+        env = {**os.environ}
+        done = subprocess.run(
+            [sys.executable, "-c", ATTACH, url, run.id],
+            env=env, capture_output=True, text=True, timeout=150,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["finished", "300"]
+    assert results_per_attempt(hub, run.id) == {"passed:1": 300}
+
+
+def test_killing_a_worker_process_mid_run_loses_nothing(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,  # noqa: F811
+) -> None:
+    import signal
+
+    from workbench.services.runs.dask import DaskExecutor
+
+    with (
+        StandIn(latency_s=0.1, max_lifetime_s=120) as server,
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as own,
+        distributed.Client(own) as client,
+    ):
+        pids = client.run(os.getpid)
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        executor = DaskExecutor(client, lease_s=2.0, heartbeat_s=0.4)
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=400,
+                             concurrency=8, executor=executor, progress=False)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while sum(run._counts.values()) < 80 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(next(iter(pids.values())), signal.SIGKILL)  # mid-batch, by its pid
+        run.wait(timeout=120)
+    assert run.status == "finished"
+    assert results_per_attempt(hub, run.id) == {"passed:1": 400}

@@ -1,0 +1,9 @@
+"""`python -m workbench.cli ...`: the `workbench` command without its console script."""
+
+from __future__ import annotations
+
+import sys
+
+from workbench.cli.main import main
+
+sys.exit(main())

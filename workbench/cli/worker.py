@@ -1,0 +1,66 @@
+"""`workbench worker`: play a run's attempts from the ledger, alongside any other workers.
+
+    workbench worker --run RUN_ID --concurrency 50 [--transport direct]
+
+Signs in like `workbench.connect()` (DATABASE_URL of your own role, a saved session, the hub):
+a worker only ever sees and claims its own user's runs. Exits 0 when nothing is left to claim.
+SIGTERM (or Ctrl-C) stops it gracefully: finished attempts are written, the ones it still held
+go back to pending for the other workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from typing import Any
+
+
+def add_worker_command(commands: Any) -> None:
+    worker = commands.add_parser("worker", help="play a run's attempts from the database")
+    worker.add_argument("--run", required=True, help="the run's id (wb.runs.list())")
+    worker.add_argument("--concurrency", type=int, default=16, help="calls in flight")
+    worker.add_argument("--lease", type=float, default=None, help="lease seconds (default 60)")
+    worker.add_argument("--heartbeat", type=float, default=None, help="heartbeat seconds")
+    worker.add_argument(
+        "--transport",
+        choices=("sdk", "direct"),
+        default=None,
+        help="HTTP client: the official SDKs or direct aiohttp (about a third of the CPU per"
+        " call, for very large runs); default: the run's target's (docs/providers.md)",
+    )
+    worker.set_defaults(command=run_worker)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    import workbench
+    from workbench.errors import ValidationError
+    from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS
+    from workbench.services.runs.worker import WorkerSettings
+
+    lease = LEASE_SECONDS if args.lease is None else args.lease
+    beat = HEARTBEAT_SECONDS if args.heartbeat is None else args.heartbeat
+    if args.concurrency < 1 or lease <= 0 or not 0 < beat < lease:
+        raise ValidationError(
+            "--concurrency must be at least 1, --lease positive and --heartbeat between 0 and"
+            " the lease"
+        )
+    settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
+    wb = workbench.connect(quiet=True)
+    played = asyncio.run(_serve(wb.runs, args.run, settings))
+    print(f"worker: played {played} attempts of run {args.run}", flush=True)
+    return 0
+
+
+async def _serve(service: Any, run_id: str, settings: Any) -> int:
+    from workbench.services.runs.worker import serve_run
+
+    task = asyncio.get_running_loop().create_task(serve_run(service, run_id, settings))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        print("worker: stopped; unfinished attempts handed back", file=sys.stderr, flush=True)
+        return 0

@@ -1,0 +1,1 @@
+"""Prompts: templates with placeholders, rendered with your variables (`wb.prompts`)."""

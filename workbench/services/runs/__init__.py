@@ -1,0 +1,1 @@
+"""Runs: play a suite against a model and study every attempt (`wb.runs`)."""

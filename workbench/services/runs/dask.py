@@ -1,0 +1,108 @@
+"""The Dask executor: `wb.runs.start(..., executor=dask_client)` (extra `workbench[dask]`).
+
+One task per Dask worker, each an `async def` running the same claim loop as `workbench worker`
+(`serve_run`) on the worker's event loop: the ledger, not Dask, decides who plays what, so a
+worker that dies only loses its leases. `detach=True` submits with `fire_and_forget`: the run
+goes on after the kernel closes and `wb.runs.attach(run_id)` follows it from any later kernel.
+
+Credentials reach workers through a worker plugin registered by the user's own client, never as
+task arguments (the scheduler keeps those in its graph, and dashboards show them): the tasks
+carry only the run's id, the user's id and numbers. The plugin holds the user's DATABASE_URL
+and the provider keys found in the client's environment; its repr shows neither.
+
+Imported only when a Dask client is passed: `import workbench` never imports distributed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from distributed import Client, WorkerPlugin, fire_and_forget, get_worker
+
+from workbench.db.engine import open_database
+from workbench.db.security.identity import role_user
+from workbench.errors import AuthError
+from workbench.services.runs.worker import WorkerSettings, serve_run
+
+PLUGIN_NAME = "workbench-credentials"
+CARRIED_ENV = ("ENCRYPTION_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+"""Environment variables the plugin brings to workers when the client's process has them."""
+
+
+class WorkbenchCredentials(WorkerPlugin):
+    """The user's database URL and keys, on the user's own workers only."""
+
+    name = PLUGIN_NAME
+
+    def __init__(self, database_url: str, env: dict[str, str]) -> None:
+        self._url, self._env = database_url, env
+
+    def setup(self, worker: Any) -> None:
+        os.environ.update(self._env)  # the vault's ENCRYPTION_KEY, provider env keys
+
+    @property
+    def database_url(self) -> str:
+        return self._url
+
+    def __repr__(self) -> str:
+        return f"<WorkbenchCredentials {len(self._env)} env values, database URL hidden>"
+
+    __str__ = __repr__
+
+
+class DaskExecutor:
+    """A client with lease settings: `executor=DaskExecutor(client, lease_s=5)` (a plain
+    `Client` gets the ledger's defaults: 60 s leases, beats every 10 s)."""
+
+    def __init__(self, client: Client, *, lease_s: float = 60.0, heartbeat_s: float = 10.0):
+        self.client, self.lease_s, self.heartbeat_s = client, lease_s, heartbeat_s
+
+
+def register_credentials(client: Client, database_url: str) -> None:
+    env = {name: os.environ[name] for name in CARRIED_ENV if os.environ.get(name)}
+    client.register_plugin(WorkbenchCredentials(database_url, env), name=PLUGIN_NAME)
+
+
+async def play_on_worker(run_id: str, user_id: str, settings: WorkerSettings) -> int:
+    """The Dask task: sign in from the plugin's URL, check it is `user_id`, play the run."""
+    import asyncio
+
+    from workbench.services.runs.service import RunService
+
+    plugin = get_worker().plugins.get(PLUGIN_NAME)
+    if not isinstance(plugin, WorkbenchCredentials):
+        raise AuthError("No workbench credentials on this worker; start the run from a client.")
+    database = await asyncio.to_thread(open_database, plugin.database_url)
+    try:
+        mapped = await asyncio.to_thread(role_user, database)
+        if mapped is not None and mapped[0] != user_id:
+            raise AuthError("This worker's database role belongs to another user.")
+        return await serve_run(RunService(database, user_id), run_id, settings)
+    finally:
+        database.engine.dispose()
+
+
+def submit(
+    client: Client, *, database_url: str, run_id: str, user_id: str, settings: WorkerSettings,
+    detach: bool,
+) -> list[Any]:  # fmt: skip
+    """One task per worker now in the cluster; `detach` lets them outlive this client."""
+    register_credentials(client, database_url)
+    workers = list(client.scheduler_info()["workers"]) or [None]
+    futures = [
+        client.submit(
+            play_on_worker,
+            run_id,
+            user_id,
+            settings,
+            pure=False,
+            workers=[address] if address else None,
+            allow_other_workers=True,
+            key=f"workbench-run-{run_id}-{index}",
+        )
+        for index, address in enumerate(workers)
+    ]
+    if detach:
+        fire_and_forget(futures)  # type: ignore[no-untyped-call]
+    return futures

@@ -1,0 +1,1 @@
+"""Suites: ordered sets of scenarios to run together (`wb.suites`)."""
