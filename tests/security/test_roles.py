@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import text
 
 import workbench
 from tests.db.test_connection_errors import PASSWORD, password_server  # noqa: F401 - a fixture
+from tests.security.owners import create_database, createrole_owner_mode
 from tests.services.test_scenario_io import GREETING_YAML
 from workbench.cli import main
 from workbench.db.engine import Database, open_database
@@ -31,17 +33,29 @@ from workbench.services.scenarios.types import user as user_turn
 
 def secured_database_on(port: int, name: str) -> str:
     """A new database `name` on the private password-checking server, upgraded and secured;
-    its administrative URL. (The server is private and dropped with its directory: the roles
-    made on it go with it.)"""
-    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/{name}"
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    its administrative URL: `postgres`, or with WORKBENCH_TEST_OWNER=createrole a
+    `LOGIN CREATEROLE` owner as on Neon. (The server is private and dropped with its directory:
+    the roles made on it go with it.)"""
+    server = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"
+    owner = None
+    if createrole_owner_mode():
+        owner = f"wbowner_{name}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD '{PASSWORD}'")
+    create_database(server, name, owner)
+    url = f"postgresql://{owner or 'postgres'}:{PASSWORD}@127.0.0.1:{port}/{name}"
     database = open_database(url, check_schema=False)
     upgrade(database)
     with database.engine.begin() as connection:
         secure(connection)
     database.engine.dispose()
     return url
+
+
+def superuser_url(url: str) -> str:
+    """The same database as `postgres` (to read what only a superuser may, like pg_authid)."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"postgres:{PASSWORD}@{parts.hostname}:{parts.port}").geturl()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +102,7 @@ def test_provision_rotates_lock_refuses_and_revoke_drops(admin: Database) -> Non
 
 
 def test_the_password_is_in_no_repr_log_or_error(
-    admin: Database, caplog: pytest.LogCaptureFixture
+    admin: Database, admin_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # echo every statement
@@ -99,10 +113,12 @@ def test_the_password_is_in_no_repr_log_or_error(
     assert len(provisioned.password) >= 40
     assert provisioned.password not in repr(provisioned) + str(provisioned)
     assert provisioned.password not in caplog.text and "ALTER ROLE" in caplog.text
-    with admin.engine.connect() as conn:  # the server saw a SCRAM verifier, never the password
+    superuser = open_database(superuser_url(admin_url))
+    with superuser.engine.connect() as conn:  # the server saw a SCRAM verifier, never the password
         stored = conn.execute(
             text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": provisioned.role}
         ).scalar()
+    superuser.engine.dispose()
     assert str(stored).startswith("SCRAM-SHA-256$") and provisioned.password not in str(stored)
 
 
