@@ -21,7 +21,12 @@ import pytest
 from sqlalchemy.engine import URL
 
 from tests.conftest import libpq
-from tests.security.owners import create_database, createrole_owner, drop_database
+from tests.security.owners import (
+    create_database,
+    createrole_owner,
+    createrole_owner_mode,
+    drop_database,
+)
 from workbench.cli import main
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
@@ -79,6 +84,17 @@ def test_the_owner_is_what_the_test_says(owned: Owned) -> None:
             "SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
     assert row == ((True, True) if owned.kind == SUPERUSER else (False, True))
+
+
+def test_this_runs_scratch_databases_are_owned_as_it_says(secured_url: URL) -> None:
+    """WORKBENCH_TEST_OWNER=createrole (.ci/run) really puts every other security test of the
+    run in the hands of a CREATEROLE owner that is no superuser."""
+    with psycopg.connect(libpq(secured_url)) as conn:
+        row = conn.execute(
+            "SELECT r.rolsuper, r.rolcreaterole, d.datdba = r.oid FROM pg_roles r, pg_database d "
+            "WHERE r.rolname = current_user AND d.datname = current_database()"
+        ).fetchone()
+    assert row == ((False, True, True) if createrole_owner_mode() else (True, True, True))
 
 
 def test_the_commands_and_the_hub_hooks_work_for_the_owner(

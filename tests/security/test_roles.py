@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -23,8 +24,15 @@ from tests.services.test_scenario_io import GREETING_YAML
 from workbench.cli import main
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
-from workbench.db.security import lock_role, provision_role, revoke_role, secure
-from workbench.errors import NotFound
+from workbench.db.security import (
+    lock_role,
+    provision_role,
+    revoke_role,
+    role_name_for,
+    secure,
+    secure_database,
+)
+from workbench.errors import ConfigError, NotFound
 from workbench.jupyterhub import post_stop_hook, pre_spawn_hook
 from workbench.services.accounts.external import hub_user
 from workbench.services.scenarios.types import ScenarioCreate
@@ -200,3 +208,39 @@ async def spawn_and_stop() -> None:
     assert carol.environment["DATABASE_URL"] != urls[0] and not refused(
         carol.environment["DATABASE_URL"]
     )
+
+
+def test_on_16_and_later_roles_made_by_another_role_are_refused_with_the_fix(
+    admin_url: str,
+    password_server: int,  # noqa: F811 - the imported fixture
+) -> None:
+    """PostgreSQL 16+ lets a CREATEROLE owner manage only the roles it made itself or holds
+    ADMIN OPTION on. (admin_url's database made wb_user already, as another role.)"""
+    server = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{password_server}/postgres"
+    with psycopg.connect(server, autocommit=True) as superuser:
+        version = superuser.execute("SHOW server_version_num").fetchone()
+        if version is None or int(version[0]) < 160000:
+            pytest.skip("PostgreSQL 15 and older let CREATEROLE manage any role")
+        superuser.execute(f"CREATE ROLE wbowner_sixteen LOGIN CREATEROLE PASSWORD '{PASSWORD}'")
+        create_database(server, "sixteen", "wbowner_sixteen")
+        url = f"postgresql://wbowner_sixteen:{PASSWORD}@127.0.0.1:{password_server}/sixteen"
+        database = open_database(url, check_schema=False)
+        try:
+            upgrade(database)
+            fix = 'GRANT "wb_user" TO "wbowner_sixteen" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE'
+            with pytest.raises(ConfigError, match=re.escape(fix)):
+                secure_database(database)
+            superuser.execute(fix)
+            secure_database(database)
+            user = hub_user(database, hub_name="sixteen")
+            role = role_name_for(user.id)
+            superuser.execute(f'CREATE ROLE "{role}" NOLOGIN')  # made by someone else
+            fix = f'GRANT "{role}" TO "wbowner_sixteen" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE'
+            with pytest.raises(ConfigError, match=re.escape(fix)):
+                provision_role(database, user.id)
+            superuser.execute(fix)
+            url = provision_role(database, user.id).database_url()
+            assert not refused(url)
+            assert revoke_role(database, user.id) == role and refused(url)
+        finally:
+            database.engine.dispose()

@@ -78,7 +78,7 @@ def lock_schema(connection: Connection, legacy_key: int, action: str) -> None:
     lock yet, so the advisory lock `legacy_key` of earlier versions stands in, bounded too.
     """
     bound_lock_waits(connection)
-    with translated_lock_timeout(connection.engine, action, row=SCHEMA_LOCK):
+    with translated_lock_timeout(connection.engine, action, row=SCHEMA_LOCK, waiting=connection):
         if has_admin_lock_table(connection):
             lock_row(connection, SCHEMA_LOCK)
         else:
@@ -96,15 +96,25 @@ def translated_lock_timeout(
     *,
     row: str | None = None,
     relations: Sequence[str] | None = None,
+    waiting: Connection | None = None,
 ) -> Iterator[None]:
     """Turn a lock wait that ran out inside the block into a `ConfigError` naming the holders
-    (looked up on a new connection: the waiting transaction is aborted)."""
+    (looked up on a new connection: the waiting transaction is aborted). `waiting`: the
+    connection that waited, if it still holds locks of its own (it is not named)."""
+    own = None if waiting is None else _backend_pid(waiting)
     try:
         yield
     except DBAPIError as error:
         if is_lock_timeout(error):
-            raise lock_timeout_error(engine, action, row=row, relations=relations) from None
+            raise lock_timeout_error(
+                engine, action, row=row, relations=relations, exclude=own
+            ) from None
         raise
+
+
+def _backend_pid(connection: Connection) -> int:
+    driver = connection.connection.driver_connection
+    return int(driver.info.backend_pid)  # type: ignore[union-attr]
 
 
 def lock_timeout_error(
@@ -113,12 +123,13 @@ def lock_timeout_error(
     *,
     row: str | None = None,
     relations: Sequence[str] | None = None,
+    exclude: int | None = None,
 ) -> ConfigError:
     """The error for a lock wait that ran out: who holds locks, and how to end their sessions."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SET LOCAL lock_timeout = 2000"))  # never hang here either
-            holders = lock_holders(connection, row=row, relations=relations)
+            holders = lock_holders(connection, row=row, relations=relations, exclude=exclude)
     except DBAPIError:
         holders = []
     waited = f"{lock_timeout_s():g} s"
@@ -140,10 +151,12 @@ def lock_holders(
     *,
     row: str | None = None,
     relations: Sequence[str] | None = None,
+    exclude: int | None = None,
 ) -> list[str]:
     """Other sessions holding a lock on `relations` (default: every relation in `public` and
-    `workbench`) or on the `admin_lock` row `row`, one line each, oldest transaction first."""
-    params: dict[str, object] = {"schema": WORKBENCH_SCHEMA}
+    `workbench`) or on the `admin_lock` row `row`, one line each, oldest transaction first;
+    neither this session nor `exclude` (the one that waited)."""
+    params: dict[str, object] = {"schema": WORKBENCH_SCHEMA, "exclude": exclude or 0}
     if relations is None:
         scope = "c.relnamespace IN ('public'::regnamespace, to_regnamespace(:schema))"
     else:
@@ -176,7 +189,7 @@ def lock_holders(
                    floor(extract(epoch FROM clock_timestamp() - a.xact_start))::bigint,
                    string_agg(DISTINCT h.what, ', ' ORDER BY h.what)
             FROM ({" UNION ".join(holding)}) h JOIN pg_stat_activity a ON a.pid = h.pid
-            WHERE h.pid <> pg_backend_pid()
+            WHERE h.pid NOT IN (pg_backend_pid(), :exclude)
             GROUP BY h.pid, a.usename, a.state, a.xact_start
             ORDER BY a.xact_start NULLS LAST, h.pid LIMIT 20"""
         ),

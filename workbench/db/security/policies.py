@@ -146,7 +146,7 @@ def _lock_tables(connection: Connection, names: list[str]) -> None:
     if not names:
         return
     with (
-        translated_lock_timeout(connection.engine, ACTION, relations=names),
+        translated_lock_timeout(connection.engine, ACTION, relations=names, waiting=connection),
         connection.begin_nested(),
     ):
         connection.execute(text(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE"))
