@@ -28,8 +28,9 @@ from workbench.db.security.sql import GROUP_ROLE
 TERMINATE_WAIT_MS = 5000  # pg_terminate_backend waits this long for each session to exit
 
 
-def cut_off(connection: Connection, admin: Admin, role: str) -> None:
-    """Refuse new logins and take away every privilege, in the caller's transaction."""
+def cut_off(connection: Connection, admin: Admin, role: str) -> bool:
+    """Refuse new logins and take away every privilege, in the caller's transaction; False if
+    a membership in `wb_user` stays (on 16+, one granted by a role this one may not act as)."""
     quoted = quote_role(role)
     connection.execute(text(f"ALTER ROLE {quoted} NOLOGIN PASSWORD NULL"))
     grantors = (
@@ -43,15 +44,22 @@ def cut_off(connection: Connection, admin: Admin, role: str) -> None:
         .scalars()
         .all()
     )
-    if admin.version < V16:
-        if grantors:
-            connection.execute(text(f"REVOKE {GROUP_ROLE} FROM {quoted}"))
-        return
     # 16+ keeps one grant per grantor, and a plain REVOKE removes only the current user's.
-    for grantor in grantors:
-        connection.execute(
-            text(f"REVOKE {GROUP_ROLE} FROM {quoted} GRANTED BY {quote_role(str(grantor))}")
-        )
+    revokes = (
+        [f"REVOKE {GROUP_ROLE} FROM {quoted} GRANTED BY {quote_role(str(g))}" for g in grantors]
+        if admin.version >= V16
+        else [f"REVOKE {GROUP_ROLE} FROM {quoted}"][: len(grantors)]
+    )
+    for revoke in revokes:
+        try:
+            with connection.begin_nested():
+                connection.execute(text(revoke))
+        except DBAPIError:
+            pass  # reported below; the sessions are still ended where that is allowed
+    left = connection.execute(
+        text("SELECT pg_has_role(:r, :group, 'MEMBER')"), {"r": role, "group": GROUP_ROLE}
+    ).scalar()
+    return not left
 
 
 def ensure_member_of(connection: Connection, admin: Admin, role: str) -> bool:

@@ -107,8 +107,8 @@ def lock_role(database: Database, user_id: str) -> str | None:
     if role is None:
         return None
     with _administering(database, f"lock role {role}") as connection:
-        cut_off(connection, admin_of(connection), role)
-    end_sessions(database, role)  # after the commit: a reconnect in between is refused
+        cut = cut_off(connection, admin_of(connection), role)
+    _require_ended(role, cut, end_sessions(database, role))  # after the commit: no reconnect
     return role
 
 
@@ -118,13 +118,24 @@ def revoke_role(database: Database, user_id: str) -> str:
     if role is None:
         raise NotFound(f"User {user_id} has no database role here; nothing to revoke.")
     with _administering(database, f"revoke role {role}") as connection:
-        cut_off(connection, admin_of(connection), role)
+        cut_off(connection, admin_of(connection), role)  # unmapped too: it sees no row anyway
         connection.execute(text(f"DELETE FROM {MAPPING} WHERE role_name = :r"), {"r": role})
     end_sessions(database, role)
     # Locked and unmapped from here on: it can neither log in nor see a row.
     with _administering(database, f"drop role {role} (it is locked and unmapped)") as connection:
         drop_role(connection, role)
     return role
+
+
+def _require_ended(role: str, cut: bool, left: int) -> None:
+    """A session that was neither ended nor cut off still reads the user's rows: say so."""
+    if left and not cut:
+        raise ConfigError(
+            f"Role {role} is locked against new logins, but {left} of its sessions could "
+            f"neither be ended nor cut off: its membership in {GROUP_ROLE} was granted by a role "
+            "this one may not act for. A superuser must end them: SELECT "
+            f"pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'."
+        )
 
 
 @contextmanager

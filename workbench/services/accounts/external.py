@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from workbench.db.engine import Database
 from workbench.db.models import Account, User
-from workbench.db.security.locks import lock_row
+from workbench.db.security.locks import bound_lock_waits, lock_row
 from workbench.errors import AuthError
 from workbench.services._base import translated_errors
 from workbench.services.accounts.emails import is_email
@@ -69,6 +69,7 @@ def linked_user(
         .limit(1)
     )
     with translated_errors(database), database.transaction() as session:
+        bound_lock_waits(session.connection())  # a sign-in (and the hub hook) never hangs
         lock_row(session.connection(), f"link:{provider_id}:{account_id}")
         row = session.execute(query).first()
         if row is not None:
