@@ -8,20 +8,23 @@ the test instead; the workbench's own bound (WORKBENCH_LOCK_TIMEOUT) is shorter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy.engine import URL
 
 from tests.security.hub import Hub
 from tests.security.test_attacks import catalog_tables, ident
 from workbench.cli import main
-from workbench.db.engine import Database, open_database
+from workbench.db.engine import Database, current_revision, open_database
 from workbench.db.migrate import MIGRATION_LOCK, upgrade
+from workbench.db.revision import HEAD_REVISION
 from workbench.db.security import provision_role, secure_database
 from workbench.db.security.policies import SECURE_LOCK
+from workbench.errors import ConfigError
 from workbench.services.accounts.external import hub_user
 
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -191,3 +194,26 @@ def refused(b: Conn, statement: str) -> bool:
     except psycopg.errors.InsufficientPrivilege:
         return True
     return False
+
+
+def test_upgrading_a_fresh_database_waits_at_most_the_timeout_naming_the_holder(
+    hub: Hub, scratch_database: Callable[[], URL], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until migration 0005 has made admin_lock, `db upgrade` still takes the old advisory lock,
+    which any role that may connect (PUBLIC may, to a new database) can hold: bounded, named."""
+    url = scratch_database().update_query_dict({"options": "-c lock_timeout=5000"})
+    database = open_database(url.render_as_string(hide_password=False), check_schema=False)
+    monkeypatch.setenv("WORKBENCH_LOCK_TIMEOUT", "1")
+    there = hub.b.role.url.set(database=url.database).render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(there.replace("+psycopg", ""), autocommit=True) as b:
+            b.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+            with pytest.raises(ConfigError, match="it waited 1 s for a lock") as waited:
+                upgrade(database)
+            named = f"pid {b.info.backend_pid} (role {hub.b.role.role}"
+            assert named in str(waited.value) and "advisory lock" in str(waited.value)
+            assert current_revision(database) is None  # nothing was changed
+        upgrade(database)
+        assert current_revision(database) == HEAD_REVISION
+    finally:
+        database.engine.dispose()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -71,6 +72,16 @@ def has_admin_lock_table(connection: Connection) -> bool:
     return found is not None
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What a waiting path wanted, to name who holds it: a row of admin_lock, tables (None: every
+    table in `public` and `workbench`), an advisory key."""
+
+    row: str | None = None
+    relations: Sequence[str] | None = None
+    advisory: int | None = None
+
+
 def lock_schema(connection: Connection, legacy_key: int, action: str) -> None:
     """Serialise schema changes: the `schema` row, bounded; a `ConfigError` naming the holders.
 
@@ -78,11 +89,15 @@ def lock_schema(connection: Connection, legacy_key: int, action: str) -> None:
     lock yet, so the advisory lock `legacy_key` of earlier versions stands in, bounded too.
     """
     bound_lock_waits(connection)
-    with translated_lock_timeout(connection.engine, action, row=SCHEMA_LOCK, waiting=connection):
-        if has_admin_lock_table(connection):
-            lock_row(connection, SCHEMA_LOCK)
-        else:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": legacy_key})
+    params: dict[str, object]
+    if has_admin_lock_table(connection):
+        wanted = Wanted(row=SCHEMA_LOCK)
+        statement, params = _LOCK_ROW, {"name": SCHEMA_LOCK}
+    else:
+        wanted = Wanted(advisory=legacy_key)
+        statement, params = "SELECT pg_advisory_xact_lock(:key)", {"key": legacy_key}
+    with translated_lock_timeout(connection.engine, action, wanted, waiting=connection):
+        connection.execute(text(statement), params)
 
 
 def is_lock_timeout(error: BaseException) -> bool:
@@ -91,12 +106,7 @@ def is_lock_timeout(error: BaseException) -> bool:
 
 @contextmanager
 def translated_lock_timeout(
-    engine: Engine,
-    action: str,
-    *,
-    row: str | None = None,
-    relations: Sequence[str] | None = None,
-    waiting: Connection | None = None,
+    engine: Engine, action: str, wanted: Wanted | None = None, *, waiting: Connection | None = None
 ) -> Iterator[None]:
     """Turn a lock wait that ran out inside the block into a `ConfigError` naming the holders
     (looked up on a new connection: the waiting transaction is aborted). `waiting`: the
@@ -106,9 +116,7 @@ def translated_lock_timeout(
         yield
     except DBAPIError as error:
         if is_lock_timeout(error):
-            raise lock_timeout_error(
-                engine, action, row=row, relations=relations, exclude=own
-            ) from None
+            raise lock_timeout_error(engine, action, wanted or Wanted(), exclude=own) from None
         raise
 
 
@@ -118,18 +126,13 @@ def _backend_pid(connection: Connection) -> int:
 
 
 def lock_timeout_error(
-    engine: Engine,
-    action: str,
-    *,
-    row: str | None = None,
-    relations: Sequence[str] | None = None,
-    exclude: int | None = None,
+    engine: Engine, action: str, wanted: Wanted, *, exclude: int | None = None
 ) -> ConfigError:
     """The error for a lock wait that ran out: who holds locks, and how to end their sessions."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SET LOCAL lock_timeout = 2000"))  # never hang here either
-            holders = lock_holders(connection, row=row, relations=relations, exclude=exclude)
+            holders = lock_holders(connection, wanted, exclude=exclude)
     except DBAPIError:
         holders = []
     waited = f"{lock_timeout_s():g} s"
@@ -147,35 +150,32 @@ def lock_timeout_error(
 
 
 def lock_holders(
-    connection: Connection,
-    *,
-    row: str | None = None,
-    relations: Sequence[str] | None = None,
-    exclude: int | None = None,
+    connection: Connection, wanted: Wanted, *, exclude: int | None = None
 ) -> list[str]:
-    """Other sessions holding a lock on `relations` (default: every relation in `public` and
-    `workbench`) or on the `admin_lock` row `row`, one line each, oldest transaction first;
+    """Other sessions holding what `wanted` names, one line each, oldest transaction first;
     neither this session nor `exclude` (the one that waited)."""
     params: dict[str, object] = {"schema": WORKBENCH_SCHEMA, "exclude": exclude or 0}
-    if relations is None:
-        scope = "c.relnamespace IN ('public'::regnamespace, to_regnamespace(:schema))"
-    else:
-        scope = "c.oid = ANY (CAST(:relations AS regclass[]))"
-        params["relations"] = list(relations)
-    holding = [
-        f"""SELECT l.pid, format('%s on %s', l.mode, l.relation::regclass) AS what
-            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-            WHERE l.locktype = 'relation' AND l.granted AND {scope}
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
-    ]
-    if row is not None and has_admin_lock_table(connection):
+    holding = [_relation_holders(wanted.relations, params)]
+    if wanted.row is not None and has_admin_lock_table(connection):
         # A row lock is not in pg_locks; its holder's transaction id is the row's xmax.
         holding.append(
-            f"""SELECT l.pid, 'the {row} lock' FROM {ADMIN_LOCK} r
+            f"""SELECT l.pid, 'the ' || r.name || ' lock' FROM {ADMIN_LOCK} r
                 JOIN pg_locks l ON l.locktype = 'transactionid' AND l.transactionid = r.xmax
                 WHERE r.name = :row AND l.granted"""
         )
-        params["row"] = row
+        params["row"] = wanted.row
+    if wanted.advisory is not None:
+        # An int8 key is kept as its high and low 32 bits (classid, objid), objsubid 1.
+        holding.append(
+            f"""SELECT l.pid, 'advisory lock {wanted.advisory}' FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+                  AND l.classid::text::bigint = :high AND l.objid::text::bigint = :low
+                  AND {_THIS_DATABASE}"""
+        )
+        params["high"], params["low"] = (
+            (wanted.advisory >> 32) & 0xFFFFFFFF,
+            wanted.advisory & 0xFFFFFFFF,
+        )
     mapped = connection.execute(text("SELECT to_regclass(:m)"), {"m": MAPPING}).scalar()
     email = (
         f"""(SELECT u.email FROM {MAPPING} m JOIN public."user" u ON u.id = m.user_id
@@ -196,6 +196,20 @@ def lock_holders(
         params,
     ).all()
     return [_holder(*found) for found in rows]
+
+
+_THIS_DATABASE = "l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
+
+def _relation_holders(relations: Sequence[str] | None, params: dict[str, object]) -> str:
+    if relations is None:
+        scope = "c.relnamespace IN ('public'::regnamespace, to_regnamespace(:schema))"
+    else:
+        scope = "c.oid = ANY (CAST(:relations AS regclass[]))"
+        params["relations"] = list(relations)
+    return f"""SELECT l.pid, format('%s on %s', l.mode, l.relation::regclass) AS what
+        FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE l.locktype = 'relation' AND l.granted AND {scope} AND {_THIS_DATABASE}"""
 
 
 def _holder(

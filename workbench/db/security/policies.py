@@ -27,7 +27,7 @@ from workbench.db.base import WORKBENCH_SCHEMA
 from workbench.db.engine import Database
 from workbench.db.security.attributes import admin_of, ensure_group_role
 from workbench.db.security.deletes import delete_function_statements
-from workbench.db.security.locks import lock_schema, translated_lock_timeout
+from workbench.db.security.locks import Wanted, lock_schema, translated_lock_timeout
 from workbench.db.security.sql import (
     GROUP_ROLE,
     MAPPING_TABLE,
@@ -146,7 +146,9 @@ def _lock_tables(connection: Connection, names: list[str]) -> None:
     if not names:
         return
     with (
-        translated_lock_timeout(connection.engine, ACTION, relations=names, waiting=connection),
+        translated_lock_timeout(
+            connection.engine, ACTION, Wanted(relations=names), waiting=connection
+        ),
         connection.begin_nested(),
     ):
         connection.execute(text(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE"))
