@@ -257,3 +257,22 @@ def test_a_role_that_may_not_administer_gets_errors_that_say_what_to_do(
     assert main(["db", "secure"]) == 1
     err = capsys.readouterr().err
     assert "changed nothing" in err and "owner's URL" in err and "Traceback" not in err
+
+
+def test_a_role_with_an_attribute_that_lifts_rls_is_fixed_or_refused_with_the_fix(
+    owned: Owned, server_url: URL
+) -> None:
+    """A superuser owner clears it; a CREATEROLE owner may not even name it, so it says what a
+    superuser must run (and rotates nothing: the role is not handed out again)."""
+    user = hub_user(owned.database, hub_name="bypassing")
+    role = provision_role(owned.database, user.id).role
+    with psycopg.connect(libpq(server_url), autocommit=True) as superuser:
+        superuser.execute(f'ALTER ROLE "{role}" BYPASSRLS')
+        if owned.kind == SUPERUSER:
+            provision_role(owned.database, user.id)
+        else:
+            with pytest.raises(ConfigError, match=f'ALTER ROLE "{role}" NOBYPASSRLS'):
+                provision_role(owned.database, user.id)
+            superuser.execute(f'ALTER ROLE "{role}" NOBYPASSRLS')
+        found = superuser.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = %s", (role,))
+        assert found.fetchone() == (False,)

@@ -98,15 +98,17 @@ def settle_attributes(
 ) -> None:
     """Clear whatever dangerous attribute `role` has, naming only those: a CREATEROLE owner
     may not even state `NOSUPERUSER`. One it may not clear is a `ConfigError` with the fix."""
-    row = connection.execute(
-        text(
-            "SELECT rolsuper, rolbypassrls, rolreplication, rolcreaterole, rolcreatedb, "
-            "rolcanlogin, rolinherit FROM pg_roles WHERE rolname = :r"
-        ),
-        {"r": role},
-    ).one()
-    held = dict(zip(("rolsuper", "rolbypassrls", "rolreplication", "rolcreaterole",
-                     "rolcreatedb", "rolcanlogin", "rolinherit"), row, strict=True))  # fmt: skip
+    held = (
+        connection.execute(
+            text(
+                "SELECT rolsuper, rolbypassrls, rolreplication, rolcreaterole, rolcreatedb, "
+                "rolcanlogin, rolinherit FROM pg_roles WHERE rolname = :r"
+            ),
+            {"r": role},
+        )
+        .mappings()
+        .one()
+    )
     wrong = [(clear, name) for column, clear, name in _DANGEROUS if held[column]]
     if held["rolcanlogin"] and not login:
         wrong.append(("NOLOGIN", "LOGIN"))
