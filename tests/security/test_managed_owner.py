@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,6 +21,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import URL
 
+import workbench
 from tests.conftest import libpq
 from tests.security.owners import (
     create_database,
@@ -39,6 +41,8 @@ from workbench.jupyterhub import (
     pre_spawn_hook,
 )
 from workbench.services.accounts.external import hub_user
+from workbench.services.scenarios.types import ScenarioCreate, ScenarioUpdate
+from workbench.services.scenarios.types import user as user_turn
 from workbench.testing.roles import drop_mapped_roles
 
 Conn = psycopg.Connection[tuple[Any, ...]]
@@ -276,3 +280,56 @@ def test_a_role_with_an_attribute_that_lifts_rls_is_fixed_or_refused_with_the_fi
             superuser.execute(f'ALTER ROLE "{role}" NOBYPASSRLS')
         found = superuser.execute("SELECT rolbypassrls FROM pg_roles WHERE rolname = %s", (role,))
         assert found.fetchone() == (False,)
+
+
+def test_a_role_without_delete_privilege_deletes_its_rows_through_every_service(
+    owned: Owned, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Per-user roles hold no DELETE (it would let them lock whole tables): every service that
+    deletes does it through workbench.delete_rows once signed in from the role."""
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
+    user = hub_user(owned.database, hub_name="deleter")
+    wb = workbench.connect(provision_role(owned.database, user.id).database_url(), quiet=True)
+    try:
+        assert wb.database.definer_deletes
+        with psycopg.connect(
+            wb.database.url.render_as_string(hide_password=False).replace("+psycopg", "")
+        ) as conn:
+            privileges = conn.execute(
+                "SELECT bool_or(has_table_privilege(c.oid, 'DELETE')), "
+                "bool_or(has_table_privilege(c.oid, 'TRUNCATE')) FROM pg_class c "
+                "WHERE c.relnamespace IN ('public'::regnamespace, 'workbench'::regnamespace) "
+                "AND c.relkind = 'r'"
+            ).fetchone()
+        assert privileges == (False, False)
+        kept, gone = (
+            wb.scenarios.create(ScenarioCreate(name=name, turns=(user_turn("hi"),)))
+            for name in ("kept", "gone")
+        )
+        again = ScenarioUpdate(turns=(user_turn("again"),))
+        wb.scenarios.update(kept.id, again, expected_version=kept.version)  # turns replaced
+        suite = wb.suites.create(name="suite", scenario_ids=[kept.id, gone.id])
+        wb.suites.remove(suite.id, gone.id)
+        wb.scenarios.delete(gone.id)
+        wb.suites.delete(suite.id)
+        wb.prompts.delete(wb.prompts.create(name="p", content="hello").id)
+        wb.variables.create(key="k", value="v")
+        wb.variables.delete("k")
+        with psycopg.connect(owned.libpq, autocommit=True) as admin:
+            admin.execute(
+                "INSERT INTO user_api_key (id, user_id, provider, key_name, encrypted_key, "
+                "updated_at) VALUES (gen_random_uuid()::text, %s, 'openai', 'k', 'v2:x', now())",
+                (user.id,),
+            )
+            admin.execute(
+                "INSERT INTO workbench.response_cache (user_id, key, provider, model, reply, "
+                "reply_model, created_at) VALUES (%s, 'key', 'openai', 'm', 'r', 'm', now())",
+                (user.id,),
+            )
+        wb.api_keys.delete(provider="openai")
+        assert wb.runs.clear_cache() == 1
+        assert [s.name for s in wb.scenarios.list()] == ["kept"]
+        left = [wb.suites.list(), wb.prompts.list(), wb.variables.list(), wb.api_keys.list()]
+        assert [len(listed) for listed in left] == [0, 0, 0, 0]
+    finally:
+        wb.database.engine.dispose()

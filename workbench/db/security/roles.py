@@ -108,7 +108,7 @@ def lock_role(database: Database, user_id: str) -> str | None:
         return None
     with _administering(database, f"lock role {role}") as connection:
         cut = cut_off(connection, admin_of(connection), role)
-    _require_ended(role, cut, end_sessions(database, role))  # after the commit: no reconnect
+    _require_ended(role, cut, _end_sessions(database, role))  # after the commit: no reconnect
     return role
 
 
@@ -120,11 +120,18 @@ def revoke_role(database: Database, user_id: str) -> str:
     with _administering(database, f"revoke role {role}") as connection:
         cut_off(connection, admin_of(connection), role)  # unmapped too: it sees no row anyway
         connection.execute(text(f"DELETE FROM {MAPPING} WHERE role_name = :r"), {"r": role})
-    end_sessions(database, role)
+    _end_sessions(database, role)
     # Locked and unmapped from here on: it can neither log in nor see a row.
     with _administering(database, f"drop role {role} (it is locked and unmapped)") as connection:
         drop_role(connection, role)
     return role
+
+
+def _end_sessions(database: Database, role: str) -> int:
+    try:
+        return end_sessions(database, role)
+    except DBAPIError as error:
+        raise _admin_error(f"end the sessions of {role} (it is locked)", error) from None
 
 
 def _require_ended(role: str, cut: bool, left: int) -> None:
