@@ -99,8 +99,8 @@ class SecureReport:
 def secure_database(database: Database) -> SecureReport:
     """`secure` in its own transaction: all or nothing, every refusal a `ConfigError`."""
     try:
-        with database.engine.begin() as connection:
-            return secure(connection)
+        with translated_lock_timeout(database.engine, ACTION), database.engine.begin() as c:
+            return secure(c)
     except WorkbenchError:
         raise
     except DBAPIError as error:
