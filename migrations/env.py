@@ -12,6 +12,7 @@ from sqlalchemy import text
 from workbench.db.base import WORKBENCH_SCHEMA
 from workbench.db.migrate import MIGRATION_LOCK, context_options
 from workbench.db.models import Base
+from workbench.db.security.locks import lock_schema, translated_lock_timeout
 
 
 def run_migrations_online() -> None:
@@ -20,12 +21,17 @@ def run_migrations_online() -> None:
         from workbench.db.engine import open_database
 
         database = open_database(check_schema=False)
-    with database.engine.connect() as connection:
+    action = "upgrade the database"
+    with (
+        translated_lock_timeout(database.engine, action),
+        database.engine.connect() as connection,
+    ):
         context.configure(connection=connection, target_metadata=Base.metadata, **context_options())
         with context.begin_transaction():
             # Two kernels may upgrade a fresh database at once: the second waits here, then
-            # finds the work done. The lock ends with the transaction.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            # finds the work done. The lock ends with the transaction, and every lock the
+            # migrations wait for is bounded too (a user's open transaction must not hang it).
+            lock_schema(connection, MIGRATION_LOCK, action)
             connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {WORKBENCH_SCHEMA}"))
             context.run_migrations()
 

@@ -11,15 +11,20 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
-import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
 from tests.security.as_role import bind_as_role, role_mode
+from tests.security.owners import (
+    create_database,
+    createrole_owner,
+    createrole_owner_mode,
+    drop_database,
+)
 from workbench.crypto.tokens import new_id
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
@@ -55,22 +60,27 @@ def server_url() -> URL:
 
 @pytest.fixture(scope="session")
 def scratch_database(server_url: URL) -> Iterator[Callable[[], URL]]:
-    """Make a fresh database on the test server and drop it when the session ends."""
+    """Make a fresh database on the test server and drop it when the session ends.
+
+    With WORKBENCH_TEST_OWNER=createrole its owner, and the role its URL names, is a
+    `LOGIN CREATEROLE` role that is no superuser, as on Neon (tests/security/owners.py).
+    """
     created: list[str] = []
+    admin = libpq(server_url)
+    with ExitStack() as stack:
+        owner = stack.enter_context(createrole_owner(admin)) if createrole_owner_mode() else None
 
-    def make() -> URL:
-        name = f"wbtest_{secrets.token_hex(6)}"
-        with psycopg.connect(libpq(server_url), autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        created.append(name)
-        return server_url.set(database=name)
+        def make() -> URL:
+            name = f"wbtest_{secrets.token_hex(6)}"
+            create_database(admin, name, owner)
+            created.append(name)
+            if owner is None:
+                return server_url.set(database=name)
+            return server_url.set(database=name, username=owner, password=None)
 
-    yield make
-    with psycopg.connect(libpq(server_url), autocommit=True) as conn:
+        yield make
         for name in created:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            drop_database(admin, name)
 
 
 @pytest.fixture(scope="session")

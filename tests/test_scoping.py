@@ -245,6 +245,7 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.response_cache": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
+    "workbench.admin_lock": "TRUE",
     "workbench.alembic_version": "TRUE",
 }
 

@@ -9,7 +9,8 @@ In `jupyterhub_config.py` (docs/isolation.md has a complete one)::
 The hub process holds the administrative URL (`WORKBENCH_ADMIN_DATABASE_URL`, else
 `DATABASE_URL`); a spawned server only ever gets its user's role, with a password made for this
 spawn, in `DATABASE_URL`. When the server stops the role is locked, so a password copied out of
-a stopped server's environment no longer works.
+a stopped server's environment no longer works, and any connection still open with it is ended
+(or, where the hub's role may not end it, left without a privilege: db/security/access.py).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from workbench.db.engine import Database
-from workbench.db.security.roles import quote_role, role_name_for
+from workbench.db.security.attributes import quote_role
+from workbench.db.security.roles import role_name_for
 from workbench.db.security.sql import GROUP_ROLE, MAPPING
 
 ROLE_MODE_VARIABLE = "WORKBENCH_TEST_AS_ROLE"
@@ -79,4 +80,5 @@ def bind_as_role(db: Database, user_id: str) -> RoleBoundDatabase:
     bound.read_sessions = db.read_sessions
     bound.role = role
     bound.definer_counts = True  # the role-mode database was secured by this code
+    bound.definer_deletes = True
     return bound

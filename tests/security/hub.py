@@ -87,6 +87,8 @@ def seed(connection: psycopg.Connection[tuple[object, ...]], user_id: str, marke
            WHERE run_id = %(m)s || '-run'""",
         """INSERT INTO workbench.response_cache (user_id, key, provider, model, reply,
            reply_model, created_at) VALUES (%(u)s, %(m)s, 'openai', 'm', %(m)s, 'm', now())""",
+        # What a hub sign-in leaves: the lock row of the user's link (it names them).
+        """INSERT INTO workbench.admin_lock (name) VALUES ('link:jupyterhub:' || %(m)s)""",
     ]
     for statement in statements:
         connection.execute(statement, {"u": u, "m": m})

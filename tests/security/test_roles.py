@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -18,11 +20,19 @@ from tests.services.test_scenario_io import GREETING_YAML
 
 import workbench
 from tests.db.test_connection_errors import PASSWORD, password_server  # noqa: F401 - a fixture
+from tests.security.owners import create_database, createrole_owner_mode
 from workbench.cli import main
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
-from workbench.db.security import lock_role, provision_role, revoke_role, secure
-from workbench.errors import NotFound
+from workbench.db.security import (
+    lock_role,
+    provision_role,
+    revoke_role,
+    role_name_for,
+    secure,
+    secure_database,
+)
+from workbench.errors import ConfigError, NotFound
 from workbench.jupyterhub import post_stop_hook, pre_spawn_hook
 from workbench.services.accounts.external import hub_user
 from workbench.services.scenarios.types import ScenarioCreate
@@ -31,17 +41,29 @@ from workbench.services.scenarios.types import user as user_turn
 
 def secured_database_on(port: int, name: str) -> str:
     """A new database `name` on the private password-checking server, upgraded and secured;
-    its administrative URL. (The server is private and dropped with its directory: the roles
-    made on it go with it.)"""
-    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/{name}"
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    its administrative URL: `postgres`, or with WORKBENCH_TEST_OWNER=createrole a
+    `LOGIN CREATEROLE` owner as on Neon. (The server is private and dropped with its directory:
+    the roles made on it go with it.)"""
+    server = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"
+    owner = None
+    if createrole_owner_mode():
+        owner = f"wbowner_{name}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD '{PASSWORD}'")
+    create_database(server, name, owner)
+    url = f"postgresql://{owner or 'postgres'}:{PASSWORD}@127.0.0.1:{port}/{name}"
     database = open_database(url, check_schema=False)
     upgrade(database)
     with database.engine.begin() as connection:
         secure(connection)
     database.engine.dispose()
     return url
+
+
+def superuser_url(url: str) -> str:
+    """The same database as `postgres` (to read what only a superuser may, like pg_authid)."""
+    parts = urlsplit(url)
+    return parts._replace(netloc=f"postgres:{PASSWORD}@{parts.hostname}:{parts.port}").geturl()
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +110,7 @@ def test_provision_rotates_lock_refuses_and_revoke_drops(admin: Database) -> Non
 
 
 def test_the_password_is_in_no_repr_log_or_error(
-    admin: Database, caplog: pytest.LogCaptureFixture
+    admin: Database, admin_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # echo every statement
@@ -99,10 +121,12 @@ def test_the_password_is_in_no_repr_log_or_error(
     assert len(provisioned.password) >= 40
     assert provisioned.password not in repr(provisioned) + str(provisioned)
     assert provisioned.password not in caplog.text and "ALTER ROLE" in caplog.text
-    with admin.engine.connect() as conn:  # the server saw a SCRAM verifier, never the password
+    superuser = open_database(superuser_url(admin_url))
+    with superuser.engine.connect() as conn:  # the server saw a SCRAM verifier, never the password
         stored = conn.execute(
             text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"), {"r": provisioned.role}
         ).scalar()
+    superuser.engine.dispose()
     assert str(stored).startswith("SCRAM-SHA-256$") and provisioned.password not in str(stored)
 
 
@@ -184,3 +208,39 @@ async def spawn_and_stop() -> None:
     assert carol.environment["DATABASE_URL"] != urls[0] and not refused(
         carol.environment["DATABASE_URL"]
     )
+
+
+def test_on_16_and_later_roles_made_by_another_role_are_refused_with_the_fix(
+    admin_url: str,
+    password_server: int,  # noqa: F811 - the imported fixture
+) -> None:
+    """PostgreSQL 16+ lets a CREATEROLE owner manage only the roles it made itself or holds
+    ADMIN OPTION on. (admin_url's database made wb_user already, as another role.)"""
+    server = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{password_server}/postgres"
+    with psycopg.connect(server, autocommit=True) as superuser:
+        version = superuser.execute("SHOW server_version_num").fetchone()
+        if version is None or int(version[0]) < 160000:
+            pytest.skip("PostgreSQL 15 and older let CREATEROLE manage any role")
+        superuser.execute(f"CREATE ROLE wbowner_sixteen LOGIN CREATEROLE PASSWORD '{PASSWORD}'")
+        create_database(server, "sixteen", "wbowner_sixteen")
+        url = f"postgresql://wbowner_sixteen:{PASSWORD}@127.0.0.1:{password_server}/sixteen"
+        database = open_database(url, check_schema=False)
+        try:
+            upgrade(database)
+            fix = 'GRANT "wb_user" TO "wbowner_sixteen" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE'
+            with pytest.raises(ConfigError, match=re.escape(fix)):
+                secure_database(database)
+            superuser.execute(fix)
+            secure_database(database)
+            user = hub_user(database, hub_name="sixteen")
+            role = role_name_for(user.id)
+            superuser.execute(f'CREATE ROLE "{role}" NOLOGIN')  # made by someone else
+            fix = f'GRANT "{role}" TO "wbowner_sixteen" WITH ADMIN OPTION, INHERIT FALSE, SET FALSE'
+            with pytest.raises(ConfigError, match=re.escape(fix)):
+                provision_role(database, user.id)
+            superuser.execute(fix)
+            url = provision_role(database, user.id).database_url()
+            assert not refused(url)
+            assert revoke_role(database, user.id) == role and refused(url)
+        finally:
+            database.engine.dispose()

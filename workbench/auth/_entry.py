@@ -15,7 +15,7 @@ from workbench.auth._notice import sign_in_notice
 from workbench.crypto.secret import Secret
 from workbench.crypto.tokens import hash_token
 from workbench.db.engine import Database, open_database
-from workbench.db.security.identity import has_definer_counts, role_user
+from workbench.db.security.identity import has_definer_counts, has_definer_deletes, role_user
 from workbench.errors import AuthError
 from workbench.handle import SignedInUser, Workbench
 from workbench.services.accounts import credentials
@@ -76,6 +76,7 @@ def _connect(database: Database) -> Workbench:
     mapped = None if database.local else role_user(database)
     if mapped is not None:
         database.definer_counts = has_definer_counts(database)
+        database.definer_deletes = has_definer_deletes(database)
         return Workbench(database, SignedInUser(*mapped))
     refused = ""
     saved = load_token(database)

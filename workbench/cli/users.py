@@ -2,10 +2,12 @@
 
 workbench db secure                      row-level security, grants, the role mapping (idempotent)
 workbench users provision EMAIL|ID       create the user's role, or give it a fresh password
+workbench users lock EMAIL|ID            refuse logins, cut off and end the role's sessions
 workbench users revoke EMAIL|ID          lock, unmap and drop the user's role
 
-All need an administrative DATABASE_URL (the tables' owner, with CREATEROLE). The password is
-printed only with `--print-url`, on stdout, and nowhere else.
+All need an administrative DATABASE_URL: the tables' owner, a superuser or (as on Neon, RDS,
+Cloud SQL) a `LOGIN CREATEROLE` role. The password is printed only with `--print-url`, on
+stdout, and nowhere else.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ def add_users_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--print-url", action="store_true", help="print the role's DATABASE_URL (with password)"
     )
     provision.set_defaults(command=users_provision)
+    lock = actions.add_parser(
+        "lock", help="refuse the user's logins and end their sessions (provision unlocks)"
+    )
+    lock.add_argument("user", metavar="EMAIL|ID")
+    lock.set_defaults(command=users_lock)
     revoke = actions.add_parser("revoke", help="lock, unmap and drop the user's database role")
     revoke.add_argument("user", metavar="EMAIL|ID")
     revoke.set_defaults(command=users_revoke)
@@ -46,15 +53,14 @@ def add_users_commands(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def db_secure(args: argparse.Namespace) -> int:
     from workbench.db.engine import open_database
-    from workbench.db.security import secure
+    from workbench.db.security import secure_database
 
     database = open_database()
     try:
-        with database.engine.begin() as connection:
-            report = secure(connection)
+        report = secure_database(database)
     finally:
         database.engine.dispose()
-    for line in report.lines():
+    for line in [*report.lines(), *report.notes]:
         print(line)
     print(f"secured: {len(report.tables)} tables on {database.describe()}")
     return 0
@@ -76,6 +82,22 @@ def users_provision(args: argparse.Namespace) -> int:
             f"Role {provisioned.role} has a new password (not shown; the previous one no longer "
             "works). Run again with --print-url to get a DATABASE_URL for it."
         )
+    return 0
+
+
+def users_lock(args: argparse.Namespace) -> int:
+    from workbench.db.engine import open_database
+    from workbench.db.security import lock_role
+
+    database = open_database()
+    try:
+        role = lock_role(database, find_user_id(database, args.user))
+    finally:
+        database.engine.dispose()
+    if role is None:
+        print("That user has no database role here; nothing to lock.")
+    else:
+        print(f"Role {role} is locked and its sessions ended; `users provision` unlocks it.")
     return 0
 
 

@@ -23,6 +23,9 @@ from workbench.db.revision import HEAD_REVISION
 from workbench.db.url import display, host_of, parse_database_url
 from workbench.errors import ConfigError
 
+DEFINER_DELETES = "workbench.definer_deletes"
+"""`Session.info` key: the session deletes through `workbench.delete_rows` (db/security)."""
+
 
 @dataclass
 class Database:
@@ -37,6 +40,9 @@ class Database:
     definer_counts: bool = False
     """Connected as a per-user role under row-level security, on a database whose `db secure`
     made `workbench.scenario_counts`: the catalog counts through it (workbench/db/security)."""
+    definer_deletes: bool = False
+    """Connected as a per-user role, which holds no DELETE privilege (it would let the role lock
+    whole tables): rows are deleted through `workbench.delete_rows` (db/security/deletes.py)."""
     sessions: sessionmaker[Session] = field(init=False)
     read_sessions: sessionmaker[Session] = field(init=False)
 
@@ -64,6 +70,7 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         with self.sessions.begin() as session:
+            session.info[DEFINER_DELETES] = self.definer_deletes
             yield session
 
     @contextmanager

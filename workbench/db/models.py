@@ -15,10 +15,11 @@ from workbench.db.scenario_models import (
     ScenarioTurn,
     ScenarioVersion,
 )
-from workbench.db.workbench_models import InstallationSetting
+from workbench.db.workbench_models import AdminLock, InstallationSetting
 
 __all__ = [
     "Account",
+    "AdminLock",
     "Base",
     "ExpectationResult",
     "InstallationSetting",

@@ -45,3 +45,19 @@ class SignInFailure(Base):
 
     def __repr__(self) -> str:
         return f"SignInFailure(email={self.email!r}, failed_at={self.failed_at!r})"
+
+
+class AdminLock(Base):
+    """A named lock for the administrative paths (workbench/db/security/locks.py).
+
+    Locking a row (`INSERT ... ON CONFLICT DO UPDATE`, made on first use) replaces advisory
+    locks, which any role could take; per-user roles have no privilege on this table.
+    """
+
+    __tablename__ = "admin_lock"
+    __table_args__ = {"schema": WORKBENCH_SCHEMA}  # noqa: RUF012 - SQLAlchemy reads it once
+
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"AdminLock(name={self.name!r})"

@@ -32,6 +32,7 @@ from typing import Any
 import psycopg
 
 from workbench.db.engine import Database
+from workbench.db.security.deletes import definer_delete_sql
 from workbench.errors import ValidationError
 from workbench.runs.providers.base import Completion, Message, Target
 from workbench.timeutil import utcnow
@@ -151,11 +152,14 @@ class ResponseCache:
 
     def clear(self, *, older_than: timedelta | None = None) -> int:
         """Delete this user's entries (only those older than `older_than` if given)."""
-        sql = "DELETE FROM workbench.response_cache WHERE user_id = %s"
+        where = "user_id = %s"
         params: tuple[Any, ...] = (self.user_id,)
         if older_than is not None:
-            sql += " AND created_at <= %s"
+            where += " AND created_at <= %s"
             params += ((utcnow() - older_than).replace(tzinfo=None),)
+        sql = f"DELETE FROM workbench.response_cache WHERE {where}"
+        if self.database.definer_deletes:  # a per-user role holds no DELETE privilege
+            sql = definer_delete_sql('"workbench"."response_cache"', where)
         with _driver(self.database, write=True) as connection:
             return connection.execute(sql, params).rowcount
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from workbench.db.base import UTCDateTime
 from workbench.db.columns import new_uuid
 from workbench.db.models import Variable
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import NotFound, quoted
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
@@ -160,7 +161,8 @@ class VariableService(UserScopedService):
     def delete(self, key: str) -> None:
         """Delete the variable with this key; `NotFound` if you have none."""
         with self._transaction() as session:
-            session.delete(self._row(session, key, lock=True))
+            row = self._row(session, key, lock=True)
+            delete_rows(session, Variable, Variable.id == row.id)
 
     def set_many(self, data: Mapping[str, str] | pd.DataFrame) -> builtins.list[VariableView]:
         """Insert or update many variables in one statement and one transaction.

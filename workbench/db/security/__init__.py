@@ -5,7 +5,7 @@ the definer function and every table's grants and policies; `provision_role` and
 (`workbench users ...`, the JupyterHub hooks) manage one user's login role.
 """
 
-from workbench.db.security.policies import SecureReport, secure
+from workbench.db.security.policies import SecureReport, secure, secure_database
 from workbench.db.security.roles import (
     ProvisionedRole,
     lock_role,
@@ -24,4 +24,5 @@ __all__ = [
     "revoke_role",
     "role_name_for",
     "secure",
+    "secure_database",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from workbench.db.engine import Database
+from workbench.db.security.deletes import DELETE_FUNCTION
 from workbench.db.security.sql import COUNTS_FUNCTION, FUNCTION
 
 
@@ -36,5 +37,15 @@ def has_definer_counts(database: Database) -> bool:
     with database.engine.connect() as connection:
         found = connection.execute(
             text(f"SELECT to_regprocedure('{COUNTS_FUNCTION}(text[])') IS NOT NULL")
+        ).scalar()
+    return bool(found)
+
+
+def has_definer_deletes(database: Database) -> bool:
+    """Whether this database's `db secure` made `workbench.delete_rows` (and so took DELETE
+    away from per-user roles, who must delete through it: deletes.py)."""
+    with database.engine.connect() as connection:
+        found = connection.execute(
+            text(f"SELECT to_regprocedure('{DELETE_FUNCTION}(regclass, tid[])') IS NOT NULL")
         ).scalar()
     return bool(found)

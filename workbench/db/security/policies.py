@@ -8,6 +8,12 @@ are declared here; everything else must be named as read-only or closed.
 RLS is ENABLEd, not FORCEd: the owner (the web app, `db upgrade`, the workbench without hub
 roles) must keep seeing every row, and FORCE would subject it to policies that are all
 `TO wb_user`, hiding everything from it. Superusers and the owner bypass RLS; `wb_user` does not.
+
+No table-level UPDATE, DELETE or TRUNCATE for `wb_user`: any of them would let a per-user role
+`LOCK` the whole table in ACCESS EXCLUSIVE mode (deletes.py says why and how rows are deleted).
+The command takes the `schema` lock of admin_lock and then every table's lock, each wait
+bounded (locks.py): a user's open transaction makes it fail with the holder's name, not hang.
+It works for a `LOGIN CREATEROLE` owner as well as a superuser (attributes.py).
 """
 
 from __future__ import annotations
@@ -15,8 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 
 from workbench.db.base import WORKBENCH_SCHEMA
+from workbench.db.engine import Database
+from workbench.db.security.attributes import admin_of, ensure_group_role
+from workbench.db.security.deletes import delete_function_statements
+from workbench.db.security.locks import Wanted, lock_schema, translated_lock_timeout
 from workbench.db.security.sql import (
     GROUP_ROLE,
     MAPPING_TABLE,
@@ -25,9 +36,12 @@ from workbench.db.security.sql import (
     quote_table,
     setup_statements,
 )
-from workbench.errors import ConfigError
+from workbench.db.security.statistics import revoke_statistics
+from workbench.errors import ConfigError, WorkbenchError
 
-SECURE_LOCK = 0x7762736563757265  # "wbsecure": two `db secure` runs at once wait for each other
+# The advisory lock of databases older than admin_lock (migration 0005), which still need one.
+SECURE_LOCK = 0x7762736563757265  # "wbsecure"
+ACTION = "secure the database"
 USER_COLUMNS = ("user_id", "userId")
 
 # Closed: no grant, RLS on with no policy. Identity on a hub comes from the role, not a password,
@@ -40,6 +54,7 @@ CLOSED = frozenset(
         ("public", "_prisma_migrations"),
         (WORKBENCH_SCHEMA, "sign_in_failure"),
         (WORKBENCH_SCHEMA, MAPPING_TABLE),
+        (WORKBENCH_SCHEMA, "admin_lock"),  # per-user roles must not lock what admins wait on
     }
 )
 # Read by everyone: `open_database` checks the revision, migrations remember their settings.
@@ -66,7 +81,6 @@ CHILDREN: dict[tuple[str, str], tuple[str, str]] = {
 # would tell you whose address exists) nor insert or delete users (revoking is an admin's job).
 USER_TABLE = ("public", "user")
 USER_UPDATABLE = ('"name"', '"image"', '"updatedAt"')
-DML = "SELECT, INSERT, UPDATE, DELETE"
 
 
 @dataclass(frozen=True)
@@ -75,15 +89,34 @@ class SecureReport:
 
     tables: dict[str, str] = field(default_factory=dict)
     server_version: int = 0
+    notes: tuple[str, ...] = ()
+    """What else it did, or could not do (one line each)."""
 
     def lines(self) -> list[str]:
         return [f"{name}: {kind}" for name, kind in sorted(self.tables.items())]
 
 
+def secure_database(database: Database) -> SecureReport:
+    """`secure` in its own transaction: all or nothing, every refusal a `ConfigError`."""
+    try:
+        with translated_lock_timeout(database.engine, ACTION), database.engine.begin() as c:
+            return secure(c)
+    except WorkbenchError:
+        raise
+    except DBAPIError as error:
+        detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
+        raise ConfigError(
+            f"`workbench db secure` changed nothing: {detail}. Run it with the database owner's "
+            "URL (the role that owns the tables: a superuser, or the CREATEROLE owner of a "
+            "managed database such as Neon's), after `workbench db upgrade`."
+        ) from None
+
+
 def secure(connection: Connection) -> SecureReport:
     """Apply roles, grants and policies in the connection's transaction; caller commits."""
-    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SECURE_LOCK})
-    version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+    lock_schema(connection, SECURE_LOCK, ACTION)
+    admin = admin_of(connection)
+    ensure_group_role(connection, admin)
     for statement in setup_statements():
         connection.execute(text(statement))
     tables = _tables(connection)
@@ -95,11 +128,30 @@ def secure(connection: Connection) -> SecureReport:
             f"{', '.join(unknown)}. "
             "Add them to workbench/db/security/policies.py (CHILDREN, READ_ONLY or CLOSED)."
         )
+    _lock_tables(connection, sorted(quote_table(*key) for key in tables))
     report: dict[str, str] = {}
+    deletable: dict[str, str] = {}
     for (schema, table), columns in tables.items():
-        report[quote_table(schema, table)] = _apply(connection, schema, table, columns)
+        report[quote_table(schema, table)] = _apply(connection, schema, table, columns, deletable)
+    for statement in delete_function_statements(deletable):
+        connection.execute(text(statement))
+    statistics = revoke_statistics(connection, admin)
     _check_all_enabled(connection)
-    return SecureReport(report, version)
+    return SecureReport(report, admin.version, (statistics,))
+
+
+def _lock_tables(connection: Connection, names: list[str]) -> None:
+    """Every table's ACCESS EXCLUSIVE lock (the policies need it), up front and in one order,
+    so a user's open transaction makes the command fail naming them, not wait for ever."""
+    if not names:
+        return
+    with (
+        translated_lock_timeout(
+            connection.engine, ACTION, Wanted(relations=names), waiting=connection
+        ),
+        connection.begin_nested(),
+    ):
+        connection.execute(text(f"LOCK TABLE {', '.join(names)} IN ACCESS EXCLUSIVE MODE"))
 
 
 def _tables(connection: Connection) -> dict[tuple[str, str], set[str]]:
@@ -141,7 +193,13 @@ def _user_column(columns: set[str]) -> str | None:
     return next((name for name in USER_COLUMNS if name in columns), None)
 
 
-def _apply(connection: Connection, schema: str, table: str, columns: set[str]) -> str:
+def _apply(
+    connection: Connection,
+    schema: str,
+    table: str,
+    columns: set[str],
+    deletable: dict[str, str],
+) -> str:
     name = quote_table(schema, table)
     kind = _kind((schema, table), columns)
     assert kind is not None  # unknown tables were refused before anything was applied
@@ -165,8 +223,11 @@ def _apply(connection: Connection, schema: str, table: str, columns: set[str]) -
     elif kind != "closed":
         using, check = CHILDREN.get((schema, table)) or (f'"{_user_column(columns)}" = {ME}',) * 2
         check = " AND ".join([check, *_parent_checks(connection, schema, table)])
+        # UPDATE column by column and no DELETE: neither then lets the role lock the table.
+        every = ", ".join('"' + column.replace('"', '""') + '"' for column in sorted(columns))
+        deletable[name] = using
         statements += [
-            f"GRANT {DML} ON {name} TO {GROUP_ROLE}",
+            f"GRANT SELECT, INSERT, UPDATE ({every}) ON {name} TO {GROUP_ROLE}",
             f"{policy} FOR ALL TO {GROUP_ROLE} USING ({using}) WITH CHECK ({check})",
             *_sequence_grants(connection, name, columns),
         ]

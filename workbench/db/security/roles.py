@@ -1,5 +1,9 @@
 """One user's login role: provision (create or rotate), lock (stopped server) and revoke.
 
+Everything here works for an owner that is only `LOGIN CREATEROLE` (Neon, RDS, Cloud SQL) as
+well as for a superuser: see attributes.py for what such an owner may do with roles on each
+PostgreSQL version, and access.py for how a lock or revoke ends the role's open sessions.
+
 Passwords are random (`secrets.token_urlsafe`), hashed to a SCRAM verifier on this side with
 libpq's own `PQencryptPasswordConn`, so the server, its statement log and `pg_stat_activity`
 never see the password itself. It leaves this module only inside a `ProvisionedRole`, whose
@@ -11,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import psycopg
@@ -19,12 +25,32 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from workbench.db.engine import Database
+from workbench.db.security.access import cut_off, drop_role, end_sessions, ensure_member_of
+from workbench.db.security.attributes import (
+    V16,
+    Admin,
+    admin_of,
+    exists,
+    quote_role,
+    require_admin_over,
+    require_createrole,
+    settle_attributes,
+)
+from workbench.db.security.locks import bound_lock_waits, translated_lock_timeout
 from workbench.db.security.sql import FUNCTION, GROUP_ROLE, MAPPING, ROLE_PREFIX
 from workbench.db.url import DRIVER
-from workbench.errors import ConfigError, NotFound
+from workbench.errors import ConfigError, NotFound, WorkbenchError
 
 _NOT_ROLE_CHARACTERS = re.compile(r"[^a-z0-9_]+")
 MAX_BASE = 48  # PostgreSQL truncates identifiers at 63 bytes; leave room for a suffix
+# Each per-user role's session defaults. A session may SET them away (they are ordinary user
+# settings: PostgreSQL has no way to forbid that), so they bound honest clients only: a kernel
+# left idle inside a transaction, a query that runs away, a wait behind someone else's lock.
+ROLE_SETTINGS = (
+    ("lock_timeout", "30s"),
+    ("idle_in_transaction_session_timeout", "10min"),
+    ("statement_timeout", "15min"),
+)
 
 
 @dataclass(frozen=True)
@@ -50,43 +76,39 @@ def role_name_for(user_id: str, *, taken: bool = False) -> str:
     return f"{ROLE_PREFIX}{base}_{hashlib.sha256(user_id.encode()).hexdigest()[:8]}"
 
 
-def quote_role(role: str) -> str:
-    return '"' + role.replace('"', '""') + '"'
-
-
 def provision_role(database: Database, user_id: str) -> ProvisionedRole:
     """Create `user_id`'s role (or rotate its password and unlock it), mapped to the user."""
     _require_secured(database)
     password = secrets.token_urlsafe(32)
-    try:
-        with database.engine.begin() as connection:
-            _require_user(connection, user_id)
-            role = _role_for(connection, user_id)
-            _ensure_role(connection, role)
-            verifier = _verifier(connection, role, password)
-            # The driver's own call: text() would read a ':' in the verifier as a parameter.
-            connection.exec_driver_sql(f"ALTER ROLE {quote_role(role)} LOGIN PASSWORD '{verifier}'")
-            connection.execute(
-                text(
-                    f"INSERT INTO {MAPPING} (role_name, user_id) VALUES (:r, :u) "
-                    "ON CONFLICT DO NOTHING"
-                ),
-                {"r": role, "u": user_id},
-            )
-    except DBAPIError as error:
-        raise _admin_error("provision a role", error) from None
+    with _administering(database, "provision a role") as connection:
+        _require_user(connection, user_id)
+        role = _role_for(connection, user_id)
+        _ensure_role(connection, admin_of(connection), role)
+        verifier = _verifier(connection, role, password)
+        # The driver's own call: text() would read a ':' in the verifier as a parameter.
+        connection.exec_driver_sql(f"ALTER ROLE {quote_role(role)} LOGIN PASSWORD '{verifier}'")
+        connection.execute(
+            text(
+                f"INSERT INTO {MAPPING} (role_name, user_id) VALUES (:r, :u) ON CONFLICT DO NOTHING"
+            ),
+            {"r": role, "u": user_id},
+        )
     url = database.url.set(username=role, password=password)
     return ProvisionedRole(role, user_id, password, url)
 
 
 def lock_role(database: Database, user_id: str) -> str | None:
-    """Refuse new logins for the user's role and end its sessions; the role stays mapped."""
+    """Refuse new logins, cut off and end the role's sessions; the role stays mapped.
+
+    From the moment this returns, a connection the role had open reads and writes nothing:
+    it is ended, or (where the owner may not end it) left without a single privilege.
+    """
     role = _mapped_role(database, user_id)
     if role is None:
         return None
-    with database.engine.begin() as connection:
-        connection.execute(text(f"ALTER ROLE {quote_role(role)} NOLOGIN PASSWORD NULL"))
-    _terminate(database, role)  # after the commit: a reconnect in between is refused
+    with _administering(database, f"lock role {role}") as connection:
+        cut = cut_off(connection, admin_of(connection), role)
+    _require_ended(role, cut, _end_sessions(database, role))  # after the commit: no reconnect
     return role
 
 
@@ -95,18 +117,49 @@ def revoke_role(database: Database, user_id: str) -> str:
     role = _mapped_role(database, user_id)
     if role is None:
         raise NotFound(f"User {user_id} has no database role here; nothing to revoke.")
-    with database.engine.begin() as connection:
-        connection.execute(text(f"ALTER ROLE {quote_role(role)} NOLOGIN PASSWORD NULL"))
+    with _administering(database, f"revoke role {role}") as connection:
+        cut_off(connection, admin_of(connection), role)  # unmapped too: it sees no row anyway
         connection.execute(text(f"DELETE FROM {MAPPING} WHERE role_name = :r"), {"r": role})
-    _terminate(database, role)
-    try:
-        with database.engine.begin() as connection:
-            connection.execute(text(f"DROP ROLE IF EXISTS {quote_role(role)}"))
-    except DBAPIError as error:
-        # It still holds something in another database on this server; locked and unmapped
-        # here, it can neither log in nor see a row.
-        raise _admin_error(f"drop role {role} (it is locked and unmapped)", error) from None
+    _end_sessions(database, role)
+    # Locked and unmapped from here on: it can neither log in nor see a row.
+    with _administering(database, f"drop role {role} (it is locked and unmapped)") as connection:
+        drop_role(connection, role)
     return role
+
+
+def _end_sessions(database: Database, role: str) -> int:
+    try:
+        return end_sessions(database, role)
+    except DBAPIError as error:
+        raise _admin_error(f"end the sessions of {role} (it is locked)", error) from None
+
+
+def _require_ended(role: str, cut: bool, left: int) -> None:
+    """A session that was neither ended nor cut off still reads the user's rows: say so."""
+    if left and not cut:
+        raise ConfigError(
+            f"Role {role} is locked against new logins, but {left} of its sessions could "
+            f"neither be ended nor cut off: its membership in {GROUP_ROLE} was granted by a role "
+            "this one may not act for. A superuser must end them: SELECT "
+            f"pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'."
+        )
+
+
+@contextmanager
+def _administering(database: Database, action: str) -> Iterator[Connection]:
+    """One administrative transaction: lock waits bounded, and every refusal a `ConfigError`
+    that says what to do, never a driver traceback."""
+    try:
+        with (
+            translated_lock_timeout(database.engine, action),
+            database.engine.begin() as connection,
+        ):
+            bound_lock_waits(connection)
+            yield connection
+    except WorkbenchError:
+        raise
+    except DBAPIError as error:
+        raise _admin_error(action, error) from None
 
 
 def _require_secured(database: Database) -> None:
@@ -141,12 +194,12 @@ def _role_for(connection: Connection, user_id: str) -> str:
     return role if owner is None else role_name_for(user_id, taken=True)
 
 
-def _ensure_role(connection: Connection, role: str) -> None:
+def _ensure_role(connection: Connection, admin: Admin, role: str) -> None:
+    require_createrole(admin)
     quoted = quote_role(role)
-    exists = connection.execute(
-        text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}
-    ).first()
-    if exists is None:
+    if exists(connection, role):
+        require_admin_over(connection, admin, role)  # on 16+, one it made (or was granted)
+    else:
         connection.execute(text(f"CREATE ROLE {quoted} NOLOGIN"))
     other = (
         connection.execute(
@@ -163,17 +216,15 @@ def _ensure_role(connection: Connection, role: str) -> None:
         raise ConfigError(
             f"Role {role} is also a member of {', '.join(other)}; refusing to use it."
         )
-    connection.execute(
-        text(
-            f"ALTER ROLE {quoted} INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-            "NOBYPASSRLS CONNECTION LIMIT -1"
-        )
-    )
-    version = int(connection.execute(text("SHOW server_version_num")).scalar_one())
+    settle_attributes(connection, admin, role, login=True, inherit=True)
+    for name, value in ROLE_SETTINGS:
+        connection.execute(text(f"ALTER ROLE {quoted} SET {name} = '{value}'"))
     # PostgreSQL 16+: the privileges flow through, but `SET ROLE wb_user` is refused. On 15 it
     # is allowed and harmless: the policies key on session_user, which SET ROLE never changes.
-    options = " WITH INHERIT TRUE, SET FALSE" if version >= 160000 else ""
+    options = " WITH INHERIT TRUE, SET FALSE" if admin.version >= V16 else ""
     connection.execute(text(f"GRANT {GROUP_ROLE} TO {quoted}{options}"))
+    # So that lock and revoke may end its sessions later without superuser (access.py).
+    ensure_member_of(connection, admin, role)
 
 
 def _verifier(connection: Connection, role: str, password: str) -> str:
@@ -192,20 +243,15 @@ def _mapped_role(database: Database, user_id: str) -> str | None:
     return None if role is None else str(role)
 
 
-def _terminate(database: Database, role: str) -> None:
-    try:
-        with database.engine.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
-                {"r": role},
-            )
-    except DBAPIError as error:
-        raise _admin_error(f"end the sessions of {role} (it is locked)", error) from None
-
-
 def _admin_error(action: str, error: DBAPIError) -> ConfigError:
     detail = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-    return ConfigError(
-        f"Could not {action}: {detail}. This needs an administrative DATABASE_URL (a role with "
-        "CREATEROLE that owns the tables)."
-    )
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate == "42501":  # insufficient privilege
+        hint = (
+            "The URL's role may not do this. Use the database owner's URL: a superuser, or "
+            "(as on Neon, RDS, Cloud SQL) the owner role with CREATEROLE that ran "
+            "`workbench db secure`; on PostgreSQL 16+ it may manage only roles it made itself."
+        )
+    else:
+        hint = "Nothing was changed by this step; fix the cause above and run it again."
+    return ConfigError(f"Could not {action}: {detail}. {hint}")

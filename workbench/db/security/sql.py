@@ -49,16 +49,10 @@ def quote_table(schema: str, table: str) -> str:
 
 
 def setup_statements() -> list[str]:
-    """Idempotent: safe to run again after every `db upgrade` and every web-app migration."""
+    """Idempotent: safe to run again after every `db upgrade` and every web-app migration.
+
+    `wb_user` itself is made first, by attributes.ensure_group_role."""
     return [
-        # Cluster-wide, so two databases on one server may race to create it: either wins.
-        f"""DO $$ BEGIN
-              IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{GROUP_ROLE}') THEN
-                CREATE ROLE {GROUP_ROLE} NOLOGIN;
-              END IF;
-            EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-            END $$""",
-        f"ALTER ROLE {GROUP_ROLE} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
         # Kept out of the migrations: Prisma never sees it and Alembic ignores it. No foreign
         # key to "user": it would stop the web app's migrations (and `db downgrade`) from
         # dropping that table. A deleted user's mapping points at no row, so shows nothing.

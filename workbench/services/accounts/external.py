@@ -1,18 +1,22 @@
 """Users vouched for by something other than a password: the OS user, a JupyterHub.
 
 Each is found through an `account` row (`providerId` `local` or `jupyterhub`, `accountId` the
-OS or hub user name) and created on first sign-in. An advisory lock on the link serialises two
-kernels signing the same person in at once, so they find one user rather than make two.
+OS or hub user name) and created on first sign-in. A row lock on the link (in
+`workbench.admin_lock`) serialises two kernels signing the same person in at once, so they find
+one user rather than make two. Not an advisory lock: any role may take one of those, so a
+user's role could hold another user's and stop their JupyterHub server from ever starting; no
+per-user role may touch admin_lock.
 """
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from workbench.db.engine import Database
 from workbench.db.models import Account, User
+from workbench.db.security.locks import bound_lock_waits, lock_row
 from workbench.errors import AuthError
 from workbench.services._base import translated_errors
 from workbench.services.accounts.emails import is_email
@@ -65,10 +69,8 @@ def linked_user(
         .limit(1)
     )
     with translated_errors(database), database.transaction() as session:
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:link, 0))"),
-            {"link": f"workbench:{provider_id}:{account_id}"},
-        )
+        bound_lock_waits(session.connection())  # a sign-in (and the hub hook) never hangs
+        lock_row(session.connection(), f"link:{provider_id}:{account_id}")
         row = session.execute(query).first()
         if row is not None:
             return SignedInUser(row.id, row.email, row.name)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from workbench.crypto.master_secret import master_secret
@@ -26,6 +26,7 @@ from workbench.crypto.secret import Secret
 from workbench.crypto.vault import KeyVault
 from workbench.db.columns import new_uuid
 from workbench.db.models import UserApiKey
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
 from workbench.services.keys.format import key_format
@@ -158,8 +159,8 @@ class ApiKeyService(UserScopedService):
     def delete(self, *, provider: str) -> None:
         """Remove the key for `provider` for good."""
         with self._transaction() as session:
-            deleted = session.execute(
-                delete(UserApiKey).where(*self._row(provider)).returning(UserApiKey.id)
+            deleted = delete_rows(
+                session, UserApiKey, *self._row(provider), returning=[UserApiKey.id]
             ).first()
         if deleted is None:
             raise _not_found(provider)

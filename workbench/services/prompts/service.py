@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from workbench.db.enums import PromptStatus
 from workbench.db.models import Prompt, Variable
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
@@ -209,7 +210,8 @@ class PromptService(UserScopedService):
     def delete(self, prompt_id: str) -> None:
         """Delete the prompt; `NotFound` if there is none of yours."""
         with self._transaction() as session:
-            session.delete(self._row(session, prompt_id, lock=True))
+            row = self._row(session, prompt_id, lock=True)
+            delete_rows(session, Prompt, Prompt.id == row.id)
 
     def render(
         self, prompt_id: str, /, values: Mapping[str, object] | None = None, **more: object

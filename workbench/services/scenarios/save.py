@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Set
 from typing import Any, NoReturn
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario, ScenarioTurn
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import Conflict, ValidationError, quoted
 from workbench.services.scenarios.bulk import insert_turns, insert_versions
 from workbench.services.scenarios.store import (
@@ -66,7 +67,7 @@ def save_scenario(
         current = load_turns(session, [scenario_id]).get(scenario_id, ())
     else:
         # Expectations go with their turns (ON DELETE CASCADE).
-        session.execute(delete(ScenarioTurn).where(ScenarioTurn.scenario_id == scenario_id))
+        delete_rows(session, ScenarioTurn, ScenarioTurn.scenario_id == scenario_id)
         insert_turns(session, [(scenario_id, turns)])
         current = turns
     view = view_of(row, current)

@@ -20,13 +20,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench.db.columns import new_uuid
 from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import Duplicate, NotFound, quoted
 from workbench.services.scenarios.bulk import NewScenario, insert_scenarios
 from workbench.services.scenarios.history import ScenarioHistory
@@ -105,12 +106,10 @@ class ScenarioService(ScenarioHistory):
     def delete(self, scenario_id: str, *, expected_version: int | None = None) -> None:
         """Delete the scenario, its turns, versions and suite memberships."""
         with self._transaction() as session:
-            statement = delete(Scenario).where(
-                Scenario.id == scenario_id, Scenario.user_id == self._user_id
-            )
+            where = [Scenario.id == scenario_id, Scenario.user_id == self._user_id]
             if expected_version is not None:
-                statement = statement.where(Scenario.version == expected_version)
-            deleted = session.execute(statement.returning(Scenario.id)).first()
+                where.append(Scenario.version == expected_version)
+            deleted = delete_rows(session, Scenario, *where, returning=[Scenario.id]).first()
             if deleted is None:
                 explain_refusal(session, self._user_id, scenario_id, expected_version, None)
 

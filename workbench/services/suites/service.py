@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import ScenarioSuite
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import NotFound, quoted
 from workbench.services._base import UserScopedService
 from workbench.services._fields import (
@@ -194,7 +195,8 @@ class SuiteService(UserScopedService):
     def delete(self, suite_id: str) -> None:
         """Delete the suite (its scenarios stay; only the membership goes)."""
         with self._transaction() as session:
-            session.delete(self._row(session, suite_id))
+            row = self._row(session, suite_id)
+            delete_rows(session, ScenarioSuite, ScenarioSuite.id == row.id)
 
     def add(self, suite_id: str, scenario_ids: str | Iterable[str]) -> SuiteView:
         """Append one scenario or several, in the order given.
@@ -217,7 +219,8 @@ class SuiteService(UserScopedService):
         with self._transaction() as session:
             self._touch(session, suite_id)
             params = {"suite_id": suite_id, "scenario_ids": ids, "user_id": self._user_id}
-            removed = set(session.scalars(sql.REMOVE, params))
+            remove = sql.REMOVE_AS_ROLE if self._database.definer_deletes else sql.REMOVE
+            removed = set(session.scalars(remove, params))
             missing = [scenario_id for scenario_id in ids if scenario_id not in removed]
             if missing:
                 listed = ", ".join(repr(scenario_id) for scenario_id in missing)

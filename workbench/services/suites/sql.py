@@ -17,6 +17,7 @@ from workbench.db.base import UTCDateTime
 from workbench.db.enums import SCENARIO_STATUS
 from workbench.db.models import Scenario
 from workbench.db.models import ScenarioSuiteItem as Item
+from workbench.db.security.deletes import definer_delete_sql
 
 ITEM_ORDER = 'item."orderIndex", item."addedAt", item."scenarioId"'
 
@@ -38,14 +39,11 @@ SELECT COALESCE(MAX("orderIndex") + 1, 0) FROM "ScenarioSuiteItem" WHERE "suiteI
 """
 )
 
-REMOVE = text(
-    """
-DELETE FROM "ScenarioSuiteItem"
-WHERE "suiteId" = :suite_id AND "scenarioId" = ANY(CAST(:scenario_ids AS text[]))
-  AND "scenarioId" IN (SELECT id FROM "Scenario" WHERE user_id = :user_id)
-RETURNING "scenarioId"
-"""
-)
+_REMOVED = """"suiteId" = :suite_id AND "scenarioId" = ANY(CAST(:scenario_ids AS text[]))
+  AND "scenarioId" IN (SELECT id FROM "Scenario" WHERE user_id = :user_id)"""
+REMOVE = text(f'DELETE FROM "ScenarioSuiteItem"\nWHERE {_REMOVED}\nRETURNING "scenarioId"')
+# A per-user role holds no DELETE privilege (workbench/db/security/deletes.py).
+REMOVE_AS_ROLE = text(definer_delete_sql('"public"."ScenarioSuiteItem"', _REMOVED, '"scenarioId"'))
 
 REORDER = text(
     """

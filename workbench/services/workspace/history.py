@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Scenario, ScenarioVersion
+from workbench.db.security.deletes import delete_rows
 from workbench.errors import quoted
 from workbench.services.scenarios.bulk import insert_versions
 from workbench.services.scenarios.document import kind, read_scenario, scenario_entry
@@ -129,9 +130,7 @@ def write_history(
     wanted = {created[name]: versions for name, versions in history.items() if name in created}
     if not wanted:
         return
-    session.execute(
-        delete(ScenarioVersion).where(ScenarioVersion.scenario_id == id_array(list(wanted)))
-    )
+    delete_rows(session, ScenarioVersion, ScenarioVersion.scenario_id == id_array(list(wanted)))
     insert_versions(
         session,
         [
