@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
         "workbench.runs_cli",
         "workbench.worker_cli",
         "workbench.lab_process",
+        "workbench.embedded_cli",
     ),
     ("workbench.testing",),
 ]
