@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ipywidgets import HTML, Button, HBox, Label, Layout, TagsInput, Text, Textarea, VBox
+from ipywidgets import HTML, Button, HBox, Label, Layout, Text, Textarea, VBox
 
 from workbench.db.enums import PromptStatus
 from workbench.errors import WorkbenchError
@@ -21,6 +21,7 @@ from workbench.services.prompts import PromptService, PromptView
 from workbench.services.templates import Placeholder, scan
 from workbench.services.variables import VariableService
 from workbench.widgets._common import ERROR_COLOR, MISSING_COLOR, PlainRepr, show_status
+from workbench.widgets.chips import ChipsInput
 
 
 def placeholders_html(content: str, values: dict[str, str]) -> str:
@@ -78,7 +79,7 @@ class PromptEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.values: dict[str, str] = {}
         self.name = Text(description="Name")
         self.description = Textarea(description="Description", placeholder="optional")
-        self.tags = TagsInput(value=[], allow_duplicates=False)
+        self.tags = ChipsInput(placeholder="a tag, then Enter")
         self.content = Textarea(
             description="Content",
             placeholder="You help {{ company }} customers.",
@@ -103,7 +104,7 @@ class PromptEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.children = [
             self.name,
             self.description,
-            HBox([Label("Tags", layout=Layout(width="90px")), self.tags]),
+            HBox([Label("Tags", layout=Layout(width="90px", flex="0 0 auto")), self.tags]),
             HBox([self.status_label, self.publish_button, self.archive_button, self.draft_button]),
             self.content,
             self.placeholders,

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ipywidgets import HTML, Button, HBox, Label, Layout, Select, TagsInput, Text, Textarea, VBox
+from ipywidgets import HTML, Button, HBox, Label, Layout, Select, Text, Textarea, VBox
 
 from workbench.errors import WorkbenchError
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.suite_types import SuiteItem
 from workbench.services.suites import SuiteService
 from workbench.widgets._common import PlainRepr, show_status
+from workbench.widgets.chips import ChipsInput
 
 PICKER_SIZE = 50
 _SMALL = Layout(width="auto")
@@ -58,7 +59,7 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.items: list[SuiteItemRow] = []
         self.name = Text(description="Name")
         self.description = Textarea(description="Description", placeholder="optional")
-        self.tags = TagsInput(value=[], allow_duplicates=False)
+        self.tags = ChipsInput(placeholder="a tag, then Enter")
         self.save_button = Button(description="Save suite", button_style="primary", icon="save")
         self.item_box = VBox()
         self.picker_search = Text(description="Find", placeholder="scenario name")
@@ -77,7 +78,7 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.children = [
             self.name,
             self.description,
-            HBox([Label("Tags", layout=Layout(width="90px")), self.tags]),
+            HBox([Label("Tags", layout=Layout(width="90px", flex="0 0 auto")), self.tags]),
             self.save_button,
             HTML("<b>Scenarios, in run order</b>"),
             self.item_box,
