@@ -6,6 +6,7 @@ import pytest
 from ipywidgets import HTML
 
 import workbench
+from workbench import ScenarioCreate, user
 from workbench.handle import Workbench
 from workbench.widgets.prompt_editor import PromptEditor
 from workbench.widgets.studio import Studio
@@ -66,3 +67,14 @@ def test_saved_prompt_and_suite_appear_in_their_choosers(wb: Workbench) -> None:
     assert [label for label, _ in studio.suites.chooser.options] == ["smoke"]
     studio.suites.open_button.click()
     assert studio.suites.editor.name.value == "smoke"
+
+
+def test_showing_the_suites_tab_lists_scenarios_made_meanwhile(wb: Workbench) -> None:
+    studio = wb.studio()
+    editor = studio.suites.editor
+    assert editor.ticked() == [] and editor.picker_rows == []
+    wb.scenarios.create(ScenarioCreate(name="Made later", turns=[user("hi")]))
+    studio.selected_index = studio.titles.index("Suites")
+    assert [tick.description.split(" · ")[0] for tick in editor.picker_box.children] == [
+        "Made later"
+    ]

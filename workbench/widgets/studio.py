@@ -58,6 +58,13 @@ class ChooserTab(VBox):  # type: ignore[misc]
         elif self.chooser.value is None and ids:
             self.chooser.value = ids[0]
 
+    def on_show(self) -> None:
+        """The tab came into view: names, and the suite editor's scenarios, read again."""
+        self.refresh(self.chooser.value)
+        refresh_picker = getattr(self.editor, "refresh_picker", None)
+        if refresh_picker is not None:
+            refresh_picker()
+
     def open_editor(self, item_id: str | None) -> Any:
         if self.editor is not None:
             self.editor.close()
@@ -107,6 +114,16 @@ class Studio(PlainRepr, Tab):  # type: ignore[misc]
         self.tabs = tabs
         self.children = list(tabs.values())
         self.titles = tuple(tabs)
+        # What another tab, cell or kernel made meanwhile shows when a tab comes into view.
+        self.observe(self._shown, names="selected_index")
+
+    def _shown(self, change: Any) -> None:
+        index = change.new
+        if index is None or not 0 <= index < len(self.children):
+            return
+        on_show = getattr(self.children[index], "on_show", None)
+        if on_show is not None:
+            on_show()
 
     def __repr__(self) -> str:
         if not hasattr(self, "tabs"):
