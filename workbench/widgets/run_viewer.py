@@ -127,10 +127,22 @@ class RunViewer(VBox):  # type: ignore[misc]
         self.transcript.value = transcript_html(shown)
 
 
+SYSTEM_SHOWN = 20_000  # characters of the system prompt shown; the rest is counted
+
+
 def transcript_html(shown: dict[str, Any]) -> str:
-    """The transcript as HTML: failing expectations highlighted, judge reasoning beside them."""
+    """The transcript as HTML: the system prompt (folded), each reply with its model, tokens,
+    latency and cost, failing expectations highlighted, judge reasoning beside them."""
     esc = html.escape
     parts = [f"<h4>{esc(str(shown['scenario']))}: {esc(str(shown['status']))}</h4>"]
+    system = shown.get("system")
+    if isinstance(system, str):
+        more = len(system) - SYSTEM_SHOWN
+        cut = system[:SYSTEM_SHOWN] + (f"…({more:,} more characters)" if more > 0 else "")
+        parts.append(
+            '<details class="wb-system"><summary>system prompt</summary>'
+            f'<pre style="white-space:pre-wrap">{esc(cut)}</pre></details>'
+        )
     if shown.get("error"):
         parts.append(f'<div style="{ERROR_STYLE}">error: {esc(str(shown["error"]))}</div>')
     for turn in shown["turns"]:
@@ -140,11 +152,33 @@ def transcript_html(shown: dict[str, Any]) -> str:
         reply = turn.get("reply")
         said = esc(reply) if isinstance(reply, str) else "<i>(no reply)</i>"
         cached = " <small>(cached)</small>" if turn.get("cached") else ""
-        parts.append(f"<div><b>assistant</b>{cached}: {said}</div><ul>")
+        parts.append(f"<div><b>assistant</b>{cached}: {said}</div>{_usage_html(turn)}<ul>")
         for check in turn.get("expectations", []):
             parts.append(_check_html(check))
         parts.append("</ul>")
     return "".join(parts)
+
+
+def _usage_html(turn: dict[str, Any]) -> str:
+    """ "gpt-4o-mini · 812 + 64 tokens · 1.42 s · $0.000160" under a reply (what is known)."""
+    if turn.get("model") is None and turn.get("latency_s") is None:
+        return ""  # no call was made (an error before it, or not played)
+    sent, received = turn.get("prompt_tokens"), turn.get("completion_tokens")
+    parts = [str(turn.get("model") or "model unknown")]
+    if sent is not None or received is not None:
+        counts = ["?" if n is None else str(n) for n in (sent, received)]
+        parts.append(f"{counts[0]} + {counts[1]} tokens")
+    latency, cost = turn.get("latency_s"), turn.get("cost_usd")
+    if latency is not None:
+        parts.append(f"{float(latency):.2f} s")
+    parts.append(dollars(cost) if cost is not None else "cost unknown")
+    return f'<span class="wb-usage">{html.escape(" · ".join(parts))}</span>'
+
+
+def dollars(cost: float) -> str:
+    """$0, $0.00016, $1.25: enough digits for a fraction of a cent, no trailing zeros."""
+    text = f"{float(cost):.6f}".rstrip("0").rstrip(".")
+    return f"${text}"
 
 
 def _check_html(check: dict[str, Any]) -> str:
