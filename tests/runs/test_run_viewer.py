@@ -114,6 +114,7 @@ def test_the_viewer_follows_a_run_while_it_plays(committed_db: Database) -> None
     while viewer.progress.value < 90 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert viewer.progress.value == 90 and len(labels(viewer)) == 90
+    viewer._thread.join(10)  # its last refresh, before the tables are emptied
 
 
 def test_the_flaky_filter_shows_attempts_of_flaky_scenarios(wb: Workbench) -> None:

@@ -18,16 +18,20 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_has_a_tab_per_entity_and_takes_extra_tabs(wb: Workbench) -> None:
-    runs = HTML("runs go here")
-    studio = wb.studio(extra_tabs={"Runs": runs})
+    notes = HTML("notes go here")
+    studio = wb.studio(extra_tabs={"Notes": notes})
     assert isinstance(studio, Studio)
-    assert studio.titles == ("Scenarios", "Suites", "Prompts", "Variables", "API keys", "Runs")
-    assert studio.children[-1] is runs
-    assert repr(studio) == "Studio(tabs: Scenarios, Suites, Prompts, Variables, API keys, Runs)"
+    assert studio.titles == (
+        "Scenarios", "Suites", "Prompts", "Variables", "API keys", "Runs", "Notes"
+    )  # fmt: skip
+    assert studio.children[-1] is notes and studio.children[-2] is studio.runs
+    assert repr(studio) == (
+        "Studio(tabs: Scenarios, Suites, Prompts, Variables, API keys, Runs, Notes)"
+    )
 
 
 def test_module_level_studio_is_the_same(wb: Workbench) -> None:
-    assert workbench.studio(wb).titles[:5] == wb.studio().titles[:5]
+    assert workbench.studio(wb).titles == wb.studio().titles
 
 
 def test_a_scenario_made_in_the_studio_shows_in_its_list(wb: Workbench) -> None:

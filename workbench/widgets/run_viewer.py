@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ipywidgets import HTML, Dropdown, IntProgress, Select, ToggleButtons, VBox
@@ -26,8 +27,16 @@ ALL = "(all)"
 class RunViewer(VBox):  # type: ignore[misc]
     """Progress, pass/fail counts, attempts filtered by outcome, scenario or tag, a transcript."""
 
-    def __init__(self, run: Any, *, interval: float = 1.0, live: bool = True) -> None:
+    def __init__(
+        self,
+        run: Any,
+        *,
+        interval: float = 1.0,
+        live: bool = True,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.run = run
+        self._on_end = on_end  # called once the run ends, after the last refresh
         self.progress = IntProgress(min=0, max=max(int(getattr(run, "total", 0)), 1))
         self.counts = HTML()
         self.show = ToggleButtons(options=["all", "failed", "errored", "flaky"], value="all")
@@ -44,8 +53,10 @@ class RunViewer(VBox):  # type: ignore[misc]
             [self.progress, self.counts, self.show, self.scenario, self.tag,
              self.attempt_list, self.transcript]
         )  # fmt: skip
+        # Asked before the first refresh: a run ending during it is still followed to its end.
+        playing = not getattr(run, "done", True)
         self.refresh()
-        if live and not getattr(run, "done", True):
+        if live and playing:
             self._thread = threading.Thread(target=self._follow, args=(interval,), daemon=True)
             self._thread.start()
 
@@ -58,6 +69,8 @@ class RunViewer(VBox):  # type: ignore[misc]
         while not self.run.done and not stop.wait(interval):
             self.refresh()
         self.refresh()
+        if self._on_end is not None:
+            self._on_end()
 
     def refresh(self) -> None:
         """Reload the attempts from the service and redraw (keeps the filters and selection)."""
