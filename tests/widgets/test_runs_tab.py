@@ -107,7 +107,10 @@ def test_past_runs_open_in_the_viewer_and_compare(wb: Workbench) -> None:
     assert tab.viewer is not None and tab.viewer.run.id == oldest.view.id
     assert "1 passed" in tab.viewer.counts.value
 
+    assert tab.run_list.compare_box.layout.display == "none"
+    assert newest.layout.display is None  # hiding the compare line hides no row
     newest.compare_button.click()
+    assert tab.run_list.compare_box.layout.display == "flex" and newest.layout.display is None
     assert tab.run_list.baseline.value == oldest.view.id  # the same suite's previous run
     tab.run_list.compare_button.click()
     shown = tab.run_list.comparison.value

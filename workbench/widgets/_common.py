@@ -55,7 +55,7 @@ class _Shared:
         self.chips = Layout(flex_flow="row wrap", align_items="center")
         self.chip = Layout(margin="0 6px 2px 0", flex="0 0 auto")
         self.chip_label = Layout(width="auto", max_width="36em", margin="0")
-        self.chip_cross = Layout(width="28px", margin="0")
+        self.chip_cross = Layout(width="30px", padding="0", margin="0")
         self.chip_entry = Layout(width="14em", margin="0 0 2px 0")
         self.button_style = ButtonStyle()
         self.text_style = TextStyle()

@@ -44,6 +44,10 @@ class ChipsInput(HBox):  # type: ignore[misc]
         )
         self.entry.add_class("wb-chip-entry")
         self.chips: list[HBox] = []
+        # The chips in a box of their own, the field always second: redrawing the chips never
+        # moves the field, so the browser keeps its view, and the cursor stays in it.
+        self.chip_box = HBox(layout=s.chips)
+        self.children = [self.chip_box, self.entry]
         self.entry.observe(self._typed, names="value")
         self.observe(lambda _change: self._redraw(), names="value")
         self.value = list(value)
@@ -71,7 +75,7 @@ class ChipsInput(HBox):  # type: ignore[misc]
                 part.close()
             chip.close()
         self.chips = [self._chip(index, text) for index, text in enumerate(self.value)]
-        self.children = [*self.chips, self.entry]
+        self.chip_box.children = self.chips
 
     def _chip(self, index: int, text: str) -> HBox:
         s = shared()
@@ -91,6 +95,7 @@ class ChipsInput(HBox):  # type: ignore[misc]
                 part.close()
             chip.close()
         self.entry.close()
+        self.chip_box.close()
         super().close()
 
 

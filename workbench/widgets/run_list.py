@@ -73,10 +73,10 @@ class RunList(VBox):  # type: ignore[misc]
         self.baseline = Dropdown(description="with", layout=Layout(width="auto"))
         self.compare_button = Button(description="Compare", button_style="primary", layout=_FIXED)
         self.compare_button.on_click(lambda _b: self.compare())
-        self.compare_box = HBox(
-            [self.compare_label, self.baseline, self.compare_button], layout=_WRAP
+        self.compare_box = HBox(  # a layout of its own: it is hidden until asked for
+            [self.compare_label, self.baseline, self.compare_button],
+            layout=Layout(flex_flow="row wrap", align_items="center", display="none"),
         )
-        self.compare_box.layout.display = "none"
         self.comparison = HTML()
         self.message = Label()
         self.children = [

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 CHOICES = 200  # suites and prompts offered, by name
 _FIXED = Layout(width="auto", flex="0 0 auto")
 _WRAP = Layout(flex_flow="row wrap", align_items="center")
-_NUMBER = Layout(width="11em", flex="0 0 auto")
+_NUMBER = Layout(width="13em", flex="0 0 auto")
+_WIDE = {"description_width": "initial"}  # "Concurrency" in full, not "Concurre..."
 
 
 def _field() -> Layout:
@@ -59,7 +60,7 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
             value=1, min=1, max=1000, description="Repeats", layout=_NUMBER
         )
         self.concurrency = BoundedIntText(
-            value=16, min=1, max=1000, description="Concurrency", layout=_NUMBER
+            value=16, min=1, max=1000, description="Concurrency", layout=_NUMBER, style=_WIDE
         )
         self.start_button = Button(
             description="Start run", icon="play", button_style="primary", layout=_FIXED

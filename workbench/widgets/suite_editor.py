@@ -61,7 +61,7 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
         self._scenarios = scenarios
         self.suite_id: str | None = None
         self.items: list[SuiteItemRow] = []
-        self.name = Text(description="Name")
+        self.name = Text(description="Name", placeholder="what the suite is for")
         self.description = Textarea(description="Description", placeholder="optional")
         self.tags = ChipsInput(placeholder="a tag, then Enter")
         self.save_button = Button(description="Save suite", button_style="primary", icon="save")
