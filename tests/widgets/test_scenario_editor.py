@@ -191,3 +191,18 @@ def test_repr_says_what_it_is(wb: Workbench) -> None:
     build(editor)
     editor.save_button.click()
     assert repr(editor) == "ScenarioEditor('Greets by name', version 1, DRAFT, 2 turns, saved)"
+
+
+def test_the_problems_shown_read_as_text_in_the_editors_numbering(wb: Workbench) -> None:
+    editor = ScenarioEditor(wb.scenarios)
+    editor.name.value = "Shown"
+    editor.locale.value = "english"
+    editor.add_user_button.click()
+    editor.turns[0].text.value = "hi"
+    editor.turns[0].add_expect_button.click()
+    editor.save_button.click()
+    assert editor.problems_shown() == [
+        "locale: 'english' is not a locale tag like 'en', 'pt-BR' or 'zh-Hant-TW'",
+        "turn 2, expectation 1, value: MUST_CONTAIN needs a value",
+    ]
+    assert repr(editor.conflict) == "ConflictPanel(no conflict)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,6 +28,14 @@ def problems_html(messages: Iterable[str]) -> str:
     if not items:
         return ""
     return f'<ul style="color:{ERROR_COLOR};margin:0;padding-left:1.2em">{items}</ul>'
+
+
+_PROBLEM_ITEM = re.compile(r"<li>(.*?)</li>", re.DOTALL)
+
+
+def problem_texts(box: HTML) -> list[str]:
+    """What a problems box shows (`problems_html`), as plain text, one line per problem."""
+    return [html.unescape(item) for item in _PROBLEM_ITEM.findall(box.value)]
 
 
 def problem_widget() -> HTML:

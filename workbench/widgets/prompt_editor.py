@@ -174,6 +174,21 @@ class PromptEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.archive_button.disabled = not saved or self.status is PromptStatus.ARCHIVED
         self.draft_button.disabled = not saved or self.status is PromptStatus.DRAFT
 
+    @property
+    def preview_text(self) -> str:
+        """The preview as plain text: your variables filled in, a missing one left as {{name}}
+        (highlighted in the widget)."""
+        template, _ = scan(self.content.value)
+        values = self.values
+        return "".join(
+            (
+                values.get(part.name, f"{{{{{part.name}}}}}")
+                if isinstance(part, Placeholder)
+                else part
+            )
+            for part in template.parts
+        )
+
     def __repr__(self) -> str:
         if not hasattr(self, "message"):
             return "PromptEditor(being built)"

@@ -28,7 +28,7 @@ from workbench.services.scenarios.types import (
     TurnSpec,
 )
 from workbench.services.scenarios.validation import Problem, check_scenario
-from workbench.widgets._common import PlainRepr, problems_html, show_status
+from workbench.widgets._common import PlainRepr, problem_texts, problems_html, show_status
 from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
 from workbench.widgets.scenario_turns import TurnRow
@@ -251,6 +251,19 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
                 entry.spec() if isinstance(entry, TurnRow) else entry for entry in self._turns
             ),
         )
+
+    def problems_shown(self) -> list[str]:
+        """The problems shown beside the fields, turns and expectations, as text, in the
+        editor's order and numbering ("turn 2, expectation 1, value: ... needs a value")."""
+        lines = [text for box in self.field_problems.values() for text in problem_texts(box)]
+        for index, row in enumerate(self._turns):
+            if not isinstance(row, TurnRow):
+                continue  # not built yet: nothing shown there
+            lines += [f"turn {index + 1}, {text}" for text in problem_texts(row.problems)]
+            for number, check in enumerate(row.expectations, start=1):
+                where = f"turn {index + 1}, expectation {number}"
+                lines += [f"{where}, {text}" for text in problem_texts(check.problems)]
+        return lines
 
     def save(self) -> None:
         """Create or update the scenario (one service call); problems are shown, not raised."""
