@@ -127,3 +127,22 @@ def test_the_runs_tab_reads_new_suites_when_shown(wb: Workbench) -> None:
     studio.runs.suite.value = None
     assert studio.runs.start() is None
     assert studio.runs.message.value == "Make a suite and a prompt first."
+
+
+def test_refreshes_from_two_threads_list_each_run_once(wb: Workbench) -> None:
+    import threading
+
+    import workbench
+
+    smoke(wb)
+    wb.runs.start(suite="Smoke", prompt="Support", target=workbench.offline(), progress=False).wait(
+        60
+    )
+    tab = RunsTab(wb)
+    # The Start button's refresh and the viewer's end-of-run refresh can come at once.
+    threads = [threading.Thread(target=tab.run_list.refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(tab.run_list.rows) == 1 and list(tab.run_list.row_box.children) == tab.run_list.rows

@@ -8,6 +8,7 @@ suite first) and shows what changed between the two, the way `wb.runs.compare` s
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,7 @@ class RunList(VBox):  # type: ignore[misc]
         super().__init__()
         self._runs = runs
         self._on_open = on_open
+        self._lock = threading.Lock()
         self.rows: list[RunRow] = []
         self.row_box = VBox()
         self.refresh_button = Button(description="Refresh", icon="refresh", layout=_FIXED)
@@ -89,16 +91,20 @@ class RunList(VBox):  # type: ignore[misc]
         self.refresh()
 
     def refresh(self) -> None:
-        views = self._runs.list()[:SHOWN]
-        for row in self.rows:
-            row.close()
-        self.rows = []
-        for view in views:
-            row = RunRow(view)
-            row.open_button.on_click(lambda _b, run_id=view.id: self._on_open(run_id))
-            row.compare_button.on_click(lambda _b, chosen=view: self.choose_compare(chosen))
-            self.rows.append(row)
-        self.row_box.children = self.rows or [HTML("<i>No runs yet: start one above.</i>")]
+        """Read the runs again. Also called from a RunViewer's thread when a run ends, so one
+        refresh at a time: two interleaved ones listed a run twice."""
+        with self._lock:
+            views = self._runs.list()[:SHOWN]
+            rows = []
+            for view in views:
+                row = RunRow(view)
+                row.open_button.on_click(lambda _b, run_id=view.id: self._on_open(run_id))
+                row.compare_button.on_click(lambda _b, chosen=view: self.choose_compare(chosen))
+                rows.append(row)
+            old, self.rows = self.rows, rows
+            self.row_box.children = rows or [HTML("<i>No runs yet: start one above.</i>")]
+            for row in old:
+                row.close()
 
     def choose_compare(self, candidate: RunView) -> None:
         """Offer the other runs as baselines, the same suite's previous run first."""
