@@ -201,6 +201,13 @@ def test_suite_frame_lists_scenarios_in_suite_order_with_counts(wb: Workbench) -
     ]
 
 
+def test_scenarios_frame_method_matches_the_function(wb: Workbench) -> None:
+    simple_scenario(wb, "tagged", tags=["smoke"])
+    simple_scenario(wb, "plain")
+    pd.testing.assert_frame_equal(wb.scenarios.frame(), frames.scenarios_frame(wb))
+    assert wb.scenarios.frame(tags=["smoke"])["name"].tolist() == ["tagged"]
+
+
 def test_suite_frame_method_matches_the_function(wb: Workbench) -> None:
     suite = wb.suites.create(name="s", scenario_ids=[simple_scenario(wb, "a")])
     pd.testing.assert_frame_equal(wb.suites.frame(suite.id), frames.suite_frame(wb, suite.id))

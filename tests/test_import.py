@@ -39,3 +39,18 @@ def test_dir_and_help_list_the_whole_public_api_before_any_use() -> None:
     assert completions == "['connect']"
     assert undocumented == "[]"
     assert loaded == "False"
+
+
+def test_frames_and_plots_are_attributes_of_the_package_without_importing_them() -> None:
+    # The README's `workbench.frames.suite_frame(...)` after a plain `import workbench`.
+    code = (
+        "import sys, workbench\n"
+        "print('workbench.frames' in sys.modules, 'frames' in dir(workbench))\n"
+        "print(workbench.frames.suite_frame.__name__, workbench.plots.pass_rates.__name__)\n"
+        "print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, names, pandas_loaded = out.stdout.strip().splitlines()
+    assert before == "False True"
+    assert names == "suite_frame pass_rates"
+    assert pandas_loaded == "False"

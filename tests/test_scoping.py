@@ -842,6 +842,13 @@ def check_scenarios_frame(w: World) -> None:
     assert_none_of_a(w, frame.to_dict("records"))
 
 
+def check_scenarios_frame_method(w: World) -> None:
+    frame = w.b.wb.scenarios.frame()
+    assert set(frame["id"]) == w.b.scenario_ids
+    assert_none_of_a(w, frame.to_dict("records"))
+    assert w.b.wb.scenarios.frame(search=w.a.tag).empty
+
+
 def check_prompts_frame_function(w: World) -> None:
     frame = frames.prompts_frame(w.b.wb)
     assert list(frame["id"]) == [w.b.prompt_id]
@@ -899,6 +906,7 @@ OWN: list[Own] = [
         "B's own to A's name",
     ),
     Own("wb.scenarios.list", LISTS, check_scenarios_list),
+    Own("wb.scenarios.frame", LISTS, check_scenarios_frame_method),
     Own("wb.suites.create", CREATES, check_suites_create, "A's name"),
     Own("wb.suites.list", LISTS, check_suites_list),
     Own("wb.prompts.create", CREATES, check_prompts_create, "A's name"),

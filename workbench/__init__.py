@@ -21,7 +21,8 @@ The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api
 Errors (all subclasses of WorkbenchError):
     AuthError, ConfigError, Conflict, DatabaseError, DecryptionError, Duplicate, NotFound,
     ValidationError
-DataFrames: the `workbench.frames` module. Plots of runs: the `workbench.plots` module.
+DataFrames: the `workbench.frames` module. Plots of runs: the `workbench.plots` module (both
+    reachable as attributes after `import workbench`, loaded on first use).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from workbench.errors import (
 )
 
 if TYPE_CHECKING:
+    from workbench import frames, plots
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
@@ -97,6 +99,9 @@ _LAZY = {
     "offline": "workbench.runs.providers.targets",
 }
 
+# Submodules reachable as attributes (`workbench.frames.suite_frame(...)`), imported on first use.
+_LAZY_MODULES = ("frames", "plots")
+
 __all__ = [
     "ApiKeyEditor",
     "AuthError",
@@ -121,6 +126,7 @@ __all__ = [
     "anthropic",
     "connect",
     "expect",
+    "frames",
     "must_contain",
     "must_contain_any",
     "must_not_contain",
@@ -128,6 +134,7 @@ __all__ = [
     "open_database",
     "openai",
     "openai_compatible",
+    "plots",
     "regex",
     "render_template",
     "request_password_reset",
@@ -142,11 +149,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"workbench.{name}")  # which sets the attribute
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from workbench.tables import (
     ALL_ROWS,
     PROMPT_COLUMNS,
-    SCENARIO_COLUMNS,
     SUITE_COLUMNS,
     TURN_COLUMNS,
     VARIABLE_COLUMNS,
@@ -63,8 +62,8 @@ def scenarios_frame(source: Workbench | ScenarioService, **filters: Any) -> pd.D
 
     >>> scenarios_frame(wb, status="PUBLISHED", tags=["smoke"])  # doctest: +SKIP
     """
-    page = service_of(source, "scenarios").list(**{**ALL_ROWS, **filters})
-    return typed_frame((vars(summary) for summary in page), SCENARIO_COLUMNS)
+    frame: pd.DataFrame = service_of(source, "scenarios").frame(**filters)
+    return frame
 
 
 def suite_frame(source: Workbench | SuiteService, suite_id: str) -> pd.DataFrame:

@@ -244,7 +244,7 @@ class Workbench:
         return VariableService(self._database, self._user.id, guard=self._require_active)
 
     def studio(self, *, extra_tabs: Mapping[str, Any] | None = None) -> Studio:
-        """Every editor in one widget: Scenarios, Suites, Prompts, Variables, API keys.
+        """Every editor in one widget: Scenarios, Suites, Prompts, Variables, API keys, Runs.
 
         >>> wb.studio()                       # doctest: +SKIP
         """

@@ -393,3 +393,44 @@ def widget_labels(page: Page) -> Locator:
 def widget_html(page: Page) -> Locator:
     """HTML and HTMLMath widgets."""
     return page.locator(".widget-html, .widget-htmlmath")
+
+
+# --- the layout -----------------------------------------------------------------------------
+
+LAYOUT_PROBLEMS_JS = """(root) => {
+    const edge = root.getBoundingClientRect().right;
+    const problems = [];
+    for (const part of root.querySelectorAll('button, .widget-label, .widget-label-basic')) {
+        if (part.offsetParent === null) continue;  // hidden (another tab)
+        if (part.scrollWidth > part.clientWidth + 1)  // ellipsis: "Rem...", "Concurre..."
+            problems.push('cut short: ' + (part.textContent.trim() || part.title));
+    }
+    for (const part of root.querySelectorAll('.jupyter-widgets, .widget-label, input, textarea')) {
+        if (part.offsetParent === null) continue;
+        if (part.getBoundingClientRect().right > edge + 1)
+            problems.push('past the edge: ' + (part.className || part.tagName) + ' '
+                          + (part.textContent || part.placeholder || '').trim().slice(0, 40));
+    }
+    return problems;
+}"""
+
+
+def layout_problems(output: Locator) -> list[str]:
+    """What is wrong with the layout of the widgets shown in `output`: a button or label cut
+    short with an ellipsis ("Rem...", "Concurre..."), a widget past the output's right edge.
+    Hidden widgets (another tab) are not looked at."""
+    found: list[str] = output.evaluate(LAYOUT_PROBLEMS_JS)
+    return found
+
+
+def screenshot_whole(page: Page, element: Locator, path: Path) -> None:
+    """A picture of `element` whole: the page made tall enough for it first (at the same width,
+    so the layout is the one tested), then back to its size."""
+    size = page.viewport_size
+    assert size is not None
+    box = element.bounding_box()
+    assert box is not None
+    page.set_viewport_size({"width": size["width"], "height": int(box["height"]) + 400})
+    element.scroll_into_view_if_needed()
+    element.screenshot(path=str(path))
+    page.set_viewport_size(size)

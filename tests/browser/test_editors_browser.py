@@ -16,7 +16,9 @@ from tests.browser.conftest import (
     REPO_ROOT,
     LabServer,
     dropdown_select,
+    layout_problems,
     run_notebook_in_lab,
+    screenshot_whole,
     text_input,
     widget_button,
     widget_labels,
@@ -47,7 +49,7 @@ def test_build_a_scenario_by_typing_and_clicking_then_reopen_it_after_a_reload(
     widget_button(page, "+ USER turn").click()
     page.locator('textarea[placeholder="What the user says"]').fill("Hi, I'm Ada")
     widget_button(page, "+ EXPECT after").first.click()
-    values = page.locator('input[placeholder="text, pattern or statement"]')
+    values = page.locator('textarea[placeholder="text, pattern or statement"]')
     expect(values).to_have_count(1)
     values.first.fill("Ada")
     widget_button(page, "+ expectation").click()
@@ -151,15 +153,20 @@ def test_the_studio_shows_every_tab(
     run_notebook_in_lab(page, lab_server, notebook)
 
     tabs = page.locator(".jp-OutputArea-output .lm-TabBar-tab")
-    expect(tabs).to_have_text(["Scenarios", "Suites", "Prompts", "Variables", "API keys"])
+    titles = ["Scenarios", "Suites", "Prompts", "Variables", "API keys", "Runs"]
+    expect(tabs).to_have_text(titles)
     expect(widget_labels(page).filter(has_text="Refund policy · DRAFT")).to_be_visible()
     widget_button(page, "Open").first.click()  # the newest first: "Order status"
     scenario_name = page.locator('input[placeholder="what the scenario checks"]')
     expect(scenario_name).to_have_value("Order status")
     if os.environ.get("WORKBENCH_UPDATE_SCREENSHOTS"):
-        page.locator(".jp-OutputArea-output .widget-tab").first.screenshot(
-            path=str(REPO_ROOT / "docs" / "studio.png")
-        )
+        studio = page.locator(".jp-OutputArea-output .widget-tab").first
+        screenshot_whole(page, studio, REPO_ROOT / "docs" / "studio.png")
     page.locator(".lm-TabBar-tab", has_text="Variables").click()
     expect(widget_button(page, "Save variables")).to_be_visible()
     assert dropdown_select(page, "Status").count() >= 1
+    # At JupyterLab's default width no button is cut short and nothing runs off the edge.
+    output = page.locator(".jp-OutputArea-output").last
+    for title in titles:
+        page.locator(".jp-OutputArea-output .lm-TabBar-tab", has_text=title).click()
+        assert layout_problems(output) == [], title

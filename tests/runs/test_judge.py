@@ -117,6 +117,18 @@ def test_offline_judge_gives_its_fixed_score() -> None:
     assert judged(offline(judge_score=0.4), threshold=0.5).status == "FAILED"
 
 
+@pytest.mark.parametrize(
+    "rules",
+    [{"order": "It ships tomorrow."}, lambda message: "It ships tomorrow.", [("where", "Soon.")]],
+)
+def test_an_offline_target_with_rules_still_judges_with_its_score(rules: object) -> None:
+    # The judge's request quotes the conversation ("Where is my order?"), which the reply rules
+    # match: those rules are for replies, never for verdicts.
+    assert judged(offline(rules, judge_score=0.9), threshold=0.7).status == "PASSED"  # type: ignore[arg-type]
+    outcome = judged(offline(rules, judge_score=0.2), threshold=0.7)  # type: ignore[arg-type]
+    assert outcome.status == "FAILED" and outcome.detail["score"] == 0.2
+
+
 def test_parse_verdict_and_long_inputs_are_bounded(server: StandIn) -> None:
     assert parse_verdict('{"reasoning": "r", "score": 1}') == ("r", 1.0)
     server.reset()

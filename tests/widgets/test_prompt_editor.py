@@ -69,3 +69,10 @@ def test_repr_counts_placeholders(wb: Workbench) -> None:
     editor.name.value = "p"
     editor.content.value = "{{a}} {{b}}"
     assert repr(editor) == "PromptEditor('p', DRAFT, 2 placeholders, 2 missing)"
+
+
+def test_the_preview_as_text_fills_what_is_known(wb: Workbench) -> None:
+    wb.variables.set_many({"company": "Acme"})
+    editor = PromptEditor(wb.prompts, variables=wb.variables)
+    editor.content.value = "You help {{ company }} with {{product}}."
+    assert editor.preview_text == "You help Acme with {{product}}."

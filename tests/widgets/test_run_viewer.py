@@ -89,6 +89,20 @@ def test_the_transcript_highlights_failures_and_shows_the_judges_reasoning(setup
     assert "error:" in viewer.transcript.value and "<b>ERROR</b>" in viewer.transcript.value
 
 
+def test_the_transcript_shows_the_system_prompt_and_each_replys_usage(setup: Setup) -> None:
+    viewer = RunViewer(play(setup).wait(60))
+    viewer.select(0, 0)
+    shown = viewer.transcript.value
+    # The prompt "Be {{ tone }}." rendered with the stored variable, as the run sent it.
+    assert '<details class="wb-system"><summary>system prompt</summary>' in shown
+    assert '<pre style="white-space:pre-wrap">Be kind.</pre>' in shown
+    # Offline tokens are words: 3 sent ("Be kind." and "hello"), 3 in "hello, how nice".
+    usage = viewer.run._service.transcript(viewer.run.id, position=0)["turns"][1]
+    assert (usage["prompt_tokens"], usage["completion_tokens"]) == (3, 3)
+    assert '<span class="wb-usage">offline · 3 + 3 tokens · ' in shown
+    assert " s · $0</span>" in shown  # the offline provider costs nothing
+
+
 def test_the_viewer_follows_a_run_while_it_plays(committed_db: Database) -> None:
     # Committed: the viewer's thread and the run's each need their own connection.
     wb = user_handle(committed_db, "Ada")
@@ -100,6 +114,7 @@ def test_the_viewer_follows_a_run_while_it_plays(committed_db: Database) -> None
     while viewer.progress.value < 90 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert viewer.progress.value == 90 and len(labels(viewer)) == 90
+    viewer._thread.join(10)  # its last refresh, before the tables are emptied
 
 
 def test_the_flaky_filter_shows_attempts_of_flaky_scenarios(wb: Workbench) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipywidgets import Textarea
+
 from workbench import ScenarioCreate, ScenarioUpdate, expect, must_contain, user
 from workbench.db.enums import ExpectationType, ScenarioStatus
 from workbench.handle import Workbench
@@ -49,16 +51,18 @@ def test_a_type_shows_only_the_fields_it_uses(wb: Workbench) -> None:
     editor.add_user_button.click()
     editor.add_expect_button.click()
     row = editor.turns[1].expectations[0]
-    shown = row._line.children
+    shown = row.shown()
     assert row.value in shown and row.values not in shown and row.threshold not in shown
 
     row.type.value = "SEMANTIC_ASSERT"
-    shown = row._line.children
+    shown = row.shown()
     assert row.threshold in shown and row.case_sensitive not in shown
+    assert isinstance(row.value, Textarea)  # a statement runs long: a text area, not a line
 
     row.type.value = "MUST_CONTAIN_ANY"
-    shown = row._line.children
+    shown = row.shown()
     assert row.values in shown and row.value not in shown and row.case_sensitive in shown
+    assert shown[0] is row.type and shown[-1] is row.values
 
 
 def test_edit_reorder_and_update_with_the_loaded_version(wb: Workbench) -> None:
@@ -187,3 +191,18 @@ def test_repr_says_what_it_is(wb: Workbench) -> None:
     build(editor)
     editor.save_button.click()
     assert repr(editor) == "ScenarioEditor('Greets by name', version 1, DRAFT, 2 turns, saved)"
+
+
+def test_the_problems_shown_read_as_text_in_the_editors_numbering(wb: Workbench) -> None:
+    editor = ScenarioEditor(wb.scenarios)
+    editor.name.value = "Shown"
+    editor.locale.value = "english"
+    editor.add_user_button.click()
+    editor.turns[0].text.value = "hi"
+    editor.turns[0].add_expect_button.click()
+    editor.save_button.click()
+    assert editor.problems_shown() == [
+        "locale: 'english' is not a locale tag like 'en', 'pt-BR' or 'zh-Hant-TW'",
+        "turn 2, expectation 1, value: MUST_CONTAIN needs a value",
+    ]
+    assert repr(editor.conflict) == "ConflictPanel(no conflict)"

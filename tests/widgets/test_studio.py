@@ -6,6 +6,7 @@ import pytest
 from ipywidgets import HTML
 
 import workbench
+from workbench import ScenarioCreate, user
 from workbench.handle import Workbench
 from workbench.widgets.prompt_editor import PromptEditor
 from workbench.widgets.studio import Studio
@@ -17,16 +18,20 @@ def encryption_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_has_a_tab_per_entity_and_takes_extra_tabs(wb: Workbench) -> None:
-    runs = HTML("runs go here")
-    studio = wb.studio(extra_tabs={"Runs": runs})
+    notes = HTML("notes go here")
+    studio = wb.studio(extra_tabs={"Notes": notes})
     assert isinstance(studio, Studio)
-    assert studio.titles == ("Scenarios", "Suites", "Prompts", "Variables", "API keys", "Runs")
-    assert studio.children[-1] is runs
-    assert repr(studio) == "Studio(tabs: Scenarios, Suites, Prompts, Variables, API keys, Runs)"
+    assert studio.titles == (
+        "Scenarios", "Suites", "Prompts", "Variables", "API keys", "Runs", "Notes"
+    )  # fmt: skip
+    assert studio.children[-1] is notes and studio.children[-2] is studio.runs
+    assert repr(studio) == (
+        "Studio(tabs: Scenarios, Suites, Prompts, Variables, API keys, Runs, Notes)"
+    )
 
 
 def test_module_level_studio_is_the_same(wb: Workbench) -> None:
-    assert workbench.studio(wb).titles[:5] == wb.studio().titles[:5]
+    assert workbench.studio(wb).titles == wb.studio().titles
 
 
 def test_a_scenario_made_in_the_studio_shows_in_its_list(wb: Workbench) -> None:
@@ -66,3 +71,14 @@ def test_saved_prompt_and_suite_appear_in_their_choosers(wb: Workbench) -> None:
     assert [label for label, _ in studio.suites.chooser.options] == ["smoke"]
     studio.suites.open_button.click()
     assert studio.suites.editor.name.value == "smoke"
+
+
+def test_showing_the_suites_tab_lists_scenarios_made_meanwhile(wb: Workbench) -> None:
+    studio = wb.studio()
+    editor = studio.suites.editor
+    assert editor.ticked() == [] and editor.picker_rows == []
+    wb.scenarios.create(ScenarioCreate(name="Made later", turns=[user("hi")]))
+    studio.selected_index = studio.titles.index("Suites")
+    assert [tick.description.split(" · ")[0] for tick in editor.picker_box.children] == [
+        "Made later"
+    ]

@@ -12,9 +12,13 @@ def make(wb: Workbench, name: str) -> str:
     return wb.scenarios.create(ScenarioCreate(name=name, turns=turns)).id
 
 
+def shown(editor: SuiteEditor) -> list[str]:
+    return [tick.description for tick in editor.picker_box.children if tick in editor.picker_rows]
+
+
 def pick(editor: SuiteEditor, name: str) -> None:
     editor.picker_search.value = name
-    editor.picker.value = editor.picker.options[0][1]
+    editor.picker_rows[0].value = True
     editor.add_button.click()
 
 
@@ -46,18 +50,46 @@ def test_picker_searches_the_users_scenarios(wb: Workbench, other_wb: Workbench)
     make(other_wb, "Refund (someone else's)")
     editor = SuiteEditor(wb.suites, scenarios=wb.scenarios)
     editor.picker_search.value = "refund"
-    assert [label.split(" · ")[0] for label, _ in editor.picker.options] == ["Refund policy"]
+    assert [label.split(" · ")[0] for label in shown(editor)] == ["Refund policy"]
 
 
-def test_adding_twice_is_refused_with_the_reason(wb: Workbench) -> None:
+def test_several_ticked_scenarios_are_added_at_once_in_the_order_shown(wb: Workbench) -> None:
+    ids = {name: make(wb, name) for name in ("Refund window", "Refund receipt", "Greeting")}
+    editor = SuiteEditor(wb.suites, scenarios=wb.scenarios)
+    editor.name.value = "refunds"
+    editor.save_button.click()
+    editor.picker_search.value = "refund"
+    assert [label.split(" · ")[0] for label in shown(editor)] == ["Refund receipt", "Refund window"]
+    editor.tick_all_button.click()
+    editor.add_button.click()
+    assert editor.message.value == "Added 2 scenarios."
+    assert editor.suite_id is not None
+    assert wb.suites.get(editor.suite_id).scenario_ids == (
+        ids["Refund receipt"],
+        ids["Refund window"],
+    )
+    # Now in the suite: shown as such, not tickable, and nothing is left ticked.
+    assert all(tick.disabled and not tick.value for tick in editor.picker_box.children)
+    assert shown(editor)[0].endswith("· in the suite")
+
+
+def test_adding_with_nothing_ticked_says_what_to_do(wb: Workbench) -> None:
     make(wb, "Once")
     editor = SuiteEditor(wb.suites, scenarios=wb.scenarios)
     editor.name.value = "s"
     editor.save_button.click()
+    editor.add_button.click()
+    assert editor.message.value == "Tick the scenarios to add."
     pick(editor, "Once")
-    pick(editor, "Once")
-    assert "already in the suite" in editor.message.value
-    assert len(editor.items) == 1
+    assert len(editor.items) == 1 and editor.picker_rows[0].disabled
+
+
+def test_scenarios_made_meanwhile_appear_on_refresh(wb: Workbench) -> None:
+    editor = SuiteEditor(wb.suites, scenarios=wb.scenarios)
+    assert shown(editor) == []
+    make(wb, "Made in another cell")
+    editor.refresh_picker_button.click()
+    assert [label.split(" · ")[0] for label in shown(editor)] == ["Made in another cell"]
 
 
 def test_adding_before_saving_says_to_save_first(wb: Workbench) -> None:

@@ -82,3 +82,12 @@ def test_a_line_without_equals_is_flagged(wb: Workbench) -> None:
     editor.paste_text("just a line")
     assert "has no &#x27;=&#x27;" in editor.rows[0].problems.value
     assert repr(editor) == "VariableEditor(0 stored, 1 unsaved)"
+
+
+def test_the_problems_shown_read_as_text(wb: Workbench) -> None:
+    editor = VariableEditor(wb.variables)
+    editor.paste.value = "company=Acme\n2tone=friendly"
+    editor.paste_button.click()
+    editor.save_button.click()
+    shown = editor.problems_shown()
+    assert len(shown) == 1 and shown[0].startswith("row 2: ") and "is not a valid key" in shown[0]

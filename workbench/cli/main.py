@@ -2,6 +2,7 @@
 
 workbench db upgrade        build or update the schema (DATABASE_URL, else embedded)
 workbench db check          compare `public` with the shared contract
+workbench db status|stop    the embedded PostgreSQL server: running? stop it
 workbench lab               JupyterLab on a writable copy of the tutorials
 workbench keys rotate       re-encrypt every API key under a new ENCRYPTION_KEY
 workbench run               play a suite against a model (exit 1 on a failure, 2 on errors)
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench.cli.users import add_db_secure_command, add_users_commands
 
     add_db_secure_command(db_commands)
+    from workbench.cli.embedded import add_server_commands
+
+    add_server_commands(db_commands)
 
     lab = commands.add_parser("lab", help="open JupyterLab on a copy of the tutorials")
     lab.add_argument("--dir", help="where to copy the tutorials (default: ./workbench-tutorials)")

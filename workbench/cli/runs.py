@@ -14,6 +14,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
+from workbench.services.templates import MissingVariables
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -35,6 +37,17 @@ def add_run_command(commands: Any) -> None:
     run.add_argument("--repeats", type=int, default=1)
     run.add_argument("--concurrency", type=int, default=16)
     run.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML here")
+    run.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a prompt variable for this run (repeatable); wins over --vars-file and the "
+        "variables you stored",
+    )
+    run.add_argument(
+        "--vars-file", default=None, metavar="FILE", help="prompt variables: a YAML or JSON mapping"
+    )
     run.set_defaults(command=run_suite)
 
 
@@ -83,15 +96,23 @@ def _run_suite(args: argparse.Namespace) -> int:
         judge = build_target(
             args.judge_provider or args.provider, args.judge_model or args.model, args.base_url
         )
+    variables = run_variables(args.vars_file, args.var)
     wb = open_handle()
-    run = wb.runs.start(
-        suite=args.suite,
-        prompt=args.prompt,
-        target=target,
-        judge=judge,
-        repeats=args.repeats,
-        concurrency=args.concurrency,
-    )
+    try:
+        run = wb.runs.start(
+            suite=args.suite,
+            prompt=args.prompt,
+            target=target,
+            judge=judge,
+            repeats=args.repeats,
+            concurrency=args.concurrency,
+            variables=variables,
+        )
+    except MissingVariables as missing:
+        flags = " ".join(f"--var {name}=VALUE" for name in missing.missing[:3])
+        raise missing.saying(
+            f"or pass them with {flags} (repeatable) or --vars-file FILE"
+        ) from None
     run.wait()
     frame = run.frame()
     print(run.summary().to_string(index=False))
@@ -103,6 +124,14 @@ def _run_suite(args: argparse.Namespace) -> int:
     if "ERROR" in statuses or view.status != "finished":
         return 2
     return 1 if "FAILED" in statuses else 0
+
+
+def run_variables(vars_file: str | None, assignments: list[str]) -> dict[str, str]:
+    """--vars-file, then each --var over it (stored variables fill the rest, in start)."""
+    from workbench.services.variable_files import parse_assignments, read_variables_file
+
+    from_file = read_variables_file(vars_file) if vars_file else {}
+    return {**from_file, **parse_assignments(assignments)}
 
 
 def write_junit(frame: pd.DataFrame, path: str, *, name: str) -> None:
@@ -122,8 +151,32 @@ def write_junit(frame: pd.DataFrame, path: str, *, name: str) -> None:
             name=f"turn {row.turn} expectation {row.expectation} {row.type} repeat {row.repeat}",
             time=f"{seconds:.3f}",
         )
-        if row.status == "FAILED":
-            ElementTree.SubElement(case, "failure", message=str(row.detail)[:500])
-        elif row.status == "ERROR":
-            ElementTree.SubElement(case, "error", message=str(row.error)[:500])
+        if row.status in ("FAILED", "ERROR"):
+            message, text = failure_report(row)
+            tag = "failure" if row.status == "FAILED" else "error"
+            ElementTree.SubElement(case, tag, message=message).text = text
     ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def failure_report(row: Any) -> tuple[str, str]:
+    """A failed or errored expectation as (message, text): what happened in a sentence, where
+    (scenario, turn, expectation, repeat, as the testcase's name numbers them) and the reply,
+    bounded (500 characters of reply in the message, 5,000 in the text)."""
+    from workbench.runs.evaluators.explain import explain
+
+    detail = row.detail if isinstance(row.detail, dict) else {}
+    if row.status == "ERROR" and not detail.get("error") and isinstance(row.error, str):
+        detail = {**detail, "error": row.error}
+    what = explain(str(row.type), str(row.status), detail)
+    place = (
+        f"scenario {row.scenario!r}, turn {row.turn}, expectation {row.expectation}, "
+        f"repeat {row.repeat}"
+    )
+    reply = row.reply if isinstance(row.reply, str) else None
+    said = "no reply" if reply is None else f"the reply was {_cut(reply, 500)!r}"
+    text = f"{what}.\nWhere: {place}.\nReply: {'(none)' if reply is None else _cut(reply, 5_000)}"
+    return f"{what[:1].upper()}{what[1:]} ({place}); {said}.", text
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…({len(text) - limit:,} more characters)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import warnings
 from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -31,8 +32,17 @@ def cluster_dir() -> Path:
     return data_dir() / "pg"
 
 
-def running_server_url(pgdata: Path | None = None) -> URL | None:
-    """The URL of the server running on `pgdata`, or None when none is running there."""
+@dataclass(frozen=True)
+class RunningServer:
+    """What `postmaster.pid` says about a server that is up: its process, port and socket."""
+
+    pid: int
+    port: int
+    socket_dir: str
+
+
+def running_server(pgdata: Path | None = None) -> RunningServer | None:
+    """The server running (and ready) on `pgdata`, or None when none is."""
     pgdata = pgdata or cluster_dir()
     try:
         lines = (pgdata / "postmaster.pid").read_text().splitlines()
@@ -41,7 +51,13 @@ def running_server_url(pgdata: Path | None = None) -> URL | None:
         return None
     if status != "ready" or not socket_dir or not _process_alive(pid):
         return None
-    return _url(socket_dir, port)
+    return RunningServer(pid, port, socket_dir)
+
+
+def running_server_url(pgdata: Path | None = None) -> URL | None:
+    """The URL of the server running on `pgdata`, or None when none is running there."""
+    server = running_server(pgdata)
+    return None if server is None else _url(server.socket_dir, server.port)
 
 
 def ensure_server(pgdata: Path | None = None) -> URL:

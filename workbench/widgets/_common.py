@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,6 +30,14 @@ def problems_html(messages: Iterable[str]) -> str:
     return f'<ul style="color:{ERROR_COLOR};margin:0;padding-left:1.2em">{items}</ul>'
 
 
+_PROBLEM_ITEM = re.compile(r"<li>(.*?)</li>", re.DOTALL)
+
+
+def problem_texts(box: HTML) -> list[str]:
+    """What a problems box shows (`problems_html`), as plain text, one line per problem."""
+    return [html.unescape(item) for item in _PROBLEM_ITEM.findall(box.value)]
+
+
 def problem_widget() -> HTML:
     """An empty HTML widget that holds a field's problems once a save finds some."""
     return HTML("")
@@ -42,11 +51,21 @@ class _Shared:
 
     def __init__(self) -> None:
         self.plain = Layout()
-        self.button = Layout(width="auto")
+        self.button = Layout(width="auto", flex="0 0 auto")  # never squeezed to "Rem..."
         self.text_area = Layout(width="90%")
         self.turn = Layout(border="1px solid #ddd", padding="4px", margin="2px 0")
         self.expectation = Layout(margin="0 0 4px 24px")
         self.wide_label = Layout(width="60%")
+        # Rows that wrap instead of squeezing their buttons to "Remo..." on a narrow page.
+        self.wrapping = Layout(flex_flow="row wrap", align_items="center")
+        self.fixed = Layout(width="auto", flex="0 0 auto")
+        self.value_area = Layout(width="95%", min_height="2.6em")
+        self.threshold = Layout(width="14em", flex="0 0 auto")
+        self.chips = Layout(flex_flow="row wrap", align_items="center")
+        self.chip = Layout(margin="0 6px 2px 0", flex="0 0 auto")
+        self.chip_label = Layout(width="auto", max_width="36em", margin="0")
+        self.chip_cross = Layout(width="30px", padding="0", margin="0")
+        self.chip_entry = Layout(width="14em", margin="0 0 2px 0")
         self.button_style = ButtonStyle()
         self.text_style = TextStyle()
         self.description_style = DescriptionStyle()

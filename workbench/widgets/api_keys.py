@@ -73,9 +73,11 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
         )
         self.key_name = Text(description="Key name", placeholder="for example: work")
         self.secret = Password(description="API key", placeholder="paste the key here")
-        self.secret_note = Label(
-            f"Not saved yet? Cleared after {self.clear_after:.0f} s: a notebook saved with its "
-            "widget state while a key sits here unsaved would hold it."
+        # Under the field and wrapping: beside it, a Label ran off the page's edge.
+        self.secret_note = HTML(
+            f"<small>Not saved yet? Cleared after {self.clear_after:.0f} s: a notebook saved "
+            "with its widget state while a key sits here unsaved would hold it.</small>",
+            layout=Layout(margin="0 0 4px 90px"),
         )
         self._clear_timer: threading.Timer | None = None
         self.secret.observe(self._on_typed, names="value")
@@ -89,7 +91,8 @@ class ApiKeyEditor(VBox):  # type: ignore[misc]
             HTML("<b>Provider API keys</b> (stored encrypted; never shown again)"),
             self.provider,
             self.key_name,
-            HBox([self.secret, self.secret_note]),
+            self.secret,
+            self.secret_note,
             self.save_button,
             self.status,
             self.key_list,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ipywidgets import HTML, Button, HBox, Label, Layout, TagsInput, Text, Textarea, VBox
+from ipywidgets import HTML, Button, HBox, Label, Layout, Text, Textarea, VBox
 
 from workbench.db.enums import PromptStatus
 from workbench.errors import WorkbenchError
@@ -21,6 +21,7 @@ from workbench.services.prompts.service import PromptService, PromptView
 from workbench.services.prompts.templates import Placeholder, scan
 from workbench.services.variables import VariableService
 from workbench.widgets._common import ERROR_COLOR, MISSING_COLOR, PlainRepr, show_status
+from workbench.widgets.chips import ChipsInput
 
 
 def placeholders_html(content: str, values: dict[str, str]) -> str:
@@ -78,7 +79,7 @@ class PromptEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.values: dict[str, str] = {}
         self.name = Text(description="Name")
         self.description = Textarea(description="Description", placeholder="optional")
-        self.tags = TagsInput(value=[], allow_duplicates=False)
+        self.tags = ChipsInput(placeholder="a tag, then Enter")
         self.content = Textarea(
             description="Content",
             placeholder="You help {{ company }} customers.",
@@ -103,7 +104,7 @@ class PromptEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.children = [
             self.name,
             self.description,
-            HBox([Label("Tags", layout=Layout(width="90px")), self.tags]),
+            HBox([Label("Tags", layout=Layout(width="90px", flex="0 0 auto")), self.tags]),
             HBox([self.status_label, self.publish_button, self.archive_button, self.draft_button]),
             self.content,
             self.placeholders,
@@ -172,6 +173,21 @@ class PromptEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.publish_button.disabled = not saved or self.status is not PromptStatus.DRAFT
         self.archive_button.disabled = not saved or self.status is PromptStatus.ARCHIVED
         self.draft_button.disabled = not saved or self.status is PromptStatus.DRAFT
+
+    @property
+    def preview_text(self) -> str:
+        """The preview as plain text: your variables filled in, a missing one left as {{name}}
+        (highlighted in the widget)."""
+        template, _ = scan(self.content.value)
+        values = self.values
+        return "".join(
+            (
+                values.get(part.name, f"{{{{{part.name}}}}}")
+                if isinstance(part, Placeholder)
+                else part
+            )
+            for part in template.parts
+        )
 
     def __repr__(self) -> str:
         if not hasattr(self, "message"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from ipywidgets import HTML, Dropdown, IntProgress, Select, ToggleButtons, VBox
@@ -26,8 +27,16 @@ ALL = "(all)"
 class RunViewer(VBox):  # type: ignore[misc]
     """Progress, pass/fail counts, attempts filtered by outcome, scenario or tag, a transcript."""
 
-    def __init__(self, run: Any, *, interval: float = 1.0, live: bool = True) -> None:
+    def __init__(
+        self,
+        run: Any,
+        *,
+        interval: float = 1.0,
+        live: bool = True,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
         self.run = run
+        self._on_end = on_end  # called once the run ends, after the last refresh
         self.progress = IntProgress(min=0, max=max(int(getattr(run, "total", 0)), 1))
         self.counts = HTML()
         self.show = ToggleButtons(options=["all", "failed", "errored", "flaky"], value="all")
@@ -44,8 +53,10 @@ class RunViewer(VBox):  # type: ignore[misc]
             [self.progress, self.counts, self.show, self.scenario, self.tag,
              self.attempt_list, self.transcript]
         )  # fmt: skip
+        # Asked before the first refresh: a run ending during it is still followed to its end.
+        playing = not getattr(run, "done", True)
         self.refresh()
-        if live and not getattr(run, "done", True):
+        if live and playing:
             self._thread = threading.Thread(target=self._follow, args=(interval,), daemon=True)
             self._thread.start()
 
@@ -58,6 +69,8 @@ class RunViewer(VBox):  # type: ignore[misc]
         while not self.run.done and not stop.wait(interval):
             self.refresh()
         self.refresh()
+        if self._on_end is not None:
+            self._on_end()
 
     def refresh(self) -> None:
         """Reload the attempts from the service and redraw (keeps the filters and selection)."""
@@ -127,10 +140,22 @@ class RunViewer(VBox):  # type: ignore[misc]
         self.transcript.value = transcript_html(shown)
 
 
+SYSTEM_SHOWN = 20_000  # characters of the system prompt shown; the rest is counted
+
+
 def transcript_html(shown: dict[str, Any]) -> str:
-    """The transcript as HTML: failing expectations highlighted, judge reasoning beside them."""
+    """The transcript as HTML: the system prompt (folded), each reply with its model, tokens,
+    latency and cost, failing expectations highlighted, judge reasoning beside them."""
     esc = html.escape
     parts = [f"<h4>{esc(str(shown['scenario']))}: {esc(str(shown['status']))}</h4>"]
+    system = shown.get("system")
+    if isinstance(system, str):
+        more = len(system) - SYSTEM_SHOWN
+        cut = system[:SYSTEM_SHOWN] + (f"…({more:,} more characters)" if more > 0 else "")
+        parts.append(
+            '<details class="wb-system"><summary>system prompt</summary>'
+            f'<pre style="white-space:pre-wrap">{esc(cut)}</pre></details>'
+        )
     if shown.get("error"):
         parts.append(f'<div style="{ERROR_STYLE}">error: {esc(str(shown["error"]))}</div>')
     for turn in shown["turns"]:
@@ -140,11 +165,33 @@ def transcript_html(shown: dict[str, Any]) -> str:
         reply = turn.get("reply")
         said = esc(reply) if isinstance(reply, str) else "<i>(no reply)</i>"
         cached = " <small>(cached)</small>" if turn.get("cached") else ""
-        parts.append(f"<div><b>assistant</b>{cached}: {said}</div><ul>")
+        parts.append(f"<div><b>assistant</b>{cached}: {said}</div>{_usage_html(turn)}<ul>")
         for check in turn.get("expectations", []):
             parts.append(_check_html(check))
         parts.append("</ul>")
     return "".join(parts)
+
+
+def _usage_html(turn: dict[str, Any]) -> str:
+    """ "gpt-4o-mini · 812 + 64 tokens · 1.42 s · $0.000160" under a reply (what is known)."""
+    if turn.get("model") is None and turn.get("latency_s") is None:
+        return ""  # no call was made (an error before it, or not played)
+    sent, received = turn.get("prompt_tokens"), turn.get("completion_tokens")
+    parts = [str(turn.get("model") or "model unknown")]
+    if sent is not None or received is not None:
+        counts = ["?" if n is None else str(n) for n in (sent, received)]
+        parts.append(f"{counts[0]} + {counts[1]} tokens")
+    latency, cost = turn.get("latency_s"), turn.get("cost_usd")
+    if latency is not None:
+        parts.append(f"{float(latency):.2f} s")
+    parts.append(dollars(cost) if cost is not None else "cost unknown")
+    return f'<span class="wb-usage">{html.escape(" · ".join(parts))}</span>'
+
+
+def dollars(cost: float) -> str:
+    """$0, $0.00016, $1.25: enough digits for a fraction of a cent, no trailing zeros."""
+    text = f"{float(cost):.6f}".rstrip("0").rstrip(".")
+    return f"${text}"
 
 
 def _check_html(check: dict[str, Any]) -> str:

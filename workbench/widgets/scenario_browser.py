@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ipywidgets import HTML, Button, Dropdown, HBox, Label, Layout, TagsInput, Text, VBox
+from ipywidgets import HTML, Button, Dropdown, HBox, Label, Layout, Text, VBox
 
 from workbench.errors import WorkbenchError
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.scenarios.types import ScenarioSummary
 from workbench.widgets._common import ConfirmedDelete, PlainRepr, shared, show_status, small_button
+from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_editor import ScenarioEditor
 
 PAGE_SIZE = 20
@@ -65,7 +66,7 @@ class ScenarioBrowser(PlainRepr, VBox):  # type: ignore[misc]
         self.total = 0
         self.search = Text(description="Search", placeholder="name or description")
         self.status = Dropdown(options=STATUSES, value="", description="Status")
-        self.tags = TagsInput(value=[], allow_duplicates=False)
+        self.tags = ChipsInput(placeholder="a tag, then Enter")
         self.sort = Dropdown(options=list(SORTS), value="Recently updated", description="Sort")
         self.previous_button = Button(description="Previous", icon="chevron-left")
         self.next_button = Button(description="Next", icon="chevron-right")
@@ -83,7 +84,13 @@ class ScenarioBrowser(PlainRepr, VBox):  # type: ignore[misc]
         self.new_button.on_click(lambda _b: self.open_scenario(None))
         self.children = [
             HBox([self.search, self.status, self.sort]),
-            HBox([Label("Tags", layout=Layout(width="90px")), self.tags, self.new_button]),
+            HBox(
+                [
+                    Label("Tags", layout=Layout(width="90px", flex="0 0 auto")),
+                    self.tags,
+                    self.new_button,
+                ]
+            ),
             self.row_box,
             HBox([self.previous_button, self.page_label, self.next_button]),
             self.message,

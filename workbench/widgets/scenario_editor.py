@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, overload
 
-from ipywidgets import HTML, Button, HBox, Label, Layout, TagsInput, Text, Textarea, VBox
+from ipywidgets import HTML, Button, HBox, Label, Layout, Text, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import Conflict, ValidationError, WorkbenchError
@@ -28,7 +28,8 @@ from workbench.services.scenarios.types import (
     TurnSpec,
 )
 from workbench.services.scenarios.validation import Problem, check_scenario
-from workbench.widgets._common import PlainRepr, problems_html, show_status
+from workbench.widgets._common import PlainRepr, problem_texts, problems_html, show_status
+from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
 from workbench.widgets.scenario_turns import TurnRow
 
@@ -81,7 +82,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.name = Text(description="Name", placeholder="what the scenario checks")
         self.description = Textarea(description="Description", placeholder="optional")
         self.locale = Text(value="en", description="Locale")
-        self.tags = TagsInput(value=[], allow_duplicates=False)
+        self.tags = ChipsInput(placeholder="a tag, then Enter")
         for part in (self.name, self.description, self.locale, self.tags):
             part.observe(self._mark_dirty, names="value")
         self.field_problems = {field: HTML("") for field in FIELDS}
@@ -130,7 +131,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         def with_problems(field: str, part: Any) -> VBox:
             return VBox([part, self.field_problems[field]])
 
-        tags_line = HBox([Label("Tags", layout=Layout(width="90px")), self.tags])
+        tags_line = HBox([Label("Tags", layout=Layout(width="90px", flex="0 0 auto")), self.tags])
         status_line = HBox(
             [self.status_label, self.publish_button, self.archive_button, self.draft_button]
         )
@@ -250,6 +251,19 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
                 entry.spec() if isinstance(entry, TurnRow) else entry for entry in self._turns
             ),
         )
+
+    def problems_shown(self) -> list[str]:
+        """The problems shown beside the fields, turns and expectations, as text, in the
+        editor's order and numbering ("turn 2, expectation 1, value: ... needs a value")."""
+        lines = [text for box in self.field_problems.values() for text in problem_texts(box)]
+        for index, row in enumerate(self._turns):
+            if not isinstance(row, TurnRow):
+                continue  # not built yet: nothing shown there
+            lines += [f"turn {index + 1}, {text}" for text in problem_texts(row.problems)]
+            for number, check in enumerate(row.expectations, start=1):
+                where = f"turn {index + 1}, expectation {number}"
+                lines += [f"{where}, {text}" for text in problem_texts(check.problems)]
+        return lines
 
     def save(self) -> None:
         """Create or update the scenario (one service call); problems are shown, not raised."""

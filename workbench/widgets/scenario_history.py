@@ -11,7 +11,7 @@ from workbench.errors import WorkbenchError
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.scenarios.types import ScenarioCreate, ScenarioDiff, ScenarioView
 from workbench.services.scenarios.versions import diff_contents
-from workbench.widgets._common import ERROR_COLOR
+from workbench.widgets._common import ERROR_COLOR, PlainRepr
 
 Loaded = Callable[[ScenarioView], None]
 
@@ -95,8 +95,17 @@ class HistoryPanel(VBox):  # type: ignore[misc]
         self.message.value = f"<span{color}>{html.escape(message)}</span>"
 
 
-class ConflictPanel(VBox):  # type: ignore[misc]
+class ConflictPanel(PlainRepr, VBox):  # type: ignore[misc]
     """Shown when a save finds the scenario saved elsewhere: who is ahead, Reload, Show changes."""
+
+    def __repr__(self) -> str:
+        stored = getattr(self, "stored", None)
+        if stored is None:
+            return "ConflictPanel(no conflict)"
+        return (
+            f"ConflictPanel(saved elsewhere: version {stored.version} is stored, "
+            f"you opened version {self._had_version}; nothing was overwritten)"
+        )
 
     def __init__(self, service: ScenarioService, on_reload: Loaded) -> None:
         super().__init__()

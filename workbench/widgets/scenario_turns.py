@@ -13,17 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ipywidgets import (
-    BoundedFloatText,
-    Checkbox,
-    Dropdown,
-    HBox,
-    Label,
-    TagsInput,
-    Text,
-    Textarea,
-    VBox,
-)
+from ipywidgets import BoundedFloatText, Checkbox, Dropdown, HBox, Label, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioTurnType
 from workbench.services.scenarios.types import (
@@ -32,6 +22,7 @@ from workbench.services.scenarios.types import (
     TurnSpec,
 )
 from workbench.widgets._common import problems_box, problems_html, shared, small_button
+from workbench.widgets.chips import ChipsInput
 
 Changed = Callable[[Any], None]
 _TAKES_VALUE = {
@@ -47,7 +38,11 @@ _TYPES = [t.value for t in ExpectationType]
 
 
 class ExpectationRow(VBox):  # type: ignore[misc]
-    """One expectation: a type, and only the fields that type uses."""
+    """One expectation: a type, and only the fields that type uses.
+
+    The first line holds the type, the type's options and Remove (wrapping, never squeezing a
+    button); below it the value, a text area (a SEMANTIC_ASSERT statement runs long), or the
+    chips of MUST_CONTAIN_ANY."""
 
     def __init__(self, spec: ExpectationSpec, on_change: Changed) -> None:
         s = shared()
@@ -62,11 +57,10 @@ class ExpectationRow(VBox):  # type: ignore[misc]
         self.type.add_class("wb-expectation-type")  # for the browser tests' locators
         self.delete_button = small_button("Remove", "times")
         self.problems = problems_box()
-        self._line = HBox(layout=s.plain)
+        self._line = HBox(layout=s.wrapping)
         self.type.observe(on_change, names="value")
         self.type.observe(lambda _c: self._show_fields(), names="value")
         self._show_fields()
-        self.children = [self._line, self.problems]
 
     def _field(self, name: str, make: Callable[[], Any]) -> Any:
         widget = self._fields.get(name)
@@ -76,30 +70,26 @@ class ExpectationRow(VBox):  # type: ignore[misc]
         return widget
 
     @property
-    def value(self) -> Text:
+    def value(self) -> Textarea:
         s = shared()
         return self._field(
             "value",
-            lambda: Text(
+            lambda: Textarea(
                 value=self._spec.value or "",
                 placeholder="text, pattern or statement",
-                layout=s.plain,
+                rows=2,
+                layout=s.value_area,
                 style=s.text_style,
             ),
         )
 
     @property
-    def values(self) -> TagsInput:
-        s = shared()
-        return self._field(
+    def values(self) -> ChipsInput:
+        chips: ChipsInput = self._field(
             "values",
-            lambda: TagsInput(
-                value=list(self._spec.values),
-                allow_duplicates=False,
-                layout=s.plain,
-                style=s.description_style,
-            ),
+            lambda: ChipsInput(list(self._spec.values), placeholder="a value, then Enter"),
         )
+        return chips
 
     @property
     def case_sensitive(self) -> Checkbox:
@@ -109,7 +99,8 @@ class ExpectationRow(VBox):  # type: ignore[misc]
             lambda: Checkbox(
                 value=bool(self._spec.case_sensitive),
                 description="case-sensitive",
-                layout=s.plain,
+                indent=False,
+                layout=s.fixed,
                 style=s.checkbox_style,
             ),
         )
@@ -126,7 +117,7 @@ class ExpectationRow(VBox):  # type: ignore[misc]
                 max=1.0,
                 step=0.05,
                 description="threshold",
-                layout=s.plain,
+                layout=s.threshold,
                 style=s.description_style,
             ),
         )
@@ -137,13 +128,18 @@ class ExpectationRow(VBox):  # type: ignore[misc]
 
     def _show_fields(self) -> None:
         kind = self.kind
-        parts: list[Any] = [self.type]
-        parts.append(self.value if kind in _TAKES_VALUE else self.values)
+        options: list[Any] = []
         if kind in _CASE_APPLIES:
-            parts.append(self.case_sensitive)
+            options.append(self.case_sensitive)
         if kind is ExpectationType.SEMANTIC_ASSERT:
-            parts.append(self.threshold)
-        self._line.children = [*parts, self.delete_button]
+            options.append(self.threshold)
+        self._line.children = [self.type, *options, self.delete_button]
+        wanted = self.value if kind in _TAKES_VALUE else self.values
+        self.children = [self._line, wanted, self.problems]
+
+    def shown(self) -> list[Any]:
+        """The fields on show for the current type, in order (type first, Remove last)."""
+        return [*self._line.children, *self.children[1:-1]]
 
     def spec(self) -> ExpectationSpec:
         """What the fields say, with only the type's own fields set."""
@@ -193,7 +189,7 @@ class TurnRow(VBox):  # type: ignore[misc]
                 self.add_user_button,
                 self.add_expect_button,
             ],
-            layout=s.plain,
+            layout=s.wrapping,
         )
         body: list[Any]
         if self.kind is ScenarioTurnType.USER:

@@ -2,9 +2,10 @@
 
     wb.studio()        # or: workbench.studio(wb)
 
-Tabs: Scenarios (the browser and its editor), Suites, Prompts, Variables, API keys, plus any
-`extra_tabs` given (the runs views add theirs this way). Saving variables redraws the prompt
-preview, so a placeholder filled in one tab shows as filled in the other.
+Tabs: Scenarios (the browser and its editor), Suites, Prompts, Variables, API keys, Runs (start
+a run, watch it, open and compare past runs), plus any `extra_tabs` given. Saving variables
+redraws the prompt preview, so a placeholder filled in one tab shows as filled in the other;
+a tab coming into view reads its lists again (a scenario made meanwhile, a new key).
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ class ChooserTab(VBox):  # type: ignore[misc]
         elif self.chooser.value is None and ids:
             self.chooser.value = ids[0]
 
+    def on_show(self) -> None:
+        """The tab came into view: names, and the suite editor's scenarios, read again."""
+        self.refresh(self.chooser.value)
+        refresh_picker = getattr(self.editor, "refresh_picker", None)
+        if refresh_picker is not None:
+            refresh_picker()
+
     def open_editor(self, item_id: str | None) -> Any:
         if self.editor is not None:
             self.editor.close()
@@ -74,11 +82,13 @@ class ChooserTab(VBox):  # type: ignore[misc]
 
 
 class Studio(PlainRepr, Tab):  # type: ignore[misc]
-    """Scenarios, Suites, Prompts, Variables and API keys in tabs; parts public as attributes."""
+    """Scenarios, Suites, Prompts, Variables, API keys and Runs in tabs; parts public as
+    attributes (`studio.runs`, `studio.suites.editor`, ...)."""
 
     def __init__(self, wb: Workbench, extra_tabs: Mapping[str, Any] | None = None) -> None:
         from workbench.widgets.api_keys import ApiKeyEditor
         from workbench.widgets.prompt_editor import PromptEditor
+        from workbench.widgets.runs_tab import RunsTab
         from workbench.widgets.scenario_browser import ScenarioBrowser
         from workbench.widgets.suite_editor import SuiteEditor
         from workbench.widgets.variable_editor import VariableEditor
@@ -96,17 +106,29 @@ class Studio(PlainRepr, Tab):  # type: ignore[misc]
         self.variables = VariableEditor(wb.variables)
         self.variables.on_saved.append(lambda: self.prompts.editor.refresh_variables())
         self.api_keys = ApiKeyEditor(wb.api_keys)
+        self.runs = RunsTab(wb)
         tabs: dict[str, Any] = {
             "Scenarios": self.scenarios,
             "Suites": self.suites,
             "Prompts": self.prompts,
             "Variables": self.variables,
             "API keys": self.api_keys,
+            "Runs": self.runs,
             **(extra_tabs or {}),
         }
         self.tabs = tabs
         self.children = list(tabs.values())
         self.titles = tuple(tabs)
+        # What another tab, cell or kernel made meanwhile shows when a tab comes into view.
+        self.observe(self._shown, names="selected_index")
+
+    def _shown(self, change: Any) -> None:
+        index = change.new
+        if index is None or not 0 <= index < len(self.children):
+            return
+        on_show = getattr(self.children[index], "on_show", None)
+        if on_show is not None:
+            on_show()
 
     def __repr__(self) -> str:
         if not hasattr(self, "tabs"):

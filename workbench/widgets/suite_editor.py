@@ -5,30 +5,35 @@
 
 Each action is one `wb.suites` call (`create`, `update`, `add`, `remove`, `reorder`), and the
 table is read back with `items()` (one query with counts and status). The picker searches your
-scenarios a page at a time through `scenarios.list`.
+scenarios a page at a time through `scenarios.list`: tick several (or "Tick all shown") and
+Add puts them all in, in the order shown; scenarios already in the suite are shown, not
+tickable. `refresh_picker()` (its Refresh button, and the studio each time the Suites tab is
+shown) reads the list again, so scenarios made meanwhile appear.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ipywidgets import HTML, Button, HBox, Label, Layout, Select, TagsInput, Text, Textarea, VBox
+from ipywidgets import HTML, Button, Checkbox, HBox, Label, Layout, Text, Textarea, VBox
 
 from workbench.errors import WorkbenchError
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.suites.service import SuiteService
 from workbench.services.suites.types import SuiteItem
 from workbench.widgets._common import PlainRepr, show_status
+from workbench.widgets.chips import ChipsInput
 
 PICKER_SIZE = 50
-_SMALL = Layout(width="auto")
+_SMALL = Layout(width="auto", flex="0 0 auto")
+_WRAP = Layout(flex_flow="row wrap", align_items="center")
 
 
 class SuiteItemRow(HBox):  # type: ignore[misc]
     """One scenario of the suite: position, name, status, counts; up, down, remove."""
 
     def __init__(self, item: SuiteItem) -> None:
-        super().__init__()
+        super().__init__(layout=_WRAP)
         self.item = item
         self.label = Label(
             f"{item.position + 1}. {item.name} · {item.status.value} · "
@@ -56,39 +61,47 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
         self._scenarios = scenarios
         self.suite_id: str | None = None
         self.items: list[SuiteItemRow] = []
-        self.name = Text(description="Name")
+        self.name = Text(description="Name", placeholder="what the suite is for")
         self.description = Textarea(description="Description", placeholder="optional")
-        self.tags = TagsInput(value=[], allow_duplicates=False)
+        self.tags = ChipsInput(placeholder="a tag, then Enter")
         self.save_button = Button(description="Save suite", button_style="primary", icon="save")
         self.item_box = VBox()
         self.picker_search = Text(description="Find", placeholder="scenario name")
-        self.picker = Select(options=[], rows=6, description="Scenarios")
-        self.add_button = Button(description="Add to suite", icon="plus")
+        self.picker_rows: list[Checkbox] = []
+        self._picker_ids: list[str] = []
+        self.picker_box = VBox(layout=Layout(max_height="16em", overflow="auto"))
+        self.refresh_picker_button = Button(description="Refresh", icon="refresh", layout=_SMALL)
+        self.tick_all_button = Button(description="Tick all shown", icon="check", layout=_SMALL)
+        self.add_button = Button(description="Add ticked", icon="plus", layout=_SMALL)
         self.message = Label()
         self.save_button.on_click(lambda _b: self.save())
         self.add_button.on_click(lambda _b: self.add_selected())
+        self.tick_all_button.on_click(lambda _b: self.tick_all())
+        self.refresh_picker_button.on_click(lambda _b: self.refresh_picker())
         self.picker_search.observe(lambda _c: self.refresh_picker(), names="value")
         picker: list[object] = [
-            HBox([self.picker_search]),
-            HBox([self.picker, self.add_button]),
+            HTML("<b>Add scenarios</b>"),
+            HBox([self.picker_search, self.refresh_picker_button], layout=_WRAP),
+            self.picker_box,
+            HBox([self.tick_all_button, self.add_button], layout=_WRAP),
         ]
         if scenarios is None:
             picker = [HTML("<i>Pass scenarios=wb.scenarios to pick scenarios here.</i>")]
         self.children = [
             self.name,
             self.description,
-            HBox([Label("Tags", layout=Layout(width="90px")), self.tags]),
+            HBox([Label("Tags", layout=Layout(width="90px", flex="0 0 auto")), self.tags]),
             self.save_button,
             HTML("<b>Scenarios, in run order</b>"),
             self.item_box,
             *picker,
             self.message,
         ]
-        self.refresh_picker()
         if suite_id is None:
             self._show_items([])
+            self.refresh_picker()
         else:
-            self._load(suite_id)
+            self._load(suite_id)  # reads the items, then the picker
 
     def save(self) -> None:
         """Create the suite, or rename it and change its description and tags."""
@@ -110,7 +123,7 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
         self._refresh_items()
 
     def refresh_picker(self) -> None:
-        """Your scenarios matching the search, a page of them (one query)."""
+        """Your scenarios matching the search, a page of them (one query), none ticked."""
         if self._scenarios is None:
             return
         page = self._scenarios.list(
@@ -119,19 +132,43 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
             limit=PICKER_SIZE,
             count_total=False,
         )
-        self.picker.options = [
-            (f"{s.name} · {s.status.value} · {s.turn_count} turns", s.id) for s in page
-        ]
+        members = {row.item.scenario_id for row in self.items}
+        while len(self.picker_rows) < len(page.items):  # rows are reused: widgets cost
+            self.picker_rows.append(
+                Checkbox(indent=False, layout=Layout(width="auto", max_width="100%"))
+            )
+        self._picker_ids = [s.id for s in page]
+        for tick, scenario in zip(self.picker_rows, page, strict=False):
+            inside = scenario.id in members
+            tick.description = (
+                f"{scenario.name} · {scenario.status.value} · {scenario.turn_count} turns"
+                + (" · in the suite" if inside else "")
+            )
+            tick.value, tick.disabled = False, inside
+        shown = self.picker_rows[: len(page.items)]
+        self.picker_box.children = shown or [HTML("<i>No scenario matches.</i>")]
+
+    def tick_all(self) -> None:
+        """Tick every scenario shown that is not in the suite yet."""
+        for tick in self.picker_rows[: len(self._picker_ids)]:
+            tick.value = not tick.disabled
+
+    def ticked(self) -> list[str]:
+        """The ids of the ticked scenarios, in the order shown."""
+        rows = self.picker_rows[: len(self._picker_ids)]
+        return [sid for sid, tick in zip(self._picker_ids, rows, strict=True) if tick.value]
 
     def add_selected(self) -> None:
-        """Append the scenario selected in the picker (save the suite first)."""
+        """Append every ticked scenario, in the order shown (save the suite first)."""
         if self.suite_id is None:
             show_status(self.message, "Save the suite first, then add scenarios.", error=True)
             return
-        if self.picker.value is None:
-            show_status(self.message, "Pick a scenario to add.", error=True)
+        chosen = self.ticked()
+        if not chosen:
+            show_status(self.message, "Tick the scenarios to add.", error=True)
             return
-        self._act(lambda sid: self._service.add(sid, [self.picker.value]), "Added.")
+        count = f"{len(chosen)} scenario" + ("" if len(chosen) == 1 else "s")
+        self._act(lambda sid: self._service.add(sid, chosen), f"Added {count}.")
 
     def _act(self, action: Callable[[str], object], done: str) -> None:
         assert self.suite_id is not None
@@ -169,6 +206,7 @@ class SuiteEditor(PlainRepr, VBox):  # type: ignore[misc]
     def _refresh_items(self) -> None:
         if self.suite_id is not None:
             self._show_items(self._service.items(self.suite_id))
+            self.refresh_picker()  # "in the suite" marks, nothing left ticked
 
     def _show_items(self, items: list[SuiteItem]) -> None:
         for row in self.items:

@@ -18,7 +18,13 @@ from ipywidgets import HTML, Button, HBox, Label, Layout, Text, Textarea, VBox
 
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.services.variables import VariableService, VariableView
-from workbench.widgets._common import ConfirmedDelete, PlainRepr, problems_html, show_status
+from workbench.widgets._common import (
+    ConfirmedDelete,
+    PlainRepr,
+    problem_texts,
+    problems_html,
+    show_status,
+)
 
 ROW_PROBLEM = re.compile(r"^row (\d+): (.*)$", re.DOTALL)
 
@@ -146,6 +152,14 @@ class VariableEditor(PlainRepr, VBox):  # type: ignore[misc]
         show_status(self.message, f"Saved {len(pending)} variable(s).")
         for callback in self.on_saved:
             callback()
+
+    def problems_shown(self) -> list[str]:
+        """The problems shown beside the rows, as text: "row 2: '2tone' is not a valid key..."."""
+        return [
+            f"row {index}: {text}"
+            for index, row in enumerate(self.rows, start=1)
+            for text in problem_texts(row.problems)
+        ]
 
     def _place(self, pending: list[VariableRow], error: ValidationError) -> None:
         by_row: dict[int, list[str]] = {}

@@ -26,16 +26,20 @@ WHERE a.user_id = %(u)s AND a.run_id = %(r)s
 ORDER BY a.position, a.repeat
 """
 ATTEMPT = """
-SELECT a.id, a.status, a.error, s.scenario_name, s.turns
+SELECT a.id, a.status, a.error, s.scenario_name, s.turns, r.system_text
 FROM workbench.run_attempt a
 JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
     AND s.user_id = %(u)s AND s.run_id = %(r)s
+JOIN workbench.run r ON r.id = a.run_id AND r.user_id = %(u)s
 WHERE a.user_id = %(u)s AND a.run_id = %(r)s AND a.position = %(p)s AND a.repeat = %(k)s
 """
 TURNS = """
-SELECT turn_index, reply, latency_s, cached, error FROM workbench.turn_result
+SELECT turn_index, reply, latency_s, cached, error, model, prompt_tokens, completion_tokens,
+       cost_usd
+FROM workbench.turn_result
 WHERE user_id = %(u)s AND run_id = %(r)s AND attempt_id = %(a)s
 """
+NO_REPLY = (None, None, False, None, None, None, None, None)
 CHECKS = """
 SELECT turn_index, expectation_index, type, status, detail FROM workbench.expectation_result
 WHERE user_id = %(u)s AND run_id = %(r)s AND attempt_id = %(a)s
@@ -71,13 +75,14 @@ def attempts_frame(connection: Connection, user_id: str, run_id: str) -> pd.Data
 def transcript(
     connection: Connection, user_id: str, run_id: str, position: int, repeat: int
 ) -> dict[str, Any]:
-    """The attempt's turns in order: USER text, or EXPECT with its reply and checked
-    expectations (status and detail: what matched, or the judge's reasoning and score)."""
+    """The attempt's turns in order: USER text, or EXPECT with its reply, the model, tokens,
+    latency and cost of the call, and its checked expectations (status and detail: what
+    matched, or the judge's reasoning and score); and the run's system prompt as sent."""
     params = {"u": user_id, "r": run_id, "p": position, "k": repeat}
     found = connection.execute(ATTEMPT, params).fetchone()
     if found is None:
         raise NotFound(f"No attempt {position}/{repeat} in run {run_id!r}.")
-    attempt_id, status, error, name, turns = found
+    attempt_id, status, error, name, turns, system = found
     params["a"] = attempt_id
     replies = {row[0]: row[1:] for row in connection.execute(TURNS, params).fetchall()}
     checks: dict[int, list[dict[str, Any]]] = {}
@@ -89,13 +94,17 @@ def transcript(
     for index, turn in enumerate(turns):
         entry: dict[str, Any] = {"turn": index, "type": turn["type"], "text": turn.get("text")}
         if turn["type"] == "EXPECT":
-            reply, latency, cached, turn_error = replies.get(index, (None, None, False, None))
+            reply, latency, cached, turn_error, model, sent, received, cost = replies.get(
+                index, NO_REPLY
+            )
             specs = turn.get("expectations") or []
             results = {c["index"]: c for c in checks.get(index, [])}
             entry |= {"reply": reply, "latency_s": latency, "cached": cached, "error": turn_error}
+            entry |= {"model": model, "prompt_tokens": sent, "completion_tokens": received}
+            entry["cost_usd"] = cost
             entry["expectations"] = [
                 {"spec": spec, **results.get(i, {"type": spec.get("type"), "status": None})}
                 for i, spec in enumerate(specs)
             ]
         shown.append(entry)
-    return {"scenario": name, "status": status, "error": error, "turns": shown}
+    return {"scenario": name, "status": status, "error": error, "system": system, "turns": shown}

@@ -88,8 +88,13 @@ def to_junit(frame: pd.DataFrame, run: Mapping[str, Any]) -> str:
 
 
 def _line(row: Any) -> str:
+    """ "turn 1 expectation 0 MUST_CONTAIN: the reply does not contain '30 days'; reply '...'"."""
+    from workbench.runs.evaluators.explain import explain
+
     where = f"turn {row.turn} expectation {row.expectation} {row.type}"
-    said = f": reply {row.reply[:300]!r}" if isinstance(row.reply, str) else ""
+    detail = row.detail if isinstance(getattr(row, "detail", None), dict) else {}
     error = getattr(row, "error", None)
-    why = f" ({error})" if isinstance(error, str) else ""
-    return f"{where}{why}{said}"
+    if isinstance(error, str) and not detail.get("error"):
+        detail = {**detail, "error": error}
+    said = f"; reply {row.reply[:300]!r}" if isinstance(row.reply, str) else ""
+    return f"{where}: {explain(str(row.type), str(row.status), detail)}{said}"

@@ -16,7 +16,13 @@ from typing import Any
 
 from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
-from workbench.runs.providers.errors import decode_json, redact, retry_after, status_kind
+from workbench.runs.providers.errors import (
+    decode_json,
+    redact,
+    refused,
+    retry_after,
+    status_kind,
+)
 from workbench.runs.providers.openai import chat_body, parse_chat
 
 ANTHROPIC_URL = "https://api.anthropic.com"
@@ -71,7 +77,7 @@ class DirectProvider:
                 raw = await answer.read()
                 status, headers = answer.status, answer.headers
         except self._aiohttp.ClientError as exc:
-            raise ProviderError(
+            raise refused(exc, name) or ProviderError(
                 f"{name}: connection failed ({type(exc).__name__})",
                 kind="connection",
                 retryable=True,

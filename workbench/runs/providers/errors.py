@@ -10,6 +10,7 @@ key; any key-like token is redacted from what is kept anyway. The SDK exception 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import json
 import re
 import time
@@ -81,6 +82,9 @@ def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) ->
     key = secret if isinstance(secret, str) else None
     if isinstance(exc, ProviderError):
         return exc
+    refusal = refused(exc, provider)
+    if refusal is not None:  # before the timeout: the openai SDK's aiohttp adapter calls it one
+        return refusal
     if isinstance(exc, sdk.APITimeoutError):
         return ProviderError(f"{provider}: request timed out", kind="timeout", retryable=True)
     if isinstance(exc, sdk.APIConnectionError):
@@ -110,3 +114,58 @@ def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) ->
         kind="bad_response",
         retryable=False,
     )
+
+
+def refused(exc: BaseException, provider: str) -> ProviderError | None:
+    """ "connection refused at host:port" when a `ConnectionRefusedError` is in `exc`'s chain.
+
+    Nothing listens there: at a loopback address (a local server not started, a wrong port) no
+    retry can help, so it is not retried; elsewhere a proxy or a server restarting may refuse
+    for a moment, so it is. The address comes from the chain itself: aiohttp's connector error
+    has `host` and `port`, the SDKs' errors and httpx's carry the `request` and its URL.
+    """
+    address: tuple[str, int | None] | None = None
+    link: BaseException | None = exc
+    for _ in range(12):  # bounded: a hostile chain could be long or circular
+        if link is None:
+            return None
+        address = address or _address_of(link)
+        if isinstance(link, ConnectionRefusedError):
+            break
+        link = link.__cause__ or link.__context__
+    else:
+        return None
+    host, port = address or ("the server", None)
+    where = f"{host}:{port}" if port is not None else host
+    local = is_loopback(host)
+    hint = "nothing is listening there; start the server or check base_url"
+    return ProviderError(
+        f"{provider}: connection refused at {where} ({hint})",
+        kind="connection",
+        retryable=not local,
+    )
+
+
+def _address_of(link: BaseException) -> tuple[str, int | None] | None:
+    host, port = getattr(link, "host", None), getattr(link, "port", None)
+    if isinstance(host, str) and host:
+        return host, port if isinstance(port, int) else None
+    url = getattr(getattr(link, "request", None), "url", None)
+    host = getattr(url, "host", None)
+    if isinstance(host, str) and host:
+        port = getattr(url, "port", None)
+        if not isinstance(port, int):
+            port = {"http": 80, "https": 443}.get(str(getattr(url, "scheme", "")))
+        return host, port
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False

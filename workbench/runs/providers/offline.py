@@ -1,6 +1,11 @@
 """The offline provider: replies are a pure function of the last user message (no network, no key).
 
 Token counts are whitespace-separated words, so tutorials show plausible, reproducible usage.
+
+Asked for structured output (the SEMANTIC_ASSERT judge), it answers the fixed verdict with the
+target's `judge_score` and never consults the rules: the judge's request quotes the whole
+conversation, so a rule written for a reply ("refund" -> "Refunds take 5 days.") would match it
+and answer prose where a verdict is due. So `offline(rules)` with no `judge=` judges sensibly.
 """
 
 from __future__ import annotations
@@ -50,17 +55,15 @@ class OfflineProvider:
         temperature: float | None,
     ) -> RawReply:
         last = next((m.content for m in reversed(messages) if m.role == "user"), "")
-        reply = offline_reply(self._target, last)
-        if reply is None:
-            if json_schema is not None:
-                reply = json.dumps(
-                    {
-                        "reasoning": "offline provider: fixed verdict",
-                        "score": self._target.judge_score,
-                    }
-                )
-            else:
-                reply = self._target.offline_default or f"echo: {last}"
+        if json_schema is not None:
+            verdict = {
+                "reasoning": "offline provider: fixed verdict",
+                "score": self._target.judge_score,
+            }
+            reply = json.dumps(verdict)
+        else:
+            found = offline_reply(self._target, last)
+            reply = found if found is not None else self._target.offline_default or f"echo: {last}"
         prompt_words = sum(len(m.content.split()) for m in messages)
         return RawReply(reply, self._target.model, prompt_words, len(reply.split()))
 

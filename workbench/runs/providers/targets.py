@@ -86,8 +86,8 @@ def offline(
     `rules` maps the last user message to a reply: pairs of (substring or compiled `re` pattern,
     reply), tried in order, substrings matched case-insensitively; or a function of the last user
     message. Without a match the reply is `default`, or "echo: <last user message>". Asked for
-    structured output (a judge), it answers `{"reasoning": ..., "score": judge_score}` unless a rule
-    matched.
+    a verdict (as the run's judge: `judge=` defaults to the target), it answers
+    `{"reasoning": ..., "score": judge_score}`, whatever the rules say.
     """
     normalised = _offline_rules(rules)
     if default is not None and not isinstance(default, str):

@@ -181,7 +181,29 @@ def render_template(content: str, variables: Mapping[str, object] | None = None)
     return parse_template(content).render(variables or {})
 
 
-def missing_values(missing: list[str], template: Template) -> ValidationError:
+class MissingVariables(ValidationError):
+    """Placeholders without a value: `.missing` names them, the message says how to give them.
+
+    `saying(how)` is the same error for another caller (`start(variables=...)`, a CLI flag)."""
+
+    def __init__(
+        self, missing: list[str], *, problems: list[str], how: str = "or pass them to render()"
+    ) -> None:
+        shown = ", ".join(missing[:20]) + (
+            f" and {len(missing) - 20:,} more" if len(missing) > 20 else ""
+        )
+        super().__init__(
+            f"Missing values for {shown}: set them as variables "
+            f"(wb.variables.set_many({{...}})) {how}.",
+            problems=problems,
+        )
+        self.missing = missing
+
+    def saying(self, how: str) -> MissingVariables:
+        return MissingVariables(self.missing, problems=self.problems, how=how)
+
+
+def missing_values(missing: list[str], template: Template) -> MissingVariables:
     first_seen: dict[str, Placeholder] = {}
     for part in template.parts:
         if isinstance(part, Placeholder):
@@ -191,11 +213,4 @@ def missing_values(missing: list[str], template: Template) -> ValidationError:
         f"column {first_seen[name].column})"
         for name in missing
     ]
-    shown = ", ".join(missing[:20]) + (
-        f" and {len(missing) - 20:,} more" if len(missing) > 20 else ""
-    )
-    return ValidationError(
-        f"Missing values for {shown}: set them as variables "
-        "(wb.variables.set_many({...})) or pass them to render().",
-        problems=problems,
-    )
+    return MissingVariables(missing, problems=problems)

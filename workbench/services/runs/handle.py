@@ -14,7 +14,7 @@ import concurrent.futures
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from workbench.services.runs.study import RunStudyHandle
@@ -60,6 +60,15 @@ class RunHandle(RunStudyHandle):
             if self._bar is not None:
                 self._bar.close()
             loop.close()
+
+    def _settle(self, status: str, tally: Mapping[str, int]) -> None:
+        """The run ended before this handle followed it: its counts, and done."""
+        for outcome in ("passed", "failed", "error"):
+            for _ in range(tally.get(outcome, 0)):
+                self._advance(outcome)
+        if self._bar is not None:
+            self._bar.close()
+        self._future.set_result(status)
 
     def _advance(self, status: str) -> None:
         self._counts[status] += 1
@@ -114,7 +123,10 @@ class RunHandle(RunStudyHandle):
 
     def __repr__(self) -> str:
         done = sum(self._counts.values())
-        state = "running" if not self.done else "ended"
+        state = "running"
+        if self.done:  # the result is the run's final status (finished, cancelled, ...)
+            ended = self._future.exception() is None and self._future.result()
+            state = ended if isinstance(ended, str) and ended else "ended"
         parts = ", ".join(f"{n} {s}" for s, n in sorted(self._counts.items()))
         return (
             f"<Run {self.id} {state}: {done}/{self.total} attempts{': ' + parts if parts else ''}>"

@@ -176,17 +176,26 @@ class RunService(RunStudy):
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
         """Follow a run of yours from the ledger, whoever plays it (a worker, a closed kernel)."""
-        from workbench.services.runs.worker import watch
+        from workbench.services.runs.worker import WORKERS_OWNER, watch
 
+        row = self._mark_and_get(run_id)
         with self._transaction() as session:
-            total = session.scalar(
-                select(text("count(*)"))
-                .select_from(RunAttempt)
-                .where(RunAttempt.user_id == self._user_id, RunAttempt.run_id == run_id)
+            tally: dict[str, int] = dict(
+                session.execute(
+                    select(RunAttempt.status, text("count(*)"))
+                    .where(RunAttempt.user_id == self._user_id, RunAttempt.run_id == run_id)
+                    .group_by(RunAttempt.status)
+                ).all()
             )
-        self._mark_and_get(run_id)
-        handle = RunHandle(self, run_id, int(total or 0), progress=progress)
-        watch(self, handle)
+        handle = RunHandle(self, run_id, sum(tally.values()), progress=progress)
+        # A run that has ended is shown ended at once, with its counts: no watcher to wait for.
+        ended = row.status in ("finished", "cancelled") or (
+            row.status == "interrupted" and row.owner != WORKERS_OWNER
+        )
+        if ended:
+            handle._settle(row.status, tally)
+        else:
+            watch(self, handle)
         return handle
 
     def get(self, run_id: str) -> RunView:

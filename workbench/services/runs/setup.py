@@ -19,8 +19,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Prompt, ScenarioSuite
-from workbench.errors import ConfigError, NotFound, ValidationError
+from workbench.errors import ConfigError, NotFound, ValidationError, quoted
 from workbench.runs.providers import Target
+from workbench.services.suggest import POOL, did_you_mean
+from workbench.services.templates import MissingVariables
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,9 @@ def find_suite(session: Session, user_id: str, suite: str) -> ScenarioSuite:
     row = session.scalar(select(ScenarioSuite).where(mine, ScenarioSuite.id == suite))
     row = row or session.scalar(select(ScenarioSuite).where(mine, ScenarioSuite.name == suite))
     if row is None:
-        raise NotFound(f"No suite {suite!r} (by id or name); see wb.suites.list().")
+        names = session.scalars(select(ScenarioSuite.name).where(mine).limit(POOL))
+        hint = did_you_mean(suite, names)
+        raise NotFound(f"No suite {quoted(suite)} (by id or name){hint}; see wb.suites.list().")
     return row
 
 
@@ -85,7 +89,9 @@ def find_prompt(session: Session, user_id: str, prompt: str) -> Prompt:
         return row
     named = list(session.scalars(select(Prompt).where(mine, Prompt.name == prompt)))
     if not named:
-        raise NotFound(f"No prompt {prompt!r} (by id or name); see wb.prompts.list().")
+        names = session.scalars(select(Prompt.name).where(mine).limit(POOL))
+        hint = did_you_mean(prompt, names)
+        raise NotFound(f"No prompt {quoted(prompt)} (by id or name){hint}; see wb.prompts.list().")
     if len(named) > 1:
         ids = sorted(p.id for p in named)
         raise ValidationError(
@@ -183,5 +189,9 @@ def find_key(reveal: Any, target: Target, role: str) -> str | None:
 def rendered(render: Any, prompt: Prompt, variables: Mapping[str, object] | None) -> str:
     if variables is not None and not isinstance(variables, Mapping):
         raise ValidationError("variables must be a dict of placeholder values")
-    text: str = render(prompt.id, dict(variables or {}))
+    try:
+        text: str = render(prompt.id, dict(variables or {}))
+    except MissingVariables as missing:
+        wanted = ", ".join(f"{name!r}: ..." for name in missing.missing[:3])
+        raise missing.saying(f"or pass them to start(variables={{{wanted}}})") from None
     return text

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +43,11 @@ from workbench.services.scenarios.types import (
     ScenarioView,
 )
 from workbench.services.scenarios.validation import NAME_MAX, validate_scenario, validate_update
+from workbench.tables import ALL_ROWS, SCENARIO_COLUMNS, typed_frame
 from workbench.timeutil import utcnow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COPY_SUFFIX = re.compile(r"^(?P<base>.*) \(copy(?: (?P<n>\d+))?\)$", re.DOTALL)
 NAME_UNIQUE = "Scenario_user_id_name_key"
@@ -74,6 +78,16 @@ class ScenarioService(ScenarioHistory):
             if found is None:
                 raise not_found_by_name(name)
             return load_view(session, self._user_id, found)
+
+    def frame(self, **filters: Any) -> pd.DataFrame:
+        """Your scenarios as a DataFrame, one row per scenario with its turn and expectation
+        counts; `filters` are `list`'s (status, tags, search, sort, ...), every match by default
+        (see `workbench.frames.scenarios_frame`).
+
+        >>> wb.scenarios.frame(status="PUBLISHED")                    # doctest: +SKIP
+        """
+        page = self.list(**{**ALL_ROWS, **filters})
+        return typed_frame((vars(summary) for summary in page), SCENARIO_COLUMNS)
 
     def update(
         self, scenario_id: str, changes: ScenarioUpdate, *, expected_version: int
