@@ -14,10 +14,10 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from sqlalchemy import text
-from tests.services.test_scenario_io import GREETING_YAML
 
 import workbench
 from tests.db.test_connection_errors import PASSWORD, password_server  # noqa: F401 - a fixture
+from tests.services.scenarios.test_scenario_io import GREETING_YAML
 from workbench.cli import main
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade
