@@ -15,6 +15,11 @@ from typing import TYPE_CHECKING, Any
 from ipywidgets import Button, Dropdown, HBox, Tab, VBox
 
 from workbench.widgets._common import PlainRepr
+from workbench.widgets.api_keys import ApiKeyEditor
+from workbench.widgets.prompt_editor import PromptEditor
+from workbench.widgets.scenario_browser import ScenarioBrowser
+from workbench.widgets.suite_editor import SuiteEditor
+from workbench.widgets.variable_editor import VariableEditor
 
 if TYPE_CHECKING:
     from workbench.handle import Workbench
@@ -77,12 +82,6 @@ class Studio(PlainRepr, Tab):  # type: ignore[misc]
     """Scenarios, Suites, Prompts, Variables and API keys in tabs; parts public as attributes."""
 
     def __init__(self, wb: Workbench, extra_tabs: Mapping[str, Any] | None = None) -> None:
-        from workbench.widgets.api_keys import ApiKeyEditor
-        from workbench.widgets.prompt_editor import PromptEditor
-        from workbench.widgets.scenario_browser import ScenarioBrowser
-        from workbench.widgets.suite_editor import SuiteEditor
-        from workbench.widgets.variable_editor import VariableEditor
-
         super().__init__()
         self.scenarios = ScenarioBrowser(wb.scenarios)
         self.suites = ChooserTab(

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.runs.providers.anthropic import messages_body, parse_messages
-from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
+from workbench.runs.providers.base import Message, ProviderError, RawReply
 from workbench.runs.providers.errors import decode_json, redact, retry_after, status_kind
 from workbench.runs.providers.openai import chat_body, parse_chat
+from workbench.runs.providers.targets import Target
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 OPENAI_URL = "https://api.openai.com/v1"
