@@ -180,7 +180,7 @@ def imports_of(module: str) -> list[Import]:
             visit(child, lazy or inside)
 
     visit(ast.parse(source_of(module).read_text(encoding="utf-8")), False)
-    return found
+    return list(dict.fromkeys(found))  # `from m import a, b` is one import of m
 
 
 IMPORTS = [edge for module in MODULES for edge in imports_of(module)]
