@@ -211,9 +211,7 @@ def measure_queries(checks: Checks, wb: Workbench, conninfo: str, run_ids: list[
     with psycopg.connect(conninfo, autocommit=True) as conn:
 
         def floor_frame() -> object:
-            return conn.execute(
-                str(RESULTS).replace(":u", "%(u)s").replace(":r", "%(r)s"), {"u": u, "r": one}
-            ).fetchall()
+            return conn.execute(RESULTS, {"u": u, "r": one}).fetchall()
 
         def floor_compare() -> object:
             ids = {"u": u, "ids": [base, cand], "b": base, "c": cand}
@@ -230,10 +228,7 @@ def measure_queries(checks: Checks, wb: Workbench, conninfo: str, run_ids: list[
             checks,
             conninfo,
             {
-                "frame": (
-                    str(RESULTS).replace(":u", "%(u)s").replace(":r", "%(r)s"),
-                    {"u": u, "r": one},
-                ),
+                "frame": (RESULTS, {"u": u, "r": one}),
                 "compare": (sql.COMPARE, ids),
                 "scenario costs": (sql.SCENARIO_COSTS, ids),
                 "trend": (sql.TREND, {"u": u, "s": "Bench suite", "n": 20}),

@@ -20,7 +20,7 @@ The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api
     wb.account, wb.export_workspace, wb.import_workspace, ...).
 Errors (all subclasses of WorkbenchError):
     AuthError, ConfigError, Conflict, DatabaseError, DecryptionError, Duplicate, NotFound,
-    ValidationError
+    ProviderError (a model API call failed: `kind`, `retryable`, `status`), ValidationError
 DataFrames: the `workbench.frames` module. Plots of runs: the `workbench.plots` module (both
     reachable as attributes after `import workbench`, loaded on first use).
 """
@@ -37,6 +37,7 @@ from workbench.errors import (
     DecryptionError,
     Duplicate,
     NotFound,
+    ProviderError,
     ValidationError,
     WorkbenchError,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "Duplicate",
     "NotFound",
     "PromptEditor",
+    "ProviderError",
     "RunViewer",
     "ScenarioBrowser",
     "ScenarioCreate",

@@ -7,6 +7,7 @@ service boundary; nothing outside the package should ever need to catch a driver
 from __future__ import annotations
 
 import reprlib
+from typing import Literal
 
 QUOTE_LIMIT = 60
 """How many characters of a user's value a message quotes (the rest is counted, not shown)."""
@@ -99,3 +100,34 @@ class DatabaseError(WorkbenchError):
 
 class ConfigError(WorkbenchError):
     """The environment or database is not set up as the workbench needs; the message says how."""
+
+
+ErrorKind = Literal[
+    "auth", "rate_limit", "server", "timeout", "connection", "bad_request", "bad_response"
+]
+
+
+class ProviderError(WorkbenchError):
+    """A call to a model API failed; the message never contains a key.
+
+    `kind` says what went wrong, `retryable` whether waiting and trying again could help (the
+    generate layer has already retried when this reaches the caller), `status` the HTTP status.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind,
+        retryable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it said
+
+    def __repr__(self) -> str:
+        return f"ProviderError({str(self)!r}, kind={self.kind!r}, status={self.status!r})"

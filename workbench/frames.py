@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from workbench.handle import Workbench
 from workbench.tables import (
     ALL_ROWS,
     PROMPT_COLUMNS,
@@ -40,7 +41,6 @@ from workbench.tables import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from workbench.handle import Workbench
     from workbench.services.prompts.service import PromptService
     from workbench.services.scenarios import ScenarioService
     from workbench.services.suites.service import SuiteService
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
 
 def service_of(source: Any, attribute: str) -> Any:
     """The service itself, or the one a `Workbench` handle holds under `attribute`."""
-    from workbench.handle import Workbench
-
     return getattr(source, attribute) if isinstance(source, Workbench) else source
 
 

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DATETIME = "datetime64[ns, UTC]"
+JSON = "json"
+"""A column of JSON values (dicts, lists, None), each kept exactly as it is."""
 
 # The 36-character ids come last: they would push what you read off the screen.
 SCENARIO_COLUMNS = {
@@ -89,6 +91,8 @@ def typed_frame(records: Iterable[Mapping[str, Any]], columns: Mapping[str, Any]
             categories = [member.value for member in dtype]
             values = [None if value is None else dtype(value).value for value in values]
             dtype = pd.CategoricalDtype(categories=categories)
+        elif dtype == JSON:
+            dtype = "object"
         elif dtype == "object":
             # Lists: an empty list where there is none, so every cell is a list.
             values = [[] if value is None else list(value) for value in values]

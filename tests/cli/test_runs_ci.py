@@ -9,8 +9,8 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.runs.conftest import Setup
-from workbench.cli import runs as runs_cli
 from workbench.cli import main
+from workbench.cli import runs as runs_cli
 from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 
 ARGV = ["run", "--suite", "Vars", "--prompt", "Branded", "--provider", "offline"]

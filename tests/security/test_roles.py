@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from sqlalchemy import text
-from tests.services.test_scenario_io import GREETING_YAML
 
 import workbench
 from tests.db.test_connection_errors import PASSWORD, password_server  # noqa: F401 - a fixture
 from tests.security.owners import create_database, createrole_owner_mode
+from tests.services.scenarios.test_scenario_io import GREETING_YAML
 from workbench.cli import main
 from workbench.db.engine import Database, open_database
 from workbench.db.migrate import upgrade

@@ -97,7 +97,7 @@ def test_the_transcript_shows_the_system_prompt_and_each_replys_usage(setup: Set
     assert '<details class="wb-system"><summary>system prompt</summary>' in shown
     assert '<pre style="white-space:pre-wrap">Be kind.</pre>' in shown
     # Offline tokens are words: 3 sent ("Be kind." and "hello"), 3 in "hello, how nice".
-    usage = viewer.run._service.transcript(viewer.run.id, position=0)["turns"][1]
+    usage = viewer.run.transcript(position=0)["turns"][1]
     assert (usage["prompt_tokens"], usage["completion_tokens"]) == (3, 3)
     assert '<span class="wb-usage">offline · 3 + 3 tokens · ' in shown
     assert " s · $0</span>" in shown  # the offline provider costs nothing

@@ -13,8 +13,9 @@ from workbench.paths import config_dir
 
 def tutorials_dir() -> Path:
     """The tutorials shipped with the package, or the repository's `notebooks/`."""
-    packaged = Path(__file__).resolve().parent / "_notebooks"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "notebooks"
+    package = Path(__file__).resolve().parents[1]  # workbench/, this module being in workbench/cli/
+    packaged = package / "_notebooks"
+    return packaged if packaged.is_dir() else package.parent / "notebooks"
 
 
 def copy_tutorials(target: Path) -> list[Path]:

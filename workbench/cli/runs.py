@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
-from workbench.services.templates import MissingVariables
+from workbench.services.prompts.templates import MissingVariables
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,7 +14,10 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.services.runs.worker import RunWorker, WorkerSettings
 
 
 def add_worker_command(commands: Any) -> None:
@@ -37,7 +40,7 @@ def run_worker(args: argparse.Namespace) -> int:
     import workbench
     from workbench.errors import ValidationError
     from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS
-    from workbench.services.runs.worker import WorkerSettings
+    from workbench.services.runs.worker import RunWorker, WorkerSettings
 
     lease = LEASE_SECONDS if args.lease is None else args.lease
     beat = HEARTBEAT_SECONDS if args.heartbeat is None else args.heartbeat
@@ -48,15 +51,14 @@ def run_worker(args: argparse.Namespace) -> int:
         )
     settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
     wb = workbench.connect(quiet=True)
-    played = asyncio.run(_serve(wb.runs, args.run, settings))
+    worker = RunWorker(wb.database, wb.user.id)  # a worker only ever sees its user's runs
+    played = asyncio.run(_serve(worker, args.run, settings))
     print(f"worker: played {played} attempts of run {args.run}", flush=True)
     return 0
 
 
-async def _serve(service: Any, run_id: str, settings: Any) -> int:
-    from workbench.services.runs.worker import serve_run
-
-    task = asyncio.get_running_loop().create_task(serve_run(service, run_id, settings))
+async def _serve(worker: RunWorker, run_id: str, settings: WorkerSettings) -> int:
+    task = asyncio.get_running_loop().create_task(worker.serve(run_id, settings))
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
     try:

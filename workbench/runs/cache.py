@@ -34,7 +34,8 @@ import psycopg
 from workbench.db.engine import Database
 from workbench.db.security.deletes import definer_delete_sql
 from workbench.errors import ValidationError
-from workbench.runs.providers.base import Completion, Message, Target
+from workbench.runs.providers.base import Completion, Message
+from workbench.runs.providers.targets import Target
 from workbench.timeutil import utcnow
 
 Connection = psycopg.Connection[Any]

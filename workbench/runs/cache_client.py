@@ -15,7 +15,8 @@ from typing import Any, Protocol, TypeVar
 
 from workbench.runs.cache import DEFAULT_TTL, cache_key, lookup_many, store
 from workbench.runs.engine import ScenarioPlan
-from workbench.runs.providers.base import Completion, Message, ModelClient, Target
+from workbench.runs.providers.base import Completion, Message, ModelClient
+from workbench.runs.providers.targets import Target
 
 T = TypeVar("T")
 

@@ -29,8 +29,11 @@ from workbench.runs.providers.base import (
     Provider,
     ProviderError,
     RawReply,
-    Target,
 )
+from workbench.runs.providers.direct import DirectProvider
+from workbench.runs.providers.offline import OfflineProvider
+from workbench.runs.providers.sdk import SdkProvider
+from workbench.runs.providers.targets import Target
 
 TRANSPORTS = ("sdk", "direct", "sdk-httpx")
 
@@ -62,7 +65,7 @@ def open_client(
 
     `transport` (default: the target's own, `workbench.openai(..., transport="direct")`, which is
     "sdk" unless chosen): "sdk" goes through the official `openai`/`anthropic` SDK clients on
-    their aiohttp transport, by their raw `client.post` call (providers/openai.py, anthropic.py);
+    their aiohttp transport, by their raw `client.post` call (providers/sdk.py);
     "direct" is an opt-in fast path for very large runs that speaks the two APIs over one
     aiohttp session (providers/direct.py); "sdk-httpx" is the SDKs on their default httpx2
     client (benchmarks only). bench/bench_http.py has the figures; every transport passes the
@@ -75,24 +78,14 @@ def open_client(
         )
     provider: Provider
     if target.provider == "offline":
-        from workbench.runs.providers.offline import OfflineProvider
-
         provider, fingerprint = OfflineProvider(target), "-"
     else:
         key = _key_for(target, api_key)
         fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
         if transport == "direct":
-            from workbench.runs.providers.direct import DirectProvider
-
             provider = DirectProvider(target, key)
-        elif target.provider == "anthropic":
-            from workbench.runs.providers.anthropic import AnthropicProvider
-
-            provider = AnthropicProvider(target, key, http=_sdk_http(transport))
         else:
-            from workbench.runs.providers.openai import OpenAIProvider
-
-            provider = OpenAIProvider(target, key, http=_sdk_http(transport))
+            provider = SdkProvider(target, key, http=_sdk_http(transport))
         del key
     limit_key = (target.provider, target.base_url, fingerprint, target.model)
     return GenerateClient(target, provider, limit_key, retry or RetryPolicy())

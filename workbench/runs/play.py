@@ -1,97 +1,180 @@
-"""Playing a run: the job the executor runs, on the handle's loop, and how a run ends.
+"""Playing a run: the one path every executor takes, in a kernel, `workbench worker` or Dask.
 
-The plaintext keys are passed to `open_client` inside the run's coroutine and kept nowhere
-else: not on the handle, the job, the run row or any exception.
+    open the clients -> (the response cache) -> the player -> the job -> execute -> close
+
+`play` is given a `PlayRequest` (what to play and how) and the run's `RunKeys`; it returns when
+nothing is left for it to play, or raises `CancelledError` on a worker's stop. An owner (the
+kernel that started or resumed the run) plays what it can claim once and ends the run with its
+status. A worker (`shared=True`) is one of any number: it stamps the run while it plays, waits
+out other workers' live leases (one that dies loses only its leases), hands back what it still
+held when stopped, and finishes the run only once nothing is left for anyone.
+
+The plaintext keys are handed to `open_client` inside the coroutine and kept nowhere else: not in
+the request, the job, the run row or any exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, NoReturn
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
+from workbench.crypto.secret import Secret
+from workbench.db.engine import Database
+from workbench.runs import lifecycle
 from workbench.runs.cache_client import cached, prefetch_first_turns
 from workbench.runs.collector import quiet_collector
-from workbench.runs.engine import Player, ScenarioPlan, build_plan
+from workbench.runs.engine import Judge, Player, build_plan
 from workbench.runs.executor import InKernelExecutor, RunJob
-from workbench.runs.ledger import STALE_SECONDS, DatabaseThread
-from workbench.runs.providers import Message, ModelClient, Target, open_client
+from workbench.runs.generate import open_client
+from workbench.runs.judge import judge
+from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
+from workbench.runs.providers import Message, ModelClient, Target
 
-if TYPE_CHECKING:
-    import psycopg
+Progress = Callable[[str], None]  # called with each finished attempt's status
 
-    from workbench.services.runs.handle import RunHandle
-    from workbench.services.runs.service import RunService
-
-MARK_INTERRUPTED = text(
-    "UPDATE workbench.run SET status = 'interrupted',"
-    " finished_at = clock_timestamp() AT TIME ZONE 'UTC'"
-    " WHERE user_id = :u AND status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at"
-    " < clock_timestamp() AT TIME ZONE 'UTC' - make_interval(secs => :stale))"
-)
+POLL_SECONDS = 0.5
+"""How often an idle worker looks again while others hold leases: they may hand attempts back
+(a SIGTERM) or finish, and a worker that slept until their leases expired would idle for a
+whole lease after the run ended."""
 
 
-def mark_interrupted(session: Session, user_id: str) -> None:
-    """Runs whose owner stopped beating (a kernel that died) are marked interrupted."""
-    session.execute(MARK_INTERRUPTED, {"u": user_id, "stale": STALE_SECONDS})
+@dataclass(frozen=True)
+class PlayRequest:
+    """What to play of one run, and how. Holds no key (see `RunKeys`)."""
+
+    run_id: str
+    user_id: str
+    owner: str
+    target: Target
+    judge: Target | None
+    concurrency: int
+    cache_ttl: timedelta | None = None
+    """None: no response cache; else answers younger than this come from it (cache.py)."""
+    transport: str | None = None
+    """None: each target's own; "sdk" or "direct" for both (a worker's --transport)."""
+    lease_s: float = LEASE_SECONDS
+    heartbeat_s: float = HEARTBEAT_SECONDS
+    shared: bool = False
+    """False: the run's owner plays it once and ends it; True: one worker among many."""
 
 
-def launch(
-    service: RunService,
-    handle: RunHandle,
-    owner: str,
-    target: Target,
-    key: str | None,
-    judge: Target | None,
-    judge_key: str | None,
-    concurrency: int,
+class RunKeys:
+    """The plaintext keys of a run's target and judge on their way to `open_client`: taken once,
+    then gone. Shown as `RunKeys(***)`, never pickled (Dask workers find their own)."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, target: str | None, judge: str | None = None) -> None:
+        self._keys: list[Secret | None] = [_secret(target), _secret(judge)]
+
+    def take(self) -> tuple[Secret | None, Secret | None]:
+        """The two keys (target, judge), forgotten here: a second take gets nothing."""
+        target, judge = self._keys or (None, None)
+        self._keys = []
+        return target, judge
+
+    def __repr__(self) -> str:
+        return "RunKeys(***)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("run keys cannot be pickled")
+
+
+def _secret(key: str | None) -> Secret | None:
+    return None if key is None else Secret(key)
+
+
+@dataclass(frozen=True)
+class Played:
+    status: str  # finished, cancelled or interrupted (an owner's); finished for a worker
+    attempts: int  # attempts this player played
+
+
+async def play(
+    database: Database,
+    request: PlayRequest,
+    keys: RunKeys,
     *,
-    cache_ttl: timedelta | None = None,
-) -> None:
-    database, user_id, run_id = service._database, service._user_id, handle.id
-    keys = [key, judge_key]  # emptied as soon as the clients hold them
-    del key, judge_key
+    on_progress: Progress = lambda status: None,
+) -> Played:
+    """Play `request`'s run: open clients, claim, play and write attempts, close, end."""
+    client, judge_client = _open_clients(request, keys)
+    db = DatabaseThread(database)
+    ids = {"run_id": request.run_id, "user_id": request.user_id}
+    if request.cache_ttl is not None:  # wb.runs.start(cache=True): see workbench/runs/cache.py
+        pair = cached(client, judge_client, request.target, request.judge, db,
+                      request.user_id, request.cache_ttl)  # fmt: skip
+        client, judge_client = pair
+    beat = _stamping(db, ids, request.heartbeat_s) if request.shared else None
+    played = 0
 
-    async def main(handle: RunHandle) -> str:
-        # Clients are opened on the run's own loop (their HTTP sessions belong to it).
-        client = open_client(target, api_key=keys[0])
-        judge_client = open_client(judge, api_key=keys[1]) if judge is not None else client
-        keys.clear()
-        db = DatabaseThread(database)
-        if cache_ttl is not None:  # wb.runs.start(cache=True): see workbench/runs/cache.py
-            pair = cached(client, judge_client, target, judge, db, user_id, cache_ttl)
-            client, judge_client = pair
-        status = "interrupted"
-        try:
-            merge = target.provider == "anthropic"
-            plans, system, stop = await db.call(
-                load_plans, run_id=run_id, user_id=user_id, merge_users=merge
-            )
-            await prefetch_first_turns(client, Message("system", system), plans)
-            player = Player(Message("system", system), client, _judge(judge_client), stop)
-            job = RunJob(run_id, user_id, owner, plans, player, db, concurrency, handle._advance)
-            with quiet_collector():
+    def progress(status: str) -> None:
+        nonlocal played
+        played += 1
+        on_progress(status)
+
+    status = "interrupted"
+    try:
+        job = await _job(db, request, client, judge_client, progress)
+        with quiet_collector():
+            if request.shared:
+                await _play_to_the_end(job)
+            else:
                 await InKernelExecutor().execute(job)
-            status = "finished"
-        except asyncio.CancelledError:
-            status = "cancelled"
-        finally:
-            await client.aclose()
-            if judge_client is not client:
-                await judge_client.aclose()
-            await db.call(finish_run, run_id=run_id, user_id=user_id, owner=owner, status=status)
-            db.close()
-        return status
+        status = "finished"
+    except asyncio.CancelledError:
+        status = "cancelled"
+        if request.shared:
+            raise  # `workbench worker` says so; what it held is handed back below
+    finally:
+        if beat is not None:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+        await client.aclose()
+        if judge_client is not client:
+            await judge_client.aclose()
+        await _end(db, request, status)
+        db.close()
+    return Played(status, played)
 
-    handle._launch(main)
+
+def _open_clients(request: PlayRequest, keys: RunKeys) -> tuple[ModelClient, ModelClient]:
+    # On the run's own loop: the clients' HTTP sessions belong to it.
+    target_key, judge_key = keys.take()
+    client = open_client(request.target, api_key=_text(target_key), transport=request.transport)
+    if request.judge is None:
+        return client, client
+    judge_client = open_client(request.judge, api_key=_text(judge_key), transport=request.transport)
+    return client, judge_client
 
 
-def _judge(client: ModelClient) -> Any:
-    from workbench.runs.judge import judge
+def _text(key: Secret | None) -> str | None:
+    return None if key is None else key.reveal()
 
+
+async def _job(
+    db: DatabaseThread,
+    request: PlayRequest,
+    client: ModelClient,
+    judge_client: ModelClient,
+    progress: Progress,
+) -> RunJob:
+    script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
+    merge = request.target.provider == "anthropic"  # strict user/assistant alternation
+    plans = {p: build_plan(p, sid, turns, merge_users=merge) for p, sid, turns in script.scenarios}
+    system = Message("system", script.system_text)
+    await prefetch_first_turns(client, system, plans)
+    player = Player(system, client, _judge(judge_client), script.stop_on_failure)
+    return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
+                  request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
+
+
+def _judge(client: ModelClient) -> Judge:
     async def ask(conversation: Any, reply: str, assertion: str, threshold: float) -> Any:
         return await judge(
             client, conversation=conversation, reply=reply, assertion=assertion, threshold=threshold
@@ -100,48 +183,31 @@ def _judge(client: ModelClient) -> Any:
     return ask
 
 
-def load_plans(
-    conn: psycopg.Connection[Any], *, run_id: str, user_id: str, merge_users: bool
-) -> tuple[dict[int, ScenarioPlan], str, bool]:
-    run = conn.execute(
-        "SELECT system_text, options FROM workbench.run WHERE id = %s AND user_id = %s",
-        (run_id, user_id),
-    ).fetchone()
-    assert run is not None
-    rows = conn.execute(
-        "SELECT position, scenario_id, turns FROM workbench.run_scenario"
-        " WHERE run_id = %s AND user_id = %s ORDER BY position",
-        (run_id, user_id),
-    ).fetchall()
-    plans = {p: build_plan(p, sid, turns, merge_users=merge_users) for p, sid, turns in rows}
-    return plans, run[0], bool(run[1].get("stop_on_failure"))
+def _stamping(db: DatabaseThread, ids: dict[str, str], every_s: float) -> asyncio.Task[None]:
+    async def stamp() -> None:
+        while True:
+            await db.call(lifecycle.stamp, **ids)
+            await asyncio.sleep(every_s)
+
+    return asyncio.get_running_loop().create_task(stamp())
 
 
-TOTALS = """
-SELECT json_build_object(
-  'attempts', count(*),
-  'passed', count(*) FILTER (WHERE status = 'passed'),
-  'failed', count(*) FILTER (WHERE status = 'failed'),
-  'errors', count(*) FILTER (WHERE status = 'error'),
-  'unplayed', count(*) FILTER (WHERE status IN ('pending', 'claimed', 'cancelled')),
-  'cost_usd', (SELECT sum(cost_usd) FROM workbench.turn_result
-               WHERE user_id = %(u)s AND run_id = %(r)s))
-FROM workbench.run_attempt WHERE user_id = %(u)s AND run_id = %(r)s
-"""
+async def _play_to_the_end(job: RunJob) -> None:
+    """Claim until nothing is left, waiting out other workers' live leases: if one of them dies,
+    this worker plays its attempts once their leases expire."""
+    ids = {"run_id": job.run_id, "user_id": job.user_id, "owner": job.owner}
+    while True:
+        await InKernelExecutor().execute(job)
+        wait_s = await job.db.call(lifecycle.others_lease_left, **ids)
+        if wait_s is None:
+            return
+        await asyncio.sleep(min(max(wait_s, 0.0) + 0.05, POLL_SECONDS))
 
 
-def finish_run(
-    conn: psycopg.Connection[Any], *, run_id: str, user_id: str, owner: str, status: str
-) -> None:
-    """Status and totals; an ended run whose attempts are not all played is not 'finished'."""
-    params = {"u": user_id, "r": run_id, "o": owner, "s": status}
-    totals = conn.execute(TOTALS, params).fetchone()
-    assert totals is not None
-    if status == "finished" and totals[0]["unplayed"]:
-        params["s"] = "interrupted"
-    conn.execute(
-        "UPDATE workbench.run SET status = %(s)s, totals = %(t)s::jsonb,"
-        " finished_at = clock_timestamp() AT TIME ZONE 'UTC' WHERE id = %(r)s AND user_id = %(u)s"
-        " AND owner = %(o)s",
-        {**params, "t": __import__("json").dumps(totals[0])},
-    )
+async def _end(db: DatabaseThread, request: PlayRequest, status: str) -> None:
+    ids = {"run_id": request.run_id, "user_id": request.user_id}
+    if request.shared:  # the others go on; the last to find nothing left finishes the run
+        await db.call(lifecycle.hand_back, owner=request.owner, **ids)
+        await db.call(lifecycle.finish_if_played, **ids)
+    else:
+        await db.call(lifecycle.finish, owner=request.owner, status=status, **ids)

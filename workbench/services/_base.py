@@ -170,3 +170,8 @@ def _no_guard() -> None:
 def psycopg_connection(driver: object) -> psycopg.Connection[Any]:
     assert isinstance(driver, psycopg.Connection)
     return driver
+
+
+def session_driver(session: Session) -> psycopg.Connection[Any]:
+    """The session's own psycopg connection: a runs-level statement joins its transaction."""
+    return psycopg_connection(session.connection().connection.driver_connection)

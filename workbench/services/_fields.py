@@ -17,9 +17,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final, TypeVar
 
 from workbench.errors import ValidationError, quoted
+from workbench.services.common import IDENTIFIER_RULE, UNSET, Unset, coerce_enum, is_identifier
 from workbench.services.limits import MAX_TAGS, count_problem, length_problem, name_problem
-from workbench.services.prompts.templates import IDENTIFIER_RULE, is_identifier
-from workbench.services.scenarios.types import UNSET, Unset, coerce_enum
 
 MAX_NAME_LENGTH: Final = 200
 MAX_TAG_LENGTH: Final = 100

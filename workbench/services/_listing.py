@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from workbench.errors import quoted
 from workbench.services._fields import clean_tags, page_problems, text_problems
-from workbench.services.scenarios.types import Page
+from workbench.services.common import Page
 
 SortKey = Literal["updated_at", "name"]
 TagMatch = Literal["any", "all"]

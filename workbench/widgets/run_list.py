@@ -19,7 +19,7 @@ from workbench.widgets._common import show_status
 from workbench.widgets.run_viewer import dollars
 
 if TYPE_CHECKING:
-    from workbench.services.runs import RunService, RunView
+    from workbench.services.runs import RunService, StoredRun
 
 SHOWN = 20  # most recent runs listed
 CHANGED_ROWS = 50  # rows of a comparison shown (the frame has them all)
@@ -27,7 +27,7 @@ _FIXED = Layout(width="auto", flex="0 0 auto")
 _WRAP = Layout(flex_flow="row wrap", align_items="center")
 
 
-def run_line(view: RunView) -> str:
+def run_line(view: StoredRun) -> str:
     """One line: when, suite, prompt, model, status, pass rate over checked attempts, cost.
 
     "2026-12-01 14:02 · Smoke · Support · gpt-4o-mini · finished · 67% passed (4/6) · $0.0012"
@@ -49,7 +49,7 @@ def run_line(view: RunView) -> str:
 class RunRow(HBox):  # type: ignore[misc]
     """One past run: what it was and how it went; Open, Compare with..."""
 
-    def __init__(self, view: RunView) -> None:
+    def __init__(self, view: StoredRun) -> None:
         super().__init__(layout=_WRAP)
         self.view = view
         self.label = Label(run_line(view), layout=Layout(flex="1 1 20em"))
@@ -70,7 +70,7 @@ class RunList(VBox):  # type: ignore[misc]
         self.row_box = VBox()
         self.refresh_button = Button(description="Refresh", icon="refresh", layout=_FIXED)
         self.refresh_button.on_click(lambda _b: self.refresh())
-        self.candidate: RunView | None = None
+        self.candidate: StoredRun | None = None
         self.compare_label = Label()
         self.baseline = Dropdown(description="with", layout=Layout(width="auto"))
         self.compare_button = Button(description="Compare", button_style="primary", layout=_FIXED)
@@ -106,7 +106,7 @@ class RunList(VBox):  # type: ignore[misc]
             for row in old:
                 row.close()
 
-    def choose_compare(self, candidate: RunView) -> None:
+    def choose_compare(self, candidate: StoredRun) -> None:
         """Offer the other runs as baselines, the same suite's previous run first."""
         others = [row.view for row in self.rows if row.view.id != candidate.id]
         same = [v for v in others if v.suite_name == candidate.suite_name]

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from workbench.errors import ValidationError
 from workbench.runs.providers import Target, targets
-from workbench.runs.providers.base import ENV_VARS
+from workbench.runs.providers.targets import ENV_VARS
 
 if TYPE_CHECKING:
-    from workbench.services.api_keys import ApiKeyService
+    from workbench.services.keys.service import ApiKeyService
 
 OFFLINE = "offline"
 LABELS = {

@@ -75,7 +75,7 @@ class RunViewer(VBox):  # type: ignore[misc]
     def refresh(self) -> None:
         """Reload the attempts from the service and redraw (keeps the filters and selection)."""
         with self._lock:
-            frame = self.run._service.attempts(self.run.id)
+            frame = self.run.attempts()
             self._rows = frame.to_dict("records")
             finished = [r for r in self._rows if r["status"] not in ("pending", "claimed")]
             self.progress.max = max(len(self._rows), 1)
@@ -136,7 +136,7 @@ class RunViewer(VBox):  # type: ignore[misc]
             self.transcript.value = "<i>Select an attempt to see its transcript.</i>"
             return
         position, repeat = chosen
-        shown = self.run._service.transcript(self.run.id, position=position, repeat=repeat)
+        shown = self.run.transcript(position=position, repeat=repeat)
         self.transcript.value = transcript_html(shown)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ipywidgets import HTML, BoundedIntText, Button, Dropdown, HBox, Label, Layout, Text, VBox
 
 from workbench.errors import WorkbenchError
-from workbench.services.templates import MissingVariables
+from workbench.services.prompts.templates import MissingVariables
 from workbench.widgets._common import PlainRepr, show_status
 from workbench.widgets.run_list import RunList
 from workbench.widgets.run_targets import DEFAULT_MODELS, OFFLINE, build_target, target_choices

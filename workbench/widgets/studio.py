@@ -16,6 +16,12 @@ from typing import TYPE_CHECKING, Any
 from ipywidgets import Button, Dropdown, HBox, Tab, VBox
 
 from workbench.widgets._common import PlainRepr
+from workbench.widgets.api_keys import ApiKeyEditor
+from workbench.widgets.prompt_editor import PromptEditor
+from workbench.widgets.runs_tab import RunsTab
+from workbench.widgets.scenario_browser import ScenarioBrowser
+from workbench.widgets.suite_editor import SuiteEditor
+from workbench.widgets.variable_editor import VariableEditor
 
 if TYPE_CHECKING:
     from workbench.handle import Workbench
@@ -86,13 +92,6 @@ class Studio(PlainRepr, Tab):  # type: ignore[misc]
     attributes (`studio.runs`, `studio.suites.editor`, ...)."""
 
     def __init__(self, wb: Workbench, extra_tabs: Mapping[str, Any] | None = None) -> None:
-        from workbench.widgets.api_keys import ApiKeyEditor
-        from workbench.widgets.prompt_editor import PromptEditor
-        from workbench.widgets.runs_tab import RunsTab
-        from workbench.widgets.scenario_browser import ScenarioBrowser
-        from workbench.widgets.suite_editor import SuiteEditor
-        from workbench.widgets.variable_editor import VariableEditor
-
         super().__init__()
         self.scenarios = ScenarioBrowser(wb.scenarios)
         self.suites = ChooserTab(

@@ -20,11 +20,8 @@ from workbench.runs import Message, Target
 from workbench.runs.judge import VERDICT_SCHEMA
 from workbench.runs.providers.anthropic import messages_body
 from workbench.runs.providers.openai import chat_body
-from workbench.services.runs.service import rebuild_target
 
-
-def from_settings(stored: dict[str, Any]) -> Target:
-    return rebuild_target(stored, "target")
+from_settings = Target.from_settings
 
 
 # Text PostgreSQL can store in JSONB: no NUL, no lone surrogates.

@@ -16,10 +16,9 @@ from workbench.errors import ValidationError
 from workbench.runs import Message, ProviderError, Target, anthropic, openai_compatible
 from workbench.runs.generate import RetryPolicy, open_client
 from workbench.runs.judge import VERDICT_SCHEMA
-from workbench.runs.providers.anthropic import AnthropicProvider
 from workbench.runs.providers.direct import DirectProvider
 from workbench.runs.providers.errors import decode_json
-from workbench.runs.providers.openai import OpenAIProvider
+from workbench.runs.providers.sdk import SdkProvider
 from workbench.testing.standin import StandIn
 
 FAST = RetryPolicy(backoff_s=0.01, max_backoff_s=0.02)
@@ -83,8 +82,7 @@ def provider_class(target: Target, **options: Any) -> type:
 @pytest.mark.parametrize("api", ["openai", "anthropic"])
 def test_the_default_transport_is_the_official_sdk(server: StandIn, api: str) -> None:
     target = openai_target(server) if api == "openai" else anthropic_target(server)
-    expected = OpenAIProvider if api == "openai" else AnthropicProvider
-    assert provider_class(target) is expected
+    assert provider_class(target) is SdkProvider
     assert provider_class(target, transport="direct") is DirectProvider
 
 
@@ -95,9 +93,8 @@ def test_a_target_carries_its_transport_and_open_client_may_override_it(
     base = openai_target(server) if api == "openai" else anthropic_target(server)
     target = dataclasses.replace(base, transport="direct")
     assert target.settings()["transport"] == "direct" and "transport" not in base.settings()
-    expected = OpenAIProvider if api == "openai" else AnthropicProvider
     assert provider_class(target) is DirectProvider
-    assert provider_class(target, transport="sdk") is expected
+    assert provider_class(target, transport="sdk") is SdkProvider
     built = workbench.openai("gpt-4o-mini", transport="direct")
     assert built.transport == "direct" and built.settings()["transport"] == "direct"
     with pytest.raises(ValidationError, match="transport must be 'sdk'"):

@@ -13,11 +13,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from tests.runs.test_worker import ada, results_per_attempt  # noqa: F401 (fixture)
 
 import workbench
 from tests.security.conftest import hub, secured_url  # noqa: F401 (fixtures)
 from tests.security.hub import Hub
+from tests.services.runs.test_worker import ada, results_per_attempt  # noqa: F401 (fixture)
 from workbench.handle import Workbench
 from workbench.testing.standin import StandIn
 

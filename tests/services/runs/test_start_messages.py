@@ -9,8 +9,8 @@ import pytest
 
 import workbench
 from tests.runs.conftest import Setup
-from workbench.cli import runs as runs_cli
 from workbench.cli import main
+from workbench.cli import runs as runs_cli
 from workbench.errors import NotFound, ValidationError
 
 

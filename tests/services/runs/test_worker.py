@@ -283,7 +283,8 @@ def test_a_worker_plays_with_the_runs_timeout_and_retries(hub: Hub, ada: Workben
             stop(worker)
         assert worker.returncode == 0, err
         assert server.requests == 4 * attempts  # the worker retried once too, not five times
-    expected = [("error", "openai_compatible: no answer within 0.3 s (gave up after 2 attempts)")]
+    gave_up = "timeout: openai_compatible: no answer within 0.3 s (gave up after 2 attempts)"
+    expected = [("error", gave_up)]
     assert stored_errors(hub, kernel.id) == expected * attempts
     assert stored_errors(hub, run.id) == expected * attempts
     run.wait(timeout=30)

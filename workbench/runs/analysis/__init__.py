@@ -1,7 +1,8 @@
-"""Studying runs: flakiness, run-to-run comparison, history and export, as SQL and DataFrames.
+"""Studying runs: results, flakiness, run-to-run comparison, history and export, as SQL and
+DataFrames (every frame built by `tables.typed_frame`).
 
 Functions here take a psycopg connection and the user id from the service layer
-(`workbench/services/run_analysis.py`), which is what users reach as `wb.runs` and `run`.
+(`workbench/services/runs/study.py`), which is what users reach as `wb.runs` and `run`.
 """
 
 from __future__ import annotations

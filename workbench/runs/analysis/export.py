@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
+from workbench.runs.evaluators.explain import explain
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -89,8 +91,6 @@ def to_junit(frame: pd.DataFrame, run: Mapping[str, Any]) -> str:
 
 def _line(row: Any) -> str:
     """ "turn 1 expectation 0 MUST_CONTAIN: the reply does not contain '30 days'; reply '...'"."""
-    from workbench.runs.evaluators.explain import explain
-
     where = f"turn {row.turn} expectation {row.expectation} {row.type}"
     detail = row.detail if isinstance(getattr(row, "detail", None), dict) else {}
     error = getattr(row, "error", None)

@@ -3,39 +3,39 @@
 One SQL statement per frame, filtered by user first (the indexes start with `user_id`). Every
 joined table is filtered by user and run itself: with only the user, a hash join read every
 attempt of every user (a sequential scan bench/bench_analysis.py caught at 240,000 results).
-pandas is imported when a frame is built.
+pandas is imported when a frame is built (`tables.typed_frame`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+import psycopg
+
+from workbench.runs.analysis.stats import with_intervals
+from workbench.tables import JSON, typed_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RESULTS = text(
-    """
+RESULTS = """
 SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, a.repeat,
        e.turn_index AS turn, e.expectation_index AS expectation, e.type, e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
        t.completion_tokens, t.cost_usd, t.cached,
        coalesce(t.error, e.detail ->> 'error') AS error, e.detail
 FROM workbench.expectation_result e
-JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = :u AND a.run_id = :r
-JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position AND s.user_id = :u
-       AND s.run_id = :r
+JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = %(u)s AND a.run_id = %(r)s
+JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
+       AND s.user_id = %(u)s AND s.run_id = %(r)s
 LEFT JOIN workbench.turn_result t
-       ON t.attempt_id = e.attempt_id AND t.turn_index = e.turn_index AND t.user_id = :u
-       AND t.run_id = :r
-WHERE e.user_id = :u AND e.run_id = :r
+       ON t.attempt_id = e.attempt_id AND t.turn_index = e.turn_index AND t.user_id = %(u)s
+       AND t.run_id = %(r)s
+WHERE e.user_id = %(u)s AND e.run_id = %(r)s
 ORDER BY a.position, a.repeat, e.turn_index, e.expectation_index
 """
-)
 
-COLUMNS = {
+RESULT_COLUMNS = {
     "scenario": "string",
     "scenario_id": "string",
     "scenario_version": "Int64",
@@ -52,19 +52,22 @@ COLUMNS = {
     "cost_usd": "Float64",
     "cached": "boolean",
     "error": "string",
-    "detail": "object",
+    "detail": JSON,
 }
+_STATUS = list(RESULT_COLUMNS).index("status")
 
 
-def results_frame(session: Session, user_id: str, run_id: str) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = session.execute(RESULTS, {"u": user_id, "r": run_id}).all()
-    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(COLUMNS))
-    # An ERROR is not a failure: `passed` is empty for it, never False.
-    frame = frame.astype({k: v for k, v in COLUMNS.items() if v != "object"})
-    frame.loc[frame["status"] == "ERROR", "passed"] = pd.NA
-    return frame
+def results_frame(connection: psycopg.Connection[Any], user_id: str, run_id: str) -> pd.DataFrame:
+    """One row per expectation attempt of the run, in play order."""
+    rows = connection.execute(RESULTS, {"u": user_id, "r": run_id}).fetchall()
+    names = list(RESULT_COLUMNS)
+    records = []
+    for row in rows:
+        record = dict(zip(names, row, strict=True))
+        if row[_STATUS] == "ERROR":  # an ERROR is not a failure: `passed` is empty, never False
+            record["passed"] = None
+        records.append(record)
+    return typed_frame(records, RESULT_COLUMNS)
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -87,6 +90,4 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     )
     checked = counts["passed"] + counts["failed"]
     counts["pass_rate"] = (counts["passed"] / checked.where(checked > 0)).astype("Float64")
-    from workbench.runs.analysis.stats import with_intervals  # issue 12: Wilson 95% interval
-
-    return with_intervals(counts)
+    return with_intervals(counts)  # issue 12: the Wilson 95% interval

@@ -1,14 +1,14 @@
-"""Model providers: targets, messages, completions, errors, and `open_client`.
+"""Model providers: targets, messages, completions and errors.
 
-The target factories live in `workbench.runs.providers.targets` (re-exported as
-`workbench.openai(...)` etc.), not here: `providers.openai` is the OpenAI module.
+`Target` and its builders live in `workbench.runs.providers.targets` (re-exported as
+`workbench.openai(...)` etc.); `providers.openai` and `providers.anthropic` are the two APIs'
+request bodies and replies; `sdk`, `direct` and `offline` the providers that call them. A client
+for a target comes from the layer above: `workbench.runs.generate.open_client`.
 
 The SDKs are imported only when a client for their provider is opened.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from workbench.runs.providers.base import (
     Completion,
@@ -17,8 +17,8 @@ from workbench.runs.providers.base import (
     ModelClient,
     ProviderError,
     Role,
-    Target,
 )
+from workbench.runs.providers.targets import Target
 
 __all__ = [
     "Completion",
@@ -28,12 +28,4 @@ __all__ = [
     "ProviderError",
     "Role",
     "Target",
-    "open_client",
 ]
-
-
-def open_client(target: Target, *, api_key: str | None, **options: Any) -> ModelClient:
-    """See `workbench.runs.generate.open_client` (imported here lazily: it sits above this)."""
-    from workbench.runs.generate import open_client as _open
-
-    return _open(target, api_key=api_key, **options)

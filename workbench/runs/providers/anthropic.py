@@ -1,16 +1,14 @@
-"""Anthropic messages through `anthropic.AsyncAnthropic` (the default transport, "sdk").
+"""Anthropic's messages API: the request body and the reply.
 
-As for OpenAI (see providers/openai.py), the request is the SDK's low-level
-`client.post("/v1/messages", body=..., cast_to=httpx2.Response)`: the SDK owns the key, the
-`anthropic-version` header, the URL, the timeout, its aiohttp transport and the exceptions; the
-reply's JSON is read here instead of into its typed models. SDK retries are off.
+The dialect both transports speak: the SDK provider (sdk.py, through `anthropic.AsyncAnthropic`)
+and the direct one (direct.py) send `messages_body` to `POST /v1/messages` and read the answer
+with `parse_messages`.
 
 System messages go to `system`; consecutive messages of one role are merged (the API requires
 user/assistant alternation), and a conversation must start with a user message. Sampling
 parameters (temperature, top_p, top_k) are plain body fields. Structured output is a forced tool
 call whose `input_schema` is the schema: the tool's input is the verdict, already parsed JSON, so
-no prompt asks for "JSON only" and no text is scraped. `messages_body`/`parse_messages` are
-shared with providers/direct.py.
+no prompt asks for "JSON only" and no text is scraped.
 """
 
 from __future__ import annotations
@@ -19,8 +17,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
-from workbench.runs.providers.errors import decode_json, shape_error, translate
+from workbench.runs.providers.base import Message, ProviderError, RawReply
+from workbench.runs.providers.errors import shape_error
+from workbench.runs.providers.targets import Target
 
 TOOL_NAME = "record_verdict"
 
@@ -85,45 +84,3 @@ def parse_messages(data: Any, target: Target, *, structured: bool) -> RawReply:
         return RawReply(json.dumps(tools[0]["input"]), model, *tokens)
     except (KeyError, IndexError, TypeError, AttributeError):
         raise shape_error("anthropic") from None
-
-
-class AnthropicProvider:
-    def __init__(self, target: Target, api_key: str, *, http: str = "aiohttp") -> None:
-        import anthropic
-        import httpx2
-
-        self._sdk_module = anthropic
-        self._response_type = httpx2.Response
-        self._target = target
-        http_client = anthropic.DefaultAioHttpClient() if http == "aiohttp" else None
-        # The key goes into the SDK client and nowhere else.
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=target.base_url,
-            max_retries=0,
-            timeout=target.timeout_s,
-            http_client=http_client,
-        )
-
-    def __repr__(self) -> str:
-        return f"AnthropicProvider(model={self._target.model!r})"
-
-    async def call(
-        self,
-        messages: Sequence[Message],
-        *,
-        json_schema: Mapping[str, Any] | None,
-        temperature: float | None,
-    ) -> RawReply:
-        body = messages_body(self._target, messages, json_schema, temperature)
-        try:
-            answer = await self._client.post("/v1/messages", body=body, cast_to=self._response_type)
-        except Exception as exc:
-            raise translate(
-                exc, self._sdk_module, provider="anthropic", secret=self._client.api_key
-            ) from None
-        data = decode_json(answer.content, "anthropic")
-        return parse_messages(data, self._target, structured=json_schema is not None)
-
-    async def aclose(self) -> None:
-        await self._client.close()

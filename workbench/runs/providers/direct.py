@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.runs.providers.anthropic import messages_body, parse_messages
-from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
+from workbench.runs.providers.base import Message, ProviderError, RawReply
 from workbench.runs.providers.errors import (
     decode_json,
     redact,
@@ -24,6 +24,7 @@ from workbench.runs.providers.errors import (
     status_kind,
 )
 from workbench.runs.providers.openai import chat_body, parse_chat
+from workbench.runs.providers.targets import Target
 
 ANTHROPIC_URL = "https://api.anthropic.com"
 OPENAI_URL = "https://api.openai.com/v1"

@@ -15,7 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
+from workbench.runs.providers.base import Message, ProviderError, RawReply
+from workbench.runs.providers.targets import Target
 
 
 def offline_reply(target: Target, last_user: str) -> str | None:

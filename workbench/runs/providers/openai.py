@@ -1,17 +1,8 @@
-"""OpenAI chat completions (and any OpenAI-compatible server) through `openai.AsyncOpenAI`.
+"""OpenAI's chat completions (and any OpenAI-compatible server): the request body and the reply.
 
-This is the default transport ("sdk"). The request goes through the SDK's documented low-level
-call, `client.post("/chat/completions", body=..., cast_to=httpx2.Response)` (its README's
-"Undocumented endpoints"): the SDK still owns the key, the headers, the URL, the timeout, its
-aiohttp transport (`DefaultAioHttpClient`) and the exceptions (APIStatusError and friends, which
-errors.translate maps to ProviderError kinds), but the reply is read as JSON here rather than
-built into its typed models. bench/bench_http.py measures that typed construction (with the
-request-parameter transform) as about a third of the SDK's per-request CPU (1.4 ms against
-0.9 ms for the raw call; a bare aiohttp loop takes 0.25 ms).
-
-The SDK's own retries are off (`max_retries=0`): generate.py retries, so every attempt is
-counted, limited and timed in one place. Structured output is `response_format={"type":
-"json_schema", "strict": true}`. `chat_body`/`parse_chat` are shared with providers/direct.py.
+The dialect both transports speak: the SDK provider (sdk.py, through `openai.AsyncOpenAI`) and
+the direct one (direct.py) send `chat_body` to `POST /chat/completions` and read the answer with
+`parse_chat`. Structured output is `response_format={"type": "json_schema", "strict": true}`.
 """
 
 from __future__ import annotations
@@ -19,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.runs.providers.base import Message, ProviderError, RawReply, Target
-from workbench.runs.providers.errors import decode_json, shape_error, translate
+from workbench.runs.providers.base import Message, ProviderError, RawReply
+from workbench.runs.providers.errors import shape_error
+from workbench.runs.providers.targets import Target
 
 
 def chat_body(
@@ -55,46 +47,3 @@ def parse_chat(data: Any, target: Target) -> RawReply:
         return RawReply(text, model, usage.get("prompt_tokens"), usage.get("completion_tokens"))
     except (KeyError, IndexError, TypeError, AttributeError):
         raise shape_error(name) from None
-
-
-class OpenAIProvider:
-    def __init__(self, target: Target, api_key: str, *, http: str = "aiohttp") -> None:
-        import httpx2
-        import openai
-
-        self._sdk_module = openai
-        self._response_type = httpx2.Response
-        self._target = target
-        http_client = openai.DefaultAioHttpClient() if http == "aiohttp" else None
-        # The key goes into the SDK client and nowhere else.
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=target.base_url,
-            max_retries=0,
-            timeout=target.timeout_s,
-            http_client=http_client,
-        )
-
-    def __repr__(self) -> str:
-        return f"OpenAIProvider(model={self._target.model!r}, base_url={self._target.base_url!r})"
-
-    async def call(
-        self,
-        messages: Sequence[Message],
-        *,
-        json_schema: Mapping[str, Any] | None,
-        temperature: float | None,
-    ) -> RawReply:
-        body = chat_body(self._target, messages, json_schema, temperature)
-        try:
-            answer = await self._client.post(
-                "/chat/completions", body=body, cast_to=self._response_type
-            )
-        except Exception as exc:
-            raise translate(
-                exc, self._sdk_module, provider=self._target.provider, secret=self._client.api_key
-            ) from None
-        return parse_chat(decode_json(answer.content, self._target.provider), self._target)
-
-    async def aclose(self) -> None:
-        await self._client.close()

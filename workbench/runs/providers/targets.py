@@ -1,15 +1,22 @@
-"""Building targets: `workbench.openai("gpt-4o-mini", temperature=0)` and friends, validated here
-so a typo fails before any request is sent or any run row is written."""
+"""Targets: what a run calls. `workbench.openai("gpt-4o-mini", temperature=0)` and friends build
+them, validated here so a typo fails before any request is sent or any run row is written.
+
+A `Target` describes *what* to call (provider, model, parameters, limits) and is safe to store:
+it never holds a key (that is handed to `open_client`, and from there only into the client).
+`Target.settings()` is what a run row keeps and `Target.from_settings()` its inverse, side by
+side: a resumed run, a worker or a Dask task plays with exactly the target the run started with.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.runs.providers.base import OfflineRules, ProviderName, Target
+from workbench.runs.providers.base import OfflineRules, ProviderName
 
 _MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}")
 _URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
@@ -28,6 +35,107 @@ _OPENAI_PARAMS = (
 )
 _ANTHROPIC_PARAMS = ("temperature", "max_tokens", "top_p", "top_k", "stop_sequences")
 ANTHROPIC_DEFAULT_MAX_TOKENS = 1024
+
+
+ENV_VARS: Mapping[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "openai_compatible": "OPENAI_API_KEY",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to call: built by `workbench.openai(...)`, `anthropic(...)`, `openai_compatible(...)`
+    or `offline(...)`, which validate it. Holds no key."""
+
+    provider: ProviderName
+    model: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    base_url: str | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 5
+    concurrency: int | None = None
+    rpm: int | None = None
+    tpm: int | None = None
+    offline_rules: OfflineRules = field(default=(), hash=False, compare=False)
+    offline_default: str | None = None
+    judge_score: float = 1.0  # offline only: the score of its fixed judge verdict
+    transport: str = "sdk"
+    """How requests travel: "sdk" (the official SDKs, default) or "direct" (one aiohttp
+    session, about a third of the CPU per request; for very large runs). See open_client."""
+
+    @property
+    def env_var(self) -> str | None:
+        """The environment variable the key is read from when the vault has none."""
+        return ENV_VARS.get(self.provider)
+
+    @property
+    def vault_provider(self) -> str | None:
+        """The provider name under which the vault stores this target's key."""
+        return None if self.provider == "offline" else self.provider
+
+    def settings(self) -> dict[str, Any]:
+        """A JSON description for the run record (never a key); `from_settings` is its inverse.
+
+        Values are JSON's own (a tuple of stop sequences is a list), so the settings a run row
+        gives back compare equal to these."""
+        out: dict[str, Any] = {
+            "provider": self.provider,
+            "model": self.model,
+            "params": _plain(dict(self.params)),
+            "timeout_s": self.timeout_s,
+            "max_retries": self.max_retries,
+        }
+        for name in ("base_url", "concurrency", "rpm", "tpm"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.transport != "sdk":  # recorded only when chosen: older runs' settings stay equal
+            out["transport"] = self.transport
+        if self.provider == "offline":
+            out["offline"] = _describe_rules(self.offline_rules, self.offline_default)
+            out["judge_score"] = self.judge_score
+        return out
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any], *, role: str = "target") -> Target:
+        """The target a run was started with, from its stored `settings()`: every setting that
+        shapes a request or its retries comes back, validated as the builders validate it.
+
+        An offline target's rules are not stored (they may be a function): `ValidationError`
+        asking for the target again (`resume(run_id, target=...)`)."""
+        provider, model = settings.get("provider"), str(settings.get("model"))
+        base_url = settings.get("base_url")
+        options = dict(settings.get("params") or {})
+        options |= {name: settings[name] for name in _LIMITS if name in settings}
+        if provider == "openai":
+            return openai(model, base_url=base_url, **options)
+        if provider == "anthropic":
+            return anthropic(model, base_url=base_url, **options)
+        if provider == "openai_compatible":
+            return openai_compatible(base_url=_url(base_url), model=model, **options)
+        raise ValidationError(
+            f"This run's {role} is an offline target, stored without its rules; pass it again: "
+            f"resume(run_id, {role}=...)."
+        )
+
+
+def _plain(value: Any) -> Any:
+    """`value` with JSON's containers: tuples become lists."""
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _describe_rules(rules: OfflineRules, default: str | None) -> dict[str, Any]:
+    if callable(rules):
+        name = getattr(rules, "__qualname__", type(rules).__name__)
+        return {"function": f"{getattr(rules, '__module__', '?')}.{name}"}
+    shown = [[getattr(pattern, "pattern", pattern), reply[:200]] for pattern, reply in rules[:50]]
+    return {"rules": shown, "rule_count": len(rules), "default": default}
 
 
 def openai(model: str, *, base_url: str | None = None, **params: Any) -> Target:

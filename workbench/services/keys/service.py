@@ -6,7 +6,7 @@
 
 What is stored is the `v2` format of `workbench.crypto.vault`, bound to the user and provider,
 under the master secret of `workbench.crypto.master_secret`. Nothing here returns, logs or
-raises with a plaintext key: the one way to read it is `_reveal_for_provider_call`, for the
+raises with a plaintext key: the one way to read it is `KeyReveal.for_provider_call`, for the
 runner's provider calls. Rows the web app wrote in the legacy format are read as they are and
 come out in `v2` the next time the key is set (or when all keys are rotated).
 """
@@ -176,24 +176,9 @@ class ApiKeyService(UserScopedService):
         )
 
     def _reveal_for_provider_call(self, *, provider: str) -> str:
-        """The plaintext key for `provider`: for the runner's provider call, and nothing else.
-
-        Callers pass it straight to the provider's client and keep it nowhere: not in a result,
-        a log line, an exception or an attribute. A deactivated key is refused.
-        """
-        query = select(UserApiKey.encrypted_key, UserApiKey.is_active).where(*self._row(provider))
-        with self._transaction() as session:
-            row = session.execute(query).one_or_none()
-        if row is None:
-            raise _not_found(provider)
-        encrypted, active = row
-        if not active:
-            raise NotFound(
-                f"Your API key for provider {quoted(provider)} is deactivated. Reactivate it with "
-                f"wb.api_keys.reactivate(provider={quoted(provider)}), or set a new one."
-            )
-        vault = KeyVault(master_secret(self._database))
-        return vault.decrypt(encrypted, user_id=self._user_id, provider=provider)
+        """The plaintext key for `provider` (`KeyReveal.for_provider_call`, for tests)."""
+        reveal = KeyReveal(self._database, self._user_id, guard=self._guard)
+        return reveal.for_provider_call(provider=provider)
 
     def _set_active(self, provider: str, *, active: bool) -> ApiKeyView:
         statement = (
@@ -210,6 +195,33 @@ class ApiKeyService(UserScopedService):
 
     def _row(self, provider: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return (UserApiKey.user_id == self._user_id, UserApiKey.provider == provider)
+
+
+class KeyReveal(UserScopedService):
+    """The one way to read a plaintext key: for a run's provider calls, and nothing else.
+
+    Not reachable from the handle (`wb.api_keys` never shows a key): the run service and the
+    workers hold one. Callers pass the key straight to the provider's client and keep it
+    nowhere: not in a result, a log line, an exception or an attribute."""
+
+    def for_provider_call(self, *, provider: str) -> str:
+        """The active key stored for `provider`; `NotFound` if there is none or it is
+        deactivated."""
+        query = select(UserApiKey.encrypted_key, UserApiKey.is_active).where(
+            UserApiKey.user_id == self._user_id, UserApiKey.provider == provider
+        )
+        with self._transaction() as session:
+            row = session.execute(query).one_or_none()
+        if row is None:
+            raise _not_found(provider)
+        encrypted, active = row
+        if not active:
+            raise NotFound(
+                f"Your API key for provider {quoted(provider)} is deactivated. Reactivate it with "
+                f"wb.api_keys.reactivate(provider={quoted(provider)}), or set a new one."
+            )
+        vault = KeyVault(master_secret(self._database))
+        return vault.decrypt(encrypted, user_id=self._user_id, provider=provider)
 
 
 def _not_found(provider: str) -> NotFound:

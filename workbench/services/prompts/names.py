@@ -30,14 +30,17 @@ def ids_named(session: Session, user_id: str, name: str) -> list[str]:
     return list(session.scalars(statement))
 
 
-def the_one_named(name: str, ids: list[str]) -> str:
-    """The single id in `ids`, else `NotFound` (none) or `ValidationError` (several, listed)."""
+def the_one_named(name: str, ids: list[str], *, use_id: str = "wb.prompts.get(<id>)") -> str:
+    """The single id in `ids`, else `NotFound` (none) or `ValidationError` (several, listed).
+
+    The one rule for a prompt named where an id could be given (`wb.prompts.get_by_name`, a
+    run's `prompt=`); `use_id` says how the caller takes an id instead."""
     if not ids:
         raise NotFound(f"No prompt named {quoted(name)}; check the name (wb.prompts.list()).")
     if len(ids) > 1:
         raise ValidationError(
             f"The name {quoted(name)} is ambiguous: {len(ids)} of your prompts have it "
-            f"(ids {_listed(ids)}). Use wb.prompts.get(<id>) with one of them, or rename the "
+            f"(ids {_listed(ids)}). Use {use_id} with one of them, or rename the "
             "others with wb.prompts.update(<id>, name=...)."
         )
     return ids[0]

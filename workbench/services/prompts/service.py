@@ -37,6 +37,7 @@ from workbench.services._listing import (
     fetch_page,
     list_args,
 )
+from workbench.services.common import Page
 from workbench.services.prompts.names import ids_named, the_one_named, warn_if_taken
 from workbench.services.prompts.templates import parse_template
 from workbench.services.prompts.types import (
@@ -47,7 +48,6 @@ from workbench.services.prompts.types import (
     prompt_view,
     statuses,
 )
-from workbench.services.scenarios.types import Page
 from workbench.tables import ALL_ROWS, PROMPT_COLUMNS, typed_frame
 from workbench.timeutil import utcnow
 

@@ -18,26 +18,14 @@ The grammar, kept small on purpose:
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workbench.errors import ValidationError, quoted
-
-IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-"""What a placeholder name and a variable key look like."""
-
-IDENTIFIER_RULE = (
-    "a name starts with a letter or underscore and has only letters, digits and underscores"
-)
+from workbench.services.common import IDENTIFIER_RULE, is_identifier
 
 OPEN, CLOSE, ESCAPED_OPEN = "{{", "}}", "\\{{"
-
-
-def is_identifier(name: str) -> bool:
-    """True if `name` can be a placeholder name or a variable key."""
-    return IDENTIFIER.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """The Dask executor: `wb.runs.start(..., executor=dask_client)` (extra `workbench[dask]`).
 
-One task per Dask worker, each an `async def` running the same claim loop as `workbench worker`
-(`serve_run`) on the worker's event loop: the ledger, not Dask, decides who plays what, so a
-worker that dies only loses its leases. `detach=True` submits with `fire_and_forget`: the run
-goes on after the kernel closes and `wb.runs.attach(run_id)` follows it from any later kernel.
+One task per Dask worker, each an `async def` playing the run as `workbench worker` does
+(`RunWorker.serve`: the one path of runs/play.py) on the worker's event loop: the ledger, not
+Dask, decides who plays what, so a worker that dies only loses its leases. `detach=True`
+submits with `fire_and_forget`: the run goes on after the kernel closes and
+`wb.runs.attach(run_id)` follows it from any later kernel.
 
 Credentials reach workers through a worker plugin registered by the user's own client, never as
 task arguments (the scheduler keeps those in its graph, and dashboards show them): the tasks
@@ -15,6 +16,7 @@ Imported only when a Dask client is passed: `import workbench` never imports dis
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -23,7 +25,7 @@ from distributed import Client, WorkerPlugin, fire_and_forget, get_worker
 from workbench.db.engine import open_database
 from workbench.db.security.identity import role_user
 from workbench.errors import AuthError
-from workbench.services.runs.worker import WorkerSettings, serve_run
+from workbench.services.runs.worker import RunWorker, WorkerSettings
 
 PLUGIN_NAME = "workbench-credentials"
 CARRIED_ENV = ("ENCRYPTION_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
@@ -66,10 +68,6 @@ def register_credentials(client: Client, database_url: str) -> None:
 
 async def play_on_worker(run_id: str, user_id: str, settings: WorkerSettings) -> int:
     """The Dask task: sign in from the plugin's URL, check it is `user_id`, play the run."""
-    import asyncio
-
-    from workbench.services.runs.service import RunService
-
     plugin = get_worker().plugins.get(PLUGIN_NAME)
     if not isinstance(plugin, WorkbenchCredentials):
         raise AuthError("No workbench credentials on this worker; start the run from a client.")
@@ -78,7 +76,7 @@ async def play_on_worker(run_id: str, user_id: str, settings: WorkerSettings) ->
         mapped = await asyncio.to_thread(role_user, database)
         if mapped is not None and mapped[0] != user_id:
             raise AuthError("This worker's database role belongs to another user.")
-        return await serve_run(RunService(database, user_id), run_id, settings)
+        return await RunWorker(database, user_id).serve(run_id, settings)
     finally:
         database.engine.dispose()
 

@@ -1,139 +1,141 @@
-"""`RunHandle`: a run playing in the background, awaitable, cancellable, with a progress bar.
+"""What a user holds of a run: a `RunHandle` while it plays, a `StoredRun` from `wb.runs.get`.
 
-The run's event loop lives in its own thread, always. Scheduling it on Jupyter's loop instead
-would make `run.wait()` in a cell deadlock the kernel (the cell blocks the very loop the run
-needs), so the handle runs its loop beside the kernel's: `await run` bridges with
-`asyncio.wrap_future`, and `wait()` blocks only the caller. No nest_asyncio, no `asyncio.run`
-inside a running loop.
+Both answer the same questions about their results (`RunResults`): `frame()`, `summary()`,
+`flaky()`, `pass_rates()`, `attempts()`, `transcript(...)`, `compare(baseline)`, `to_json()`,
+`to_csv()`, `to_junit()`, through the user's `RunStudy`, so a run reopened in a new kernel is
+studied exactly as the one just started.
+
+    run = wb.runs.start(...); run.wait(); run.summary()
+    yesterday = wb.runs.get(run_id); run.compare(yesterday).regressions()
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Coroutine, Generator, Mapping
+import os
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from workbench.services.runs.study import RunStudyHandle
+from workbench.services.runs.background import Background, Progress
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from workbench.services.runs.service import RunService
+    from workbench.runs.analysis.comparison_frame import ComparisonFrame
+    from workbench.services.runs.study import RunRef, RunStudy
 
 
-class RunHandle(RunStudyHandle):
+class RunResults:
+    """A run's results, studied: what `RunHandle` and `StoredRun` share (they set `id`)."""
+
+    id: str
+    _study: RunStudy
+
+    def frame(self) -> pd.DataFrame:
+        """One row per expectation attempt (see `wb.runs.results_frame`)."""
+        return self._study.results_frame(self.id)
+
+    def summary(self) -> pd.DataFrame:
+        """Pass rate per scenario and expectation; ERROR results are never counted as failed."""
+        return self._study.summary(self.id)
+
+    def flaky(self) -> pd.DataFrame:
+        """Expectations that both passed and failed across repeats: pass rate, flips, interval."""
+        return self._study.flaky(self.id)
+
+    def pass_rates(self) -> pd.DataFrame:
+        """Pass rate per scenario with its Wilson 95% interval (errors never count as failed)."""
+        return self._study.pass_rates(self.id)
+
+    def attempts(self) -> pd.DataFrame:
+        """One row per attempt: scenario, repeat, status, error, latency, tags, flaky."""
+        return self._study.attempts(self.id)
+
+    def transcript(self, *, position: int, repeat: int = 0) -> dict[str, Any]:
+        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome."""
+        return self._study.transcript(self.id, position=position, repeat=repeat)
+
+    def compare(self, baseline: RunRef) -> ComparisonFrame:
+        """What changed in this run since `baseline` (a run or a run id): as
+        `wb.runs.compare(baseline, this_run)`; `.regressions()` is what broke."""
+        return self._study.compare(baseline, self.id)
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        return self._study.export(self.id, format="json", path=path)
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        return self._study.export(self.id, format="csv", path=path)
+
+    def to_junit(self, path: str | os.PathLike[str] | None = None) -> str:
+        return self._study.export(self.id, format="junit", path=path)
+
+
+@dataclass(frozen=True, eq=True)
+class StoredRun(RunResults):
+    """One of your runs as stored when it was read (`wb.runs.get`, `wb.runs.list`): its record
+    and everything `RunResults` answers about it."""
+
+    id: str
+    suite_name: str
+    prompt_name: str
+    model: str
+    status: str
+    repeats: int
+    created_at: datetime
+    finished_at: datetime | None
+    totals: Mapping[str, Any] | None
+    _study: RunStudy = field(repr=False, compare=False)
+
+    done = True  # for RunViewer: a stored run is not followed live
+
+    @property
+    def total(self) -> int:
+        """Its attempts (0 while the run has no totals yet)."""
+        return int((self.totals or {}).get("attempts") or 0)
+
+
+RUN_FIELDS = ("id", "suite_name", "prompt_name", "model", "status", "repeats", "created_at",
+              "finished_at", "totals")  # fmt: skip
+"""A stored run's record: what `wb.runs.frame()` lists and an export carries."""
+
+
+class RunHandle(RunResults):
     """A started run. `await run`, `run.wait()`, `run.cancel()`, `run.frame()`, `run.summary()`."""
 
-    def __init__(self, service: RunService, run_id: str, total: int, *, progress: bool) -> None:
+    def __init__(
+        self, run_id: str, study: RunStudy, progress: Progress, background: Background
+    ) -> None:
         self.id = run_id
-        self.total = total
-        self._service = service
-        self._counts: Counter[str] = Counter()
-        self._future: concurrent.futures.Future[str] = concurrent.futures.Future()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[str] | None = None
-        self._started = threading.Event()
-        self._bar = _progress_bar(total, run_id) if progress else None
+        self.total = progress.total
+        self._study = study
+        self._progress = progress
+        self._counts = progress.counts  # finished attempts by status, as they arrive
+        self._background = background
 
-    # -- called by the service -----------------------------------------------------------
-    def _launch(self, main: Callable[[RunHandle], Coroutine[Any, Any, str]]) -> None:
-        thread = threading.Thread(target=self._serve, args=(main,), daemon=True)
-        thread.name = f"workbench-run-{self.id[:8]}"
-        thread.start()
-        self._started.wait(10)
-
-    def _serve(self, main: Callable[[RunHandle], Coroutine[Any, Any, str]]) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        try:
-            self._task = loop.create_task(main(self))
-            self._started.set()
-            status = loop.run_until_complete(self._task)
-            self._future.set_result(status)
-        except BaseException as error:
-            self._future.set_exception(error)
-        finally:
-            if self._bar is not None:
-                self._bar.close()
-            loop.close()
-
-    def _settle(self, status: str, tally: Mapping[str, int]) -> None:
-        """The run ended before this handle followed it: its counts, and done."""
-        for outcome in ("passed", "failed", "error"):
-            for _ in range(tally.get(outcome, 0)):
-                self._advance(outcome)
-        if self._bar is not None:
-            self._bar.close()
-        self._future.set_result(status)
-
-    def _advance(self, status: str) -> None:
-        self._counts[status] += 1
-        if self._bar is not None:
-            self._bar.update(1)
-
-    # -- public -------------------------------------------------------------------------
     @property
     def done(self) -> bool:
-        return self._future.done()
+        return self._background.done
 
     @property
     def status(self) -> str:
         """running until it ends; then finished, cancelled or interrupted (from the ledger)."""
-        return self._service.get(self.id).status if self.done else "running"
+        return self._study.get(self.id).status if self.done else "running"
 
     def wait(self, timeout: float | None = None) -> RunHandle:
         """Block until the run ends. Ctrl-C (the kernel's interrupt button) cancels it."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            # Short waits, so Ctrl-C (SIGINT) is seen at once, whatever the platform's locks do.
-            while not self._future.done():
-                left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
-                if left <= 0:
-                    raise TimeoutError(f"run {self.id} still playing after {timeout} s")
-                concurrent.futures.wait([self._future], timeout=left)
-            self._future.result()
-        except KeyboardInterrupt:
-            self.cancel()
-            raise
+        self._background.wait(timeout, f"run {self.id}")
         return self
 
     def cancel(self) -> RunHandle:
         """Stop: requests in flight are cancelled, finished attempts kept, run marked cancelled."""
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None and not self._future.done():
-            loop.call_soon_threadsafe(task.cancel)
-        concurrent.futures.wait([self._future], timeout=30)
+        self._background.cancel()
         return self
 
     def __await__(self) -> Generator[Any, None, RunHandle]:
-        yield from asyncio.wrap_future(self._future).__await__()
+        yield from asyncio.wrap_future(self._background.future).__await__()
         return self
 
-    def frame(self) -> pd.DataFrame:
-        """One row per expectation attempt (see `wb.runs.results_frame`)."""
-        return self._service.results_frame(self.id)
-
-    def summary(self) -> pd.DataFrame:
-        """Pass rate per scenario and expectation; ERROR results are never counted as failed."""
-        return self._service.summary(self.id)
-
     def __repr__(self) -> str:
-        done = sum(self._counts.values())
-        state = "running"
-        if self.done:  # the result is the run's final status (finished, cancelled, ...)
-            ended = self._future.exception() is None and self._future.result()
-            state = ended if isinstance(ended, str) and ended else "ended"
-        parts = ", ".join(f"{n} {s}" for s, n in sorted(self._counts.items()))
-        return (
-            f"<Run {self.id} {state}: {done}/{self.total} attempts{': ' + parts if parts else ''}>"
-        )
-
-
-def _progress_bar(total: int, run_id: str) -> Any:
-    from tqdm.auto import tqdm  # type: ignore[import-untyped]
-
-    return tqdm(total=total, desc="run", unit="attempt", leave=True)
+        return f"<Run {self.id} {self._background.outcome()}: {self._progress.describe()}>"

@@ -3,9 +3,11 @@
     run = wb.runs.start(suite="Checkout flows", prompt="Support agent",
                         target=workbench.openai("gpt-4o-mini", temperature=0), repeats=3)
     run.wait(); run.summary(); run.frame()
-    wb.runs.list(); wb.runs.resume(run_id)
+    wb.runs.list(); wb.runs.get(run_id).compare(run); wb.runs.resume(run_id)
 
-Everything is checked before any row is written or any request sent (see `run_setup`).
+Everything is checked before any row is written or any request sent (setup.py). The service
+looks up what is the user's (suite, prompt, keys) and hands `workbench.runs` a `NewRun` to store
+and a `PlayRequest` to play (runs/play.py, the one path); reading runs is `RunStudy`'s (study.py).
 """
 
 from __future__ import annotations
@@ -14,75 +16,61 @@ import builtins
 import os
 import socket
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, text
-
-from workbench.db.models import Run, RunAttempt
-from workbench.errors import NotFound, ValidationError
-from workbench.runs.play import launch, mark_interrupted
+from workbench.db.engine import Database
+from workbench.errors import ValidationError
+from workbench.runs import lifecycle
+from workbench.runs.follow import follow
+from workbench.runs.judge import JUDGE_PROMPT_VERSION
+from workbench.runs.ledger import FINAL
+from workbench.runs.play import PlayRequest, RunKeys, play
 from workbench.runs.providers import Target
-from workbench.services.runs.handle import RunHandle
+from workbench.services._base import UserScopedService, session_driver
+from workbench.services.keys.service import KeyReveal
+from workbench.services.prompts.service import PromptService
+from workbench.services.runs.background import Background, Main, Progress
+from workbench.services.runs.handle import RunHandle, StoredRun
 from workbench.services.runs.setup import (
     RunPlan,
+    cache_settings,
     check_counts,
     check_target,
-    find_key,
     find_prompt,
     find_suite,
-    insert_snapshots,
     rendered,
+    run_keys,
+    run_options,
     snapshot_scenarios,
+    stored_cache_ttl,
 )
-from workbench.services.runs.study import RunStudy, cache_settings
+from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
+from workbench.services.runs.worker import WorkerSettings
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
 
-
-@dataclass(frozen=True)
-class RunView:
-    id: str
-    suite_name: str
-    prompt_name: str
-    model: str
-    status: str
-    repeats: int
-    created_at: datetime
-    finished_at: datetime | None
-    totals: Mapping[str, Any] | None
-
-
-def run_view(row: Run) -> RunView:
-    return RunView(
-        row.id,
-        row.suite_name,
-        row.prompt_name,
-        str(row.target.get("model")),
-        row.status,
-        row.repeats,
-        row.created_at,
-        row.finished_at,
-        row.totals,
-    )
+    from workbench.runs.analysis.comparison_frame import ComparisonFrame
 
 
 def new_owner() -> str:
     return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def run_options(stop_on_failure: bool, ttl: timedelta | None) -> dict[str, object]:
-    """The run's `options` JSONB; the cache settings are kept so that `resume` reuses them."""
-    cache = {"cache": True, "cache_ttl_s": ttl.total_seconds()} if ttl is not None else {}
-    return {"stop_on_failure": stop_on_failure, **cache}
-
-
-class RunService(RunStudy):
+class RunService(UserScopedService):
     """The signed-in user's runs."""
+
+    def __init__(
+        self, database: Database, user_id: str, *, guard: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__(database, user_id, guard=guard)
+        self._study = RunStudy(database, user_id, guard=guard)
+        self._prompts = PromptService(database, user_id, guard=guard)
+        self._keys = KeyReveal(database, user_id, guard=guard)
+        self._dask_futures: builtins.list[Any] = []  # held while this service lives
 
     def start(
         self,
@@ -121,24 +109,19 @@ class RunService(RunStudy):
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
         plan = self._plan(suite, prompt, variables)
-        reveal = self._api_keys()._reveal_for_provider_call
-        key = find_key(reveal, target, "target")
-        judge_key = find_key(reveal, judge, "judge") if judge is not None else None
-        run_id, owner = str(uuid.uuid4()), new_owner()
+        keys = run_keys(self._keys, target, judge)
+        run_id = str(uuid.uuid4())
+        total = len(plan.scenarios) * repeats
         if executor != "kernel":
-            from workbench.services.runs.worker import WORKERS_OWNER, watch
-
-            self._insert(run_id, WORKERS_OWNER, plan, target, judge, repeats, stop_on_failure, ttl)
-            handle = RunHandle(self, run_id, len(plan.scenarios) * repeats, progress=progress)
+            self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
+                         stop_on_failure, ttl)  # fmt: skip
             if dask:
                 self._submit_to_dask(executor, run_id, concurrency, detach)
-            watch(self, handle)
-            return handle
+            return self._follow(run_id, total, progress)
+        owner = new_owner()
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
-        total = len(plan.scenarios) * repeats
-        handle = RunHandle(self, run_id, total, progress=progress)
-        launch(self, handle, owner, target, key, judge, judge_key, concurrency, cache_ttl=ttl)
-        return handle
+        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
+        return self._play(request, keys, total, progress)
 
     def resume(
         self,
@@ -151,105 +134,122 @@ class RunService(RunStudy):
     ) -> RunHandle:
         """Play the attempts of a cancelled or interrupted run that have no result yet.
 
-        Pass `target=` (and `judge=`) again for an offline target built from a function; the
-        settings must match the run's. A run started with `cache=True` keeps its cache and TTL."""
+        The run's own target (and judge) are played again, with every setting they were started
+        with; pass `target=` (and `judge=`) only for an offline target (which may hold a
+        function), or to say which one you mean: it must match the run's. A run started with
+        `cache=True` keeps its cache and TTL."""
         check_counts(1, concurrency)
-        row = self._mark_and_get(run_id)
+        row = self._study.row(run_id)
         if row.status not in ("cancelled", "interrupted"):
             raise ValidationError(
                 f"Run {run_id} is {row.status}; only cancelled or interrupted runs resume."
             )
-        target = self._same_target(target, row.target, "target")
-        judge_settings = row.judge
-        if judge_settings is not None:
-            judge = self._same_target(judge, judge_settings, "judge")
-        reveal = self._api_keys()._reveal_for_provider_call
-        key = find_key(reveal, target, "target")
-        judge_key = find_key(reveal, judge, "judge") if judge is not None else None
+        target = same_target(target, row.target, "target")
+        if row.judge is not None:
+            judge = same_target(judge, row.judge, "judge")
+        keys = run_keys(self._keys, target, judge)
         owner = new_owner()
-        todo = self._reopen(run_id, owner)
-        handle = RunHandle(self, run_id, todo, progress=progress)
-        ttl_s = (row.options or {}).get("cache_ttl_s")  # absent: started without the cache
-        ttl = timedelta(seconds=float(ttl_s)) if ttl_s is not None else None
-        launch(self, handle, owner, target, key, judge, judge_key, concurrency, cache_ttl=ttl)
-        return handle
+        with self._transaction() as session:
+            todo = lifecycle.reopen(session_driver(session), run_id=run_id, user_id=self._user_id,
+                                    owner=owner)  # fmt: skip
+        ttl = stored_cache_ttl(row.options)
+        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
+        return self._play(request, keys, todo, progress)
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
         """Follow a run of yours from the ledger, whoever plays it (a worker, a closed kernel)."""
-        from workbench.services.runs.worker import WORKERS_OWNER, watch
-
-        row = self._mark_and_get(run_id)
+        self._study.get(run_id)  # NotFound unless yours
         with self._transaction() as session:
-            tally: dict[str, int] = dict(
-                session.execute(
-                    select(RunAttempt.status, text("count(*)"))
-                    .where(RunAttempt.user_id == self._user_id, RunAttempt.run_id == run_id)
-                    .group_by(RunAttempt.status)
-                ).all()
-            )
-        handle = RunHandle(self, run_id, sum(tally.values()), progress=progress)
-        # A run that has ended is shown ended at once, with its counts: no watcher to wait for.
-        ended = row.status in ("finished", "cancelled") or (
-            row.status == "interrupted" and row.owner != WORKERS_OWNER
-        )
-        if ended:
-            handle._settle(row.status, tally)
-        else:
-            watch(self, handle)
-        return handle
+            connection = session_driver(session)
+            tally = lifecycle.counts(connection, run_id=run_id, user_id=self._user_id)
+            status, owner = lifecycle.state(connection, run_id=run_id, user_id=self._user_id)
+        if not lifecycle.has_ended(status, owner):
+            return self._follow(run_id, sum(tally.values()), progress)
+        # A run that has ended is shown ended at once, with its counts: nothing to follow.
+        shown = Progress(sum(tally.values()), show=progress)
+        for outcome in FINAL:
+            for _ in range(tally.get(outcome, 0)):
+                shown.advance(outcome)
+        shown.close()
+        return RunHandle(run_id, self._study, shown, Background.ended(status))
 
-    def get(self, run_id: str) -> RunView:
-        """One of your runs; `NotFound` if it is not yours."""
-        return run_view(self._mark_and_get(run_id))
+    # -- reading runs: RunStudy's --------------------------------------------------------------
+    def get(self, run_id: str) -> StoredRun:
+        """One of your runs, to study as a started one (`.frame()`, `.summary()`,
+        `.compare(other)`, ...); `NotFound` if it is not yours."""
+        return self._study.get(run_id)
 
-    def list(self) -> builtins.list[RunView]:
+    def list(self) -> builtins.list[StoredRun]:
         """Your runs, newest first (runs whose kernel died are marked interrupted first)."""
-        with self._transaction() as session:
-            mark_interrupted(session, self._user_id)
-            rows = session.scalars(
-                select(Run).where(Run.user_id == self._user_id).order_by(Run.created_at.desc())
-            )
-            return [run_view(row) for row in rows]
+        return self._study.list()
 
     def frame(self) -> pd.DataFrame:
         """Your runs as a DataFrame, newest first."""
-        import pandas as pd
-
-        views = self.list()
-        columns = ["id", "suite_name", "prompt_name", "model", "status", "repeats",
-                   "created_at", "finished_at"]  # fmt: skip
-        rows = [[getattr(v, c) for c in columns] + [dict(v.totals or {})] for v in views]
-        return pd.DataFrame(rows, columns=[*columns, "totals"])
+        return self._study.frame()
 
     def results_frame(self, run_id: str) -> pd.DataFrame:
-        """One row per expectation attempt of a run of yours."""
-        from workbench.runs.analysis.results import results_frame
-
-        self._mark_and_get(run_id)
-        with self._transaction() as session:
-            return results_frame(session, self._user_id, run_id)
+        """One row per expectation attempt of a run of yours (also `wb.runs.get(id).frame()`)."""
+        return self._study.results_frame(run_id)
 
     def summary(self, run_id: str) -> pd.DataFrame:
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
-        from workbench.runs.analysis.results import summarise
+        return self._study.summary(run_id)
 
-        return summarise(self.results_frame(run_id))
+    def compare(self, baseline: RunRef, candidate: RunRef) -> ComparisonFrame:
+        """Align two runs by scenario, turn and expectation; say what changed (`ComparisonFrame`:
+        `.regressions()`, `.counts()`, `.scenarios()`; see `RunStudy.compare`).
 
-    # -- internals ----------------------------------------------------------------------
-    def _api_keys(self) -> Any:
-        from workbench.services.keys.service import ApiKeyService
+        >>> wb.runs.compare(last_week, today).regressions()      # doctest: +SKIP
+        """
+        return self._study.compare(baseline, candidate)
 
-        return ApiKeyService(self._database, self._user_id, guard=self._guard)
+    def trend(self, *, suite: str | None = None, last: int = 20) -> pd.DataFrame:
+        """Your last `last` runs of `suite` (name or id; every suite if None), oldest first:
+        pass rate, cost and p50/p95 reply latency per run."""
+        return self._study.trend(suite=suite, last=last)
+
+    def flaky(self, run: RunRef) -> pd.DataFrame:
+        """Expectations of a run that both passed and failed across its repeats."""
+        return self._study.flaky(run)
+
+    def pass_rates(self, run: RunRef) -> pd.DataFrame:
+        """Per scenario: attempts passed, failed, errored and the pass rate's 95% interval."""
+        return self._study.pass_rates(run)
+
+    def attempts(self, run: RunRef) -> pd.DataFrame:
+        """One row per attempt: scenario, repeat, status, error, latency, tags, flaky."""
+        return self._study.attempts(run)
+
+    def transcript(self, run: RunRef, *, position: int, repeat: int = 0) -> dict[str, Any]:
+        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome."""
+        return self._study.transcript(run, position=position, repeat=repeat)
+
+    def export(
+        self,
+        run: RunRef,
+        *,
+        format: ExportFormat = "json",
+        path: str | os.PathLike[str] | None = None,
+    ) -> str:
+        """A run's results as JSON, CSV or JUnit XML text, also written to `path` if given."""
+        return self._study.export(run, format=format, path=path)
+
+    def clear_cache(self, *, older_than: timedelta | float | None = None) -> int:
+        """Delete your cached replies (those older than `older_than`, days or a timedelta, if
+        given); how many were deleted. Nobody else's are touched."""
+        return self._study.clear_cache(older_than=older_than)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _mark_interrupted(self) -> None:
+        """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
+        self._study.mark_interrupted()
 
     def _plan(self, suite: str, prompt: str, variables: Mapping[str, object] | None) -> RunPlan:
-        from workbench.services.prompts.service import PromptService
-
         with self._transaction() as session:
             suite_row = find_suite(session, self._user_id, suite)
             scenarios = snapshot_scenarios(session, self._user_id, suite_row)
             prompt_row = find_prompt(session, self._user_id, prompt)
-        prompts = PromptService(self._database, self._user_id, guard=self._guard)
-        system = rendered(prompts.render, prompt_row, variables)
+        system = rendered(self._prompts, prompt_row, variables)
         return RunPlan(suite_row.id, suite_row.name, prompt_row, system, scenarios)
 
     def _insert(
@@ -263,39 +263,51 @@ class RunService(RunStudy):
         stop_on_failure: bool,
         ttl: timedelta | None = None,
     ) -> None:
-        from workbench.runs.judge import JUDGE_PROMPT_VERSION
-
-        now = utcnow()
-        run = Run(
-            id=run_id, user_id=self._user_id, suite_id=plan.suite_id, suite_name=plan.suite_name,
-            prompt_id=plan.prompt.id, prompt_name=plan.prompt.name,
+        """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts."""
+        run = lifecycle.NewRun(
+            id=run_id, user_id=self._user_id, owner=owner, suite_id=plan.suite_id,
+            suite_name=plan.suite_name, prompt_id=plan.prompt.id, prompt_name=plan.prompt.name,
             prompt_updated_at=plan.prompt.updated_at, system_text=plan.system_text,
             system_sha256=plan.system_sha256, target=target.settings(),
             judge=judge.settings() if judge else None, judge_prompt_version=JUDGE_PROMPT_VERSION,
-            repeats=repeats, options=run_options(stop_on_failure, ttl), status="running",
-            created_at=now, started_at=now, owner=owner, heartbeat_at=now,
+            repeats=repeats, options=run_options(stop_on_failure, ttl), scenarios=plan.scenarios,
+            created_at=utcnow(),
         )  # fmt: skip
         with self._transaction() as session:
-            session.add(run)
-            session.flush()
-            insert_snapshots(session, run_id, self._user_id, plan.scenarios)
-            session.flush()
-            session.execute(
-                text(
-                    "INSERT INTO workbench.run_attempt (run_id, user_id, position, scenario_id,"
-                    " repeat, status, tries) SELECT r.id, r.user_id, s.position, s.scenario_id,"
-                    " k, 'pending', 0 FROM workbench.run r JOIN workbench.run_scenario s"
-                    " ON s.run_id = r.id CROSS JOIN generate_series(0, r.repeats - 1) k"
-                    " WHERE r.id = :run_id AND r.user_id = :user_id ORDER BY s.position, k"
-                ),
-                {"run_id": run_id, "user_id": self._user_id},
-            )
+            lifecycle.create(session_driver(session), run)
+
+    def _play(self, request: PlayRequest, keys: RunKeys, total: int, show: bool) -> RunHandle:
+        progress = Progress(total, show=show)
+
+        async def main() -> str:
+            played = await play(self._database, request, keys, on_progress=progress.advance)
+            return played.status
+
+        return self._handle(request.run_id, progress, main)
+
+    def _follow(self, run_id: str, total: int, show: bool) -> RunHandle:
+        progress = Progress(total, show=show)
+
+        async def main() -> str:
+            return await follow(self._database, run_id=run_id, user_id=self._user_id,
+                                on_progress=progress.advance)  # fmt: skip
+
+        return self._handle(run_id, progress, main)
+
+    def _handle(self, run_id: str, progress: Progress, main: Main) -> RunHandle:
+        name = f"workbench-run-{run_id[:8]}"
+        background = Background.start(name, main, on_end=progress.close)
+        return RunHandle(run_id, self._study, progress, background)
+
+    def _attempts(self, run_id: str) -> int:
+        with self._transaction() as session:
+            return sum(lifecycle.counts(session_driver(session), run_id=run_id,
+                                        user_id=self._user_id).values())  # fmt: skip
 
     def _submit_to_dask(self, client: Any, run_id: str, concurrency: int, detach: bool) -> None:
         from distributed import Client
 
         from workbench.services.runs.dask import submit
-        from workbench.services.runs.worker import WorkerSettings
 
         url = self._database.url.render_as_string(hide_password=False)
         settings = WorkerSettings(concurrency)
@@ -304,77 +316,18 @@ class RunService(RunStudy):
             client = client.client
         futures = submit(client, database_url=url, run_id=run_id, user_id=self._user_id,
                          settings=settings, detach=detach)  # fmt: skip
-        self._dask_futures = futures  # held while this service lives (not detached: with it)
-
-    def _mark_interrupted(self) -> None:
-        """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
-        with self._transaction() as session:
-            mark_interrupted(session, self._user_id)
-
-    def _mark_and_get(self, run_id: str) -> Run:
-        with self._transaction() as session:
-            mark_interrupted(session, self._user_id)
-            row = session.scalar(select(Run).where(Run.id == run_id, Run.user_id == self._user_id))
-            if row is None:
-                raise NotFound(f"No run {run_id!r}; see wb.runs.list().")
-            return row
-
-    def _same_target(self, given: Target | None, stored: Mapping[str, Any], role: str) -> Target:
-        if given is None:
-            given = rebuild_target(stored, role)
-        given = check_target(given, role)
-        if given.settings() != dict(stored):
-            raise ValidationError(
-                f"The {role} given differs from the run's ({stored.get('provider')}, "
-                f"{stored.get('model')}); resume plays the same run, so pass the same {role}."
-            )
-        return given
-
-    def _reopen(self, run_id: str, owner: str) -> int:
-        """Unfinished attempts back to pending and the run to running; how many are left."""
-        with self._transaction() as session:
-            session.execute(
-                text(
-                    "UPDATE workbench.run_attempt SET status = 'pending', lease_owner = NULL,"
-                    " lease_expires_at = NULL WHERE user_id = :u AND run_id = :r"
-                    " AND status IN ('claimed', 'cancelled')"
-                ),
-                {"u": self._user_id, "r": run_id},
-            )
-            session.execute(
-                text(
-                    "UPDATE workbench.run SET status = 'running', owner = :o, finished_at = NULL,"
-                    " heartbeat_at = clock_timestamp() AT TIME ZONE 'UTC'"
-                    " WHERE id = :r AND user_id = :u"
-                ),
-                {"u": self._user_id, "r": run_id, "o": owner},
-            )
-            left = session.scalar(
-                select(text("count(*)"))
-                .select_from(RunAttempt)
-                .where(
-                    RunAttempt.user_id == self._user_id,
-                    RunAttempt.run_id == run_id,
-                    RunAttempt.status == "pending",
-                )
-            )
-            return int(left or 0)
+        self._dask_futures = futures  # not detached: the tasks live as long as this service
 
 
-def rebuild_target(settings: Mapping[str, Any], role: str) -> Target:
-    from workbench.runs.providers import targets
-
-    provider, model = settings.get("provider"), settings.get("model")
-    params = dict(settings.get("params") or {})
-    for name in ("concurrency", "rpm", "tpm", "transport"):
-        if name in settings:
-            params[name] = settings[name]
-    if provider == "openai":
-        return targets.openai(str(model), base_url=settings.get("base_url"), **params)
-    if provider == "anthropic":
-        return targets.anthropic(str(model), base_url=settings.get("base_url"), **params)
-    if provider == "openai_compatible":
-        return targets.openai_compatible(base_url=settings["base_url"], model=str(model), **params)
-    raise ValidationError(
-        f"This run's {role} is an offline target; pass it again: resume(run_id, {role}=...)."
-    )
+def same_target(given: Target | None, stored: Mapping[str, Any], role: str) -> Target:
+    """The target a resume plays: the one given if it matches the run's settings, else the
+    run's own, rebuilt from them (`Target.from_settings`)."""
+    if given is None:
+        given = Target.from_settings(stored, role=role)
+    given = check_target(given, role)
+    if given.settings() != dict(stored):
+        raise ValidationError(
+            f"The {role} given differs from the run's ({stored.get('provider')}, "
+            f"{stored.get('model')}); resume plays the same run, so pass the same {role}."
+        )
+    return given

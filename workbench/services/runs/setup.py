@@ -9,29 +9,25 @@ nothing is sent.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Prompt, ScenarioSuite
 from workbench.errors import ConfigError, NotFound, ValidationError, quoted
+from workbench.runs.cache import ttl_of
+from workbench.runs.lifecycle import ScenarioSnapshot
+from workbench.runs.play import RunKeys
 from workbench.runs.providers import Target
+from workbench.services.keys.service import KeyReveal
+from workbench.services.prompts.names import ids_named, the_one_named
+from workbench.services.prompts.service import PromptService
+from workbench.services.prompts.templates import MissingVariables
 from workbench.services.suggest import POOL, did_you_mean
-from workbench.services.templates import MissingVariables
-
-
-@dataclass(frozen=True)
-class ScenarioSnapshot:
-    position: int
-    scenario_id: str
-    name: str
-    version: int
-    turns: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -67,6 +63,29 @@ def check_target(target: object, field: str) -> Target:
     return target
 
 
+def cache_settings(cache: object, ttl: timedelta | float | None) -> timedelta | None:
+    """The cache TTL of `wb.runs.start(cache=..., cache_ttl=...)`, None when the cache is off."""
+    if not isinstance(cache, bool):
+        raise ValidationError(f"cache must be True or False, got {str(cache)[:50]!r}")
+    if not cache:
+        if ttl is not None:
+            raise ValidationError("cache_ttl is given but cache is off; pass cache=True too")
+        return None
+    return ttl_of(ttl)
+
+
+def run_options(stop_on_failure: bool, ttl: timedelta | None) -> dict[str, object]:
+    """The run's `options` JSONB; the cache settings are kept so that `resume` reuses them."""
+    cache = {"cache": True, "cache_ttl_s": ttl.total_seconds()} if ttl is not None else {}
+    return {"stop_on_failure": stop_on_failure, **cache}
+
+
+def stored_cache_ttl(options: Mapping[str, object] | None) -> timedelta | None:
+    """The cache TTL a run was started with (`run_options`); None: started without the cache."""
+    ttl_s = (options or {}).get("cache_ttl_s")
+    return timedelta(seconds=float(str(ttl_s))) if ttl_s is not None else None
+
+
 def find_suite(session: Session, user_id: str, suite: str) -> ScenarioSuite:
     if not isinstance(suite, str) or not suite:
         raise ValidationError("suite must be a suite's id or name")
@@ -81,24 +100,24 @@ def find_suite(session: Session, user_id: str, suite: str) -> ScenarioSuite:
 
 
 def find_prompt(session: Session, user_id: str, prompt: str) -> Prompt:
+    """The user's prompt with this id, else the one prompt with this name (names may repeat:
+    the rule of `prompts/names.py`)."""
     if not isinstance(prompt, str) or not prompt:
         raise ValidationError("prompt must be a prompt's id or name")
     mine = Prompt.user_id == user_id
     row = session.scalar(select(Prompt).where(mine, Prompt.id == prompt))
-    if row is not None:
-        return row
-    named = list(session.scalars(select(Prompt).where(mine, Prompt.name == prompt)))
-    if not named:
-        names = session.scalars(select(Prompt.name).where(mine).limit(POOL))
-        hint = did_you_mean(prompt, names)
-        raise NotFound(f"No prompt {quoted(prompt)} (by id or name){hint}; see wb.prompts.list().")
-    if len(named) > 1:
-        ids = sorted(p.id for p in named)
-        raise ValidationError(
-            f"{len(named)} prompts are named {prompt!r}; pass one of their ids: {', '.join(ids)}",
-            problems=[f"prompt {i}" for i in ids],
-        )
-    return named[0]
+    if row is None:
+        named = ids_named(session, user_id, prompt)
+        if not named:
+            names = session.scalars(select(Prompt.name).where(mine).limit(POOL))
+            hint = did_you_mean(prompt, names)
+            raise NotFound(
+                f"No prompt {quoted(prompt)} (by id or name){hint}; see wb.prompts.list()."
+            )
+        found = the_one_named(prompt, named, use_id="prompt=<id>")
+        row = session.scalar(select(Prompt).where(mine, Prompt.id == found))
+        assert row is not None
+    return row
 
 
 # The suite's scenarios of this user, in suite order, each with its turns and expectations as
@@ -141,38 +160,16 @@ def snapshot_scenarios(
     ]
 
 
-# One statement for the whole suite, unpacked by PostgreSQL from one JSON document: an ORM
-# executemany of 2,000 snapshots took 0.6 s of a 3 s run. Snapshots come from the database's own
-# text columns, so they hold no NUL character that jsonb would refuse.
-SNAPSHOTS = text(
-    "INSERT INTO workbench.run_scenario (run_id, position, user_id, scenario_id, scenario_name,"
-    " scenario_version, turns) SELECT :run_id, p, :user_id, s, n, v, t"
-    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(p int, s text, n text, v int, t jsonb)"
-)
-
-
-def insert_snapshots(
-    session: Session, run_id: str, user_id: str, scenarios: list[ScenarioSnapshot]
-) -> None:
-    """The run's `run_scenario` rows, as one statement."""
-    rows = [
-        {"p": s.position, "s": s.scenario_id, "n": s.name, "v": s.version, "t": s.turns}
-        for s in scenarios
-    ]
-    session.execute(SNAPSHOTS, {"run_id": run_id, "user_id": user_id, "rows": json.dumps(rows)})
-
-
-def find_key(reveal: Any, target: Target, role: str) -> str | None:
+def find_key(keys: KeyReveal, target: Target, role: str) -> str | None:
     """The key for `target`: the vault's active key, else the provider's environment variable.
 
-    `reveal` is the vault's `_reveal_for_provider_call`. The plaintext goes straight to
-    `open_client` and nowhere else."""
+    The plaintext goes straight into the run's `RunKeys` (`run_keys`), and from there only to
+    `open_client`."""
     provider = target.vault_provider
     if provider is None:
         return None
     try:
-        key: str = reveal(provider=provider)
-        return key
+        return keys.for_provider_call(provider=provider)
     except NotFound:
         pass
     env = target.env_var
@@ -186,12 +183,17 @@ def find_key(reveal: Any, target: Target, role: str) -> str | None:
     )
 
 
-def rendered(render: Any, prompt: Prompt, variables: Mapping[str, object] | None) -> str:
+def run_keys(keys: KeyReveal, target: Target, judge: Target | None) -> RunKeys:
+    """The keys of a run's target and judge (`find_key`), on their way to `open_client`."""
+    judge_key = find_key(keys, judge, "judge") if judge is not None else None
+    return RunKeys(find_key(keys, target, "target"), judge_key)
+
+
+def rendered(prompts: PromptService, prompt: Prompt, variables: Mapping[str, object] | None) -> str:
     if variables is not None and not isinstance(variables, Mapping):
         raise ValidationError("variables must be a dict of placeholder values")
     try:
-        text: str = render(prompt.id, dict(variables or {}))
+        return prompts.render(prompt.id, dict(variables or {}))
     except MissingVariables as missing:
         wanted = ", ".join(f"{name!r}: ..." for name in missing.missing[:3])
         raise missing.saying(f"or pass them to start(variables={{{wanted}}})") from None
-    return text

@@ -1,8 +1,10 @@
-"""Studying runs, as `wb.runs.compare/trend/clear_cache` and `run.flaky()/pass_rates()/to_*`.
+"""Reading the user's runs: `wb.runs.get/list/frame`, the results frames, comparison, history,
+flakiness, export and the response cache. A collaborator of `RunService`, which hands these
+calls to it, and of every `RunHandle` and `StoredRun`, whose `.frame()`, `.compare(...)` and
+friends it answers.
 
-`RunStudy` is a base of `RunService` and `RunStudyHandle` of `RunHandle`: they add these
-operations to what the user already holds, scoped like everything else (every statement is
-filtered by the handle's user; another user's run is `NotFound`, exactly as a missing one).
+Every statement is filtered by the user; another user's run is `NotFound`, exactly as a missing
+one. The frames themselves are built in `workbench.runs.analysis` (one SQL statement each).
 
     diff = wb.runs.compare(baseline, candidate)     # one row per aligned expectation
     diff.regressions()                              # passed before, failing now
@@ -12,46 +14,98 @@ filtered by the handle's user; another user's run is `NotFound`, exactly as a mi
 
 from __future__ import annotations
 
+import builtins
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.db.models import Run
 from workbench.errors import NotFound, ValidationError
-from workbench.services._base import UserScopedService
+from workbench.runs import lifecycle
+from workbench.runs.analysis import compare_runs, export, flaky_frame, pass_rate_frame, trend_frame
+from workbench.runs.analysis.attempts import attempts_frame, transcript
+from workbench.runs.analysis.results import results_frame, summarise
+from workbench.runs.cache import ResponseCache, ttl_of
+from workbench.services._base import UserScopedService, session_driver
+from workbench.services.runs.handle import RUN_FIELDS, StoredRun
 
 if TYPE_CHECKING:
     import pandas as pd
+    import psycopg
 
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
-    from workbench.services.runs.service import RunService
 
-RunRef = Any  # a run id, or anything with an `.id` (a RunHandle, a RunView)
+
+class HasRunId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+RunRef = str | HasRunId  # a run id, or a run (a RunHandle, a StoredRun)
 ExportFormat = Literal["json", "csv", "junit"]
 
 
-def run_id_of(run: RunRef, name: str = "run") -> str:
+def run_id_of(run: object, name: str = "run") -> str:
     value = getattr(run, "id", run)
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{name} must be a run or a run id, got {str(run)[:100]!r}")
     return value
 
 
-def cache_settings(cache: object, ttl: timedelta | float | None) -> timedelta | None:
-    """The cache TTL of `wb.runs.start(cache=..., cache_ttl=...)`, None when the cache is off."""
-    from workbench.runs.cache import ttl_of
-
-    if not isinstance(cache, bool):
-        raise ValidationError(f"cache must be True or False, got {str(cache)[:50]!r}")
-    if not cache:
-        if ttl is not None:
-            raise ValidationError("cache_ttl is given but cache is off; pass cache=True too")
-        return None
-    return ttl_of(ttl)
+def stored_run(row: Run, study: RunStudy) -> StoredRun:
+    return StoredRun(
+        row.id,
+        row.suite_name,
+        row.prompt_name,
+        str(row.target.get("model")),
+        row.status,
+        row.repeats,
+        row.created_at,
+        row.finished_at,
+        row.totals,
+        study,
+    )
 
 
 class RunStudy(UserScopedService):
-    """Comparison, history, flakiness and the response cache of the user's runs."""
+    """The user's stored runs and everything that studies them."""
+
+    def get(self, run_id: str) -> StoredRun:
+        """One of your runs; `NotFound` if it is not yours."""
+        with self._transaction() as session:
+            return stored_run(self._row(session, run_id), self)
+
+    def list(self) -> builtins.list[StoredRun]:
+        """Your runs, newest first (runs whose kernel died are marked interrupted first)."""
+        with self._transaction() as session:
+            lifecycle.mark_interrupted(session_driver(session), user_id=self._user_id)
+            rows = session.scalars(
+                select(Run).where(Run.user_id == self._user_id).order_by(Run.created_at.desc())
+            )
+            return [stored_run(row, self) for row in rows]
+
+    def frame(self) -> pd.DataFrame:
+        """Your runs as a DataFrame, newest first."""
+        import pandas as pd
+
+        runs = self.list()
+        columns = list(RUN_FIELDS[:-1])
+        rows = [[getattr(r, c) for c in columns] + [dict(r.totals or {})] for r in runs]
+        return pd.DataFrame(rows, columns=[*columns, "totals"])
+
+    def results_frame(self, run_id: str) -> pd.DataFrame:
+        """One row per expectation attempt of a run of yours."""
+        self.get(run_id)  # NotFound unless yours; a run whose kernel died is marked first
+        with self._single_statement_driver() as connection:
+            return results_frame(connection, self._user_id, run_id)
+
+    def summary(self, run_id: str) -> pd.DataFrame:
+        """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
+        return summarise(self.results_frame(run_id))
 
     def compare(self, baseline: RunRef, candidate: RunRef) -> ComparisonFrame:
         """Align two runs by scenario, turn and expectation; say what changed.
@@ -64,10 +118,8 @@ class RunStudy(UserScopedService):
 
         >>> wb.runs.compare(last_week, today).regressions()      # doctest: +SKIP
         """
-        from workbench.runs.analysis import compare_runs
-
         b, c = run_id_of(baseline, "baseline"), run_id_of(candidate, "candidate")
-        self._mark_interrupted()  # a run whose kernel died is not "still playing"
+        self.mark_interrupted()  # a run whose kernel died is not "still playing"
         with self._single_statement_driver() as connection:
             return compare_runs(connection, self._user_id, b, c)
 
@@ -77,15 +129,11 @@ class RunStudy(UserScopedService):
 
         >>> wb.runs.trend(suite="Checkout flows", last=20)     # doctest: +SKIP
         """
-        from workbench.runs.analysis import trend_frame
-
         with self._single_statement_driver() as connection:
             return trend_frame(connection, self._user_id, suite, last)
 
     def flaky(self, run: RunRef) -> pd.DataFrame:
         """Expectations of a run that both passed and failed across its repeats."""
-        from workbench.runs.analysis import flaky_frame
-
         run_id = run_id_of(run)
         with self._single_statement_driver() as connection:
             self._check_run(connection, run_id)
@@ -93,8 +141,6 @@ class RunStudy(UserScopedService):
 
     def pass_rates(self, run: RunRef) -> pd.DataFrame:
         """Per scenario: attempts passed, failed, errored and the pass rate's 95% interval."""
-        from workbench.runs.analysis import pass_rate_frame
-
         run_id = run_id_of(run)
         with self._single_statement_driver() as connection:
             self._check_run(connection, run_id)
@@ -102,8 +148,6 @@ class RunStudy(UserScopedService):
 
     def attempts(self, run: RunRef) -> pd.DataFrame:
         """One row per attempt: scenario, repeat, status, error, latency, tags, flaky."""
-        from workbench.runs.analysis.attempts import attempts_frame
-
         run_id = run_id_of(run)
         with self._single_statement_driver() as connection:
             self._check_run(connection, run_id)
@@ -111,8 +155,6 @@ class RunStudy(UserScopedService):
 
     def transcript(self, run: RunRef, *, position: int, repeat: int = 0) -> dict[str, Any]:
         """One attempt's turns: USER text, EXPECT replies with each expectation's outcome."""
-        from workbench.runs.analysis.attempts import transcript
-
         run_id = run_id_of(run)
         for name, value in (("position", position), ("repeat", repeat)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -129,15 +171,12 @@ class RunStudy(UserScopedService):
         path: str | os.PathLike[str] | None = None,
     ) -> str:
         """A run's results as JSON, CSV or JUnit XML text, also written to `path` if given."""
-        from workbench.runs.analysis import export
-
         if format not in ("json", "csv", "junit"):
             raise ValidationError(f"format must be 'json', 'csv' or 'junit', got {format!r}")
         run_id = run_id_of(run)
-        service: Any = self
-        view = service.get(run_id)  # RunService.get: NotFound unless yours
-        frame = service.results_frame(run_id)
-        meta = {name: getattr(view, name) for name in view.__dataclass_fields__}
+        stored = self.get(run_id)  # NotFound unless yours
+        frame = self.results_frame(run_id)
+        meta = {name: getattr(stored, name) for name in RUN_FIELDS}
         if format == "json":
             text = export.to_json(frame, meta)
         elif format == "csv":
@@ -151,45 +190,30 @@ class RunStudy(UserScopedService):
     def clear_cache(self, *, older_than: timedelta | float | None = None) -> int:
         """Delete your cached replies (those older than `older_than`, days or a timedelta, if
         given); how many were deleted. Nobody else's are touched."""
-        from workbench.runs.cache import ResponseCache, ttl_of
-
         self._guard()
         age = None if older_than is None else ttl_of(older_than)
         return ResponseCache(self._database, self._user_id).clear(older_than=age)
 
-    def _mark_interrupted(self) -> None:
-        from workbench.runs.play import mark_interrupted
-
+    def mark_interrupted(self) -> None:
+        """Runs of yours whose kernel died are marked interrupted."""
         with self._transaction() as session:
-            mark_interrupted(session, self._user_id)
+            lifecycle.mark_interrupted(session_driver(session), user_id=self._user_id)
 
-    def _check_run(self, connection: Any, run_id: str) -> None:
+    def row(self, run_id: str) -> Run:
+        """The run's row (another user's is `NotFound`), runs whose kernel died marked first."""
+        with self._transaction() as session:
+            return self._row(session, run_id)
+
+    def _row(self, session: Session, run_id: str) -> Run:
+        lifecycle.mark_interrupted(session_driver(session), user_id=self._user_id)
+        row = session.scalar(select(Run).where(Run.id == run_id, Run.user_id == self._user_id))
+        if row is None:
+            raise NotFound(f"No run {run_id!r}; see wb.runs.list().")
+        return row
+
+    def _check_run(self, connection: psycopg.Connection[Any], run_id: str) -> None:
         row = connection.execute(
             "SELECT 1 FROM workbench.run WHERE user_id = %s AND id = %s", (self._user_id, run_id)
         ).fetchone()
         if row is None:
             raise NotFound(f"No run {run_id!r}; see wb.runs.list().")
-
-
-class RunStudyHandle:
-    """What a `RunHandle` adds for studying it (it has `id` and `_service`)."""
-
-    id: str
-    _service: RunService
-
-    def flaky(self) -> pd.DataFrame:
-        """Expectations that both passed and failed across repeats: pass rate, flips, interval."""
-        return self._service.flaky(self.id)
-
-    def pass_rates(self) -> pd.DataFrame:
-        """Pass rate per scenario with its Wilson 95% interval (errors never count as failed)."""
-        return self._service.pass_rates(self.id)
-
-    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
-        return self._service.export(self.id, format="json", path=path)
-
-    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
-        return self._service.export(self.id, format="csv", path=path)
-
-    def to_junit(self, path: str | os.PathLike[str] | None = None) -> str:
-        return self._service.export(self.id, format="junit", path=path)

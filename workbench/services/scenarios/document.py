@@ -36,13 +36,8 @@ from typing import Any, Final
 
 from workbench.db.enums import ScenarioTurnType
 from workbench.errors import quoted
-from workbench.services.scenarios.types import (
-    ExpectationSpec,
-    ScenarioCreate,
-    TurnSpec,
-    is_list,
-    is_mapping,
-)
+from workbench.services.common import is_list, is_mapping
+from workbench.services.scenarios.types import ExpectationSpec, ScenarioCreate, TurnSpec
 from workbench.services.scenarios.validation import (
     REPORTED,
     check_description,

@@ -23,8 +23,9 @@ import psycopg
 from workbench.db.enums import ScenarioStatus
 from workbench.db.security.sql import COUNTS_FUNCTION
 from workbench.errors import ValidationError, quoted
+from workbench.services.common import Page, coerce_enum
 from workbench.services.scenarios.bulk import wrapped_driver_errors
-from workbench.services.scenarios.types import Page, ScenarioSummary, coerce_enum
+from workbench.services.scenarios.types import ScenarioSummary
 
 SortKey = Literal["updated_at", "name"]
 TagMatch = Literal["any", "all"]

@@ -18,6 +18,7 @@ from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario, ScenarioTurn
 from workbench.db.security.deletes import delete_rows
 from workbench.errors import Conflict, ValidationError, quoted
+from workbench.services.common import Unset
 from workbench.services.scenarios.bulk import insert_turns, insert_versions
 from workbench.services.scenarios.store import (
     SCENARIO_COLUMNS,
@@ -25,7 +26,7 @@ from workbench.services.scenarios.store import (
     select_scenario,
     view_of,
 )
-from workbench.services.scenarios.types import ScenarioView, TurnSpec, Unset
+from workbench.services.scenarios.types import ScenarioView, TurnSpec
 from workbench.timeutil import utcnow
 
 # Target status → the statuses a scenario may move to it from.

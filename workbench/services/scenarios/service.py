@@ -29,14 +29,13 @@ from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario
 from workbench.db.security.deletes import delete_rows
 from workbench.errors import Duplicate, NotFound, quoted
+from workbench.services.common import UNSET, Page
 from workbench.services.scenarios.bulk import NewScenario, insert_scenarios
 from workbench.services.scenarios.history import ScenarioHistory
 from workbench.services.scenarios.listing import SortKey, TagMatch, list_scenarios
 from workbench.services.scenarios.save import TRANSITIONS, explain_refusal, save_scenario
 from workbench.services.scenarios.store import load_view
 from workbench.services.scenarios.types import (
-    UNSET,
-    Page,
     ScenarioCreate,
     ScenarioSummary,
     ScenarioUpdate,

@@ -18,55 +18,15 @@ member is kept as given and reported by validation, together with every other pr
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Final, Generic, TypeGuard, TypeVar
+from typing import Any, Final
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
-
-T = TypeVar("T")
-E = TypeVar("E", bound=enum.StrEnum)
+from workbench.services.common import UNSET, Unset, coerce_enum, is_list
 
 DEFAULT_SEMANTIC_THRESHOLD: Final = 0.7
-
-
-class Unset(enum.Enum):
-    """The type of `UNSET`: "leave this field as it is" in an update."""
-
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = Unset.UNSET
-
-
-def coerce_enum(enum_type: type[E], value: Any) -> E | Any:
-    """`value` as a member of `enum_type` when it names one (any case), else unchanged."""
-    if isinstance(value, enum_type):
-        return value
-    if isinstance(value, str):
-        try:
-            return enum_type(value.strip().upper())
-        except ValueError:
-            return value
-    return value
-
-
-def is_list(value: object) -> TypeGuard[Sequence[Any]]:
-    """A list-like value (not text). Lists and tuples are checked first: the ABC check is slow,
-    and an import of 10,000 scenarios asks this hundreds of thousands of times."""
-    kind = type(value)
-    if kind is list or kind is tuple:
-        return True
-    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
-
-
-def is_mapping(value: object) -> TypeGuard[Mapping[Any, Any]]:
-    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _as_tuple(value: Any) -> Any:
@@ -302,25 +262,6 @@ class ScenarioDiff:
         if not self.changes:
             return f"{head}: no changes"
         return "\n".join([f"{head}:", *(f"  {change}" for change in self.changes)])
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list. `total` counts every match (None when not asked for)."""
-
-    items: tuple[T, ...]
-    total: int | None
-    offset: int
-    limit: int | None
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> T:
-        return self.items[index]
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any, Final
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError, quoted
 from workbench.services._fields import MAX_NAME_LENGTH, MAX_TAG_LENGTH, storage_problem
+from workbench.services.common import UNSET, is_list
 from workbench.services.limits import (
     MAX_EXPECTATIONS_PER_TURN,
     MAX_PATTERN_LENGTH,
@@ -36,12 +37,10 @@ from workbench.services.limits import (
     name_problem,
 )
 from workbench.services.scenarios.types import (
-    UNSET,
     ExpectationSpec,
     ScenarioCreate,
     ScenarioUpdate,
     TurnSpec,
-    is_list,
 )
 
 NAME_MAX: Final = MAX_NAME_LENGTH

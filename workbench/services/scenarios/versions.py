@@ -19,12 +19,12 @@ from typing import Any
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError
+from workbench.services.common import coerce_enum
 from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioChange,
     ScenarioCreate,
     TurnSpec,
-    coerce_enum,
 )
 
 

@@ -32,8 +32,8 @@ from workbench.services._fields import (
     text_problems,
 )
 from workbench.services._listing import SortKey, TagMatch, common_filters, fetch_page, list_args
+from workbench.services.common import Page
 from workbench.services.scenarios.store import not_found as scenario_not_found
-from workbench.services.scenarios.types import Page
 from workbench.services.suites import sql
 from workbench.services.suites.types import SuiteItem, SuiteSummary, SuiteView, suite_fields
 from workbench.tables import SUITE_COLUMNS, suite_records, typed_frame

@@ -14,7 +14,7 @@ Format `workbench.workspace/v1` (the same shape as YAML or JSON):
     variables:
       - {key: company, value: Acme, description: null}
 
-With `include_history=True` it also has `history:` (workspace_history.py). API keys are never
+With `include_history=True` it also has `history:` (history.py). API keys are never
 part of it. Ids, versions and timestamps are not either, so exporting what an
 import created gives the same document again. Problems are reported with their path in the
 document (`prompts[2].content: ...`, `variables[0].key: ...`), 0-based like the lists.

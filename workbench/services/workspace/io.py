@@ -6,7 +6,7 @@ WorkspaceImport(scenarios=..., prompts={'Support': '...'}, variables=('company',
 
 Same guarantees as `export_scenarios`: lossless (exporting what an import created gives the same
 document), all or nothing (one transaction; every entry checked first and every problem reported
-at once, each with its path), bounded parsing. The document format is in workspace_doc.py.
+at once, each with its path), bounded parsing. The document format is in document.py.
 """
 
 from __future__ import annotations
