@@ -187,7 +187,12 @@ def test_ctrl_c_in_wait_cancels_the_run(setup: Setup) -> None:
             base_url=server.openai_base_url, model="m", max_retries=0
         )
         run = start(setup, target=target, repeats=10, concurrency=2)
-        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # interrupt button
+        # The interrupt button, pressed once the run is under way (on a loaded machine a fixed
+        # delay could fire before the run started, or after it ended).
+        deadline = time.monotonic() + 30
+        while not run._counts and time.monotonic() < deadline:
+            time.sleep(0.01)
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
         with pytest.raises(KeyboardInterrupt):
             run.wait(60)
     view = setup.wb.runs.get(run.id)
