@@ -573,7 +573,7 @@ def run_entries() -> list[Foreign]:
         Foreign(r + "flaky", lambda me, x: me.wb.runs.flaky(x), RUN),
         Foreign(r + "pass_rates", lambda me, x: me.wb.runs.pass_rates(x), RUN),
         Foreign(r + "attempts", lambda me, x: me.wb.runs.attempts(x), RUN),
-        Foreign(r + "transcript", lambda me, x: me.wb.runs.transcript(x, position=0), RUN),
+        Foreign(r + "transcript", lambda me, x: me.wb.runs.transcript(x, position=1), RUN),
         Foreign(r + "export", lambda me, x: me.wb.runs.export(x, format="csv"), RUN),
     ]
 

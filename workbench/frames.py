@@ -12,9 +12,9 @@ One missing marker per column type: `pd.NA` in text, count, flag and threshold c
 nullable dtypes), `NaT` in times, NaN in categories (pandas' only one for them), and an empty
 list `[]` in list columns (every cell is a list). `pd.isna` finds them all but the lists.
 
-Positions (`position`, `turn`, `expectation`) count from 1, as validation messages and diffs
-say them ("turn 3, expectation 2"). Ids are kept, as the last column, so the table starts with
-what you read.
+Positions (`position`, `turn`, `expectation`) count from 1, as validation messages, diffs, the
+editor and a run's frames say them ("turn 3, expectation 2"). Ids are kept, as the last column,
+so the table starts with what you read.
 pandas is imported inside each function, so importing the workbench stays fast. The column specs
 and the builder live in `workbench.tables`, below the services, whose `.frame()` methods use them.
 

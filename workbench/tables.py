@@ -126,5 +126,5 @@ def turn_records(turns: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def suite_records(items: Iterable[Any]) -> list[dict[str, Any]]:
-    """`SUITE_COLUMNS` records of a suite's items, positions numbered from 1 like turns."""
-    return [vars(item) | {"position": item.position + 1} for item in items]
+    """`SUITE_COLUMNS` records of a suite's items (their positions count from 1, like turns)."""
+    return [vars(item) for item in items]

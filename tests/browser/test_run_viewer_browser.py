@@ -47,12 +47,14 @@ def test_the_failed_filter_lists_the_failing_attempt_and_its_transcript_highligh
 
     page.locator(".widget-toggle-button", has_text="failed").click()
     expect(attempts).to_have_count(1)
-    expect(attempts).to_have_text("✗ Refunds [repeat 0] failed")
+    expect(attempts).to_have_text("✗ Refunds [repeat 1] failed")  # numbered from 1
 
     page.locator(".widget-select select").select_option(index=0)
     transcript = widget_html(page).filter(has_text="Refunds: failed")
-    expect(transcript).to_contain_text("user: refund")
-    expect(transcript).to_contain_text("assistant: hello there")
-    failing = transcript.locator("li", has_text="MUST_CONTAIN refund: FAILED")
+    expect(transcript).to_contain_text("Refunds: failed (position 2, repeat 1)")
+    # Turns numbered as the scenario editor numbers them: the reply is "Turn 2".
+    expect(transcript).to_contain_text("Turn 1 user: refund")
+    expect(transcript).to_contain_text("Turn 2 assistant: hello there")
+    failing = transcript.locator("li", has_text="expectation 1 · MUST_CONTAIN refund: FAILED")
     expect(failing).to_be_visible()
     expect(failing).to_have_css("background-color", "rgb(253, 226, 225)")  # FAILED_STYLE

@@ -102,7 +102,7 @@ def test_junit_failures_are_sentences_with_the_place_and_the_reply(
     # The setup's "Two turns" scenario: MUST_NOT_CONTAIN "first" against "echo: first".
     assert message == (
         "The reply contains 'first', which it must not ('echo: first') (scenario 'Two turns', "
-        "turn 1, expectation 1, repeat 0); the reply was 'echo: first'."
+        "turn 2, expectation 2, repeat 1); the reply was 'echo: first'."
     )
     assert "{" not in message
     assert "Reply: echo: first" in (failures[0].text or "")
@@ -118,6 +118,6 @@ def test_run_to_junit_failures_are_sentences_too(setup: Setup) -> None:
     failure = root.find("testsuite/testcase/failure")
     assert failure is not None
     assert failure.get("message") == (
-        "turn 1 expectation 1 MUST_NOT_CONTAIN: the reply contains 'first', which it must not "
+        "turn 2 expectation 2 MUST_NOT_CONTAIN: the reply contains 'first', which it must not "
         "('echo: first'); reply 'echo: first'"
     )

@@ -65,13 +65,13 @@ def test_consecutive_user_turns_are_merged_for_anthropic(
 def test_a_failed_expectation_does_not_stop_the_scenario(setup: Setup, standin: StandIn) -> None:
     frame = play(setup, compatible(standin)).frame()
     two = frame[frame["scenario"] == "Two turns"]
-    assert list(two["turn"]) == [1, 1, 3]  # the FAILED check on turn 1, then turn 3 played
+    assert list(two["turn"]) == [2, 2, 4]  # the FAILED check on turn 2, then turn 4 played
     assert list(two["status"]) == ["PASSED", "FAILED", "PASSED"]
 
 
 def test_stop_on_failure_stops_the_scenario(setup: Setup, standin: StandIn) -> None:
     frame = play(setup, compatible(standin), stop_on_failure=True).frame()
-    assert list(frame[frame["scenario"] == "Two turns"]["turn"]) == [1, 1]
+    assert list(frame[frame["scenario"] == "Two turns"]["turn"]) == [2, 2]
     assert len(standin.bodies) == 2
 
 
@@ -92,7 +92,7 @@ def test_a_provider_error_ends_the_attempt_as_error_never_failed(
     standin.inject("401")
     run = play(setup, compatible(standin))
     frame = run.frame()
-    assert list(frame["status"]) == ["ERROR", "ERROR"]  # turn 1's two checks; turn 3 not played
+    assert list(frame["status"]) == ["ERROR", "ERROR"]  # turn 2's two checks; turn 4 not played
     assert frame["passed"].isna().all()
     assert "auth" in frame["error"][0]
     summary = run.summary()

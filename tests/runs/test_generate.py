@@ -68,8 +68,8 @@ def test_targets_are_reachable_from_the_package_and_describe_themselves() -> Non
         (lambda: openai("gpt-4o", temperature=True), "temperature must be a number"),
         (lambda: openai_compatible(base_url="ftp://x", model="m"), "base_url must be an http"),
         (lambda: openai_compatible(base_url="localhost:8000", model="m"), "base_url must be"),
-        (lambda: offline([("only one",)]), "must be a .pattern, reply. pair"),
-        (lambda: offline([(1, "x")]), "pattern must be a string"),
+        (lambda: offline([("only one",)]), "rule 1 must be a .pattern, reply. pair"),
+        (lambda: offline([("a", "b"), (1, "x")]), "rule 2: the pattern must be a string"),
         (lambda: offline(judge_score=2), "judge_score must be a number from 0 to 1"),
     ],
 )

@@ -79,25 +79,25 @@ def test_counts_and_filters_by_outcome_scenario_and_tag(setup: Setup) -> None:
 def test_the_transcript_highlights_failures_and_shows_the_judges_reasoning(setup: Setup) -> None:
     viewer = RunViewer(play(setup).wait(60))
     assert "Select an attempt" in viewer.transcript.value
-    viewer.select(0, 0)
+    viewer.select(1, 1)
     shown = viewer.transcript.value
     assert "user</b>: hello" in shown and "hello, how nice" in shown
     assert "MUST_CONTAIN hello: <b>PASSED</b>" in shown
     assert "background:#fde2e1" in shown  # the judge's low score fails SEMANTIC_ASSERT
     assert "judge (score 0.2)" in shown and "offline provider" in shown
-    viewer.select(2, 0)
+    viewer.select(3, 1)
     assert "error:" in viewer.transcript.value and "<b>ERROR</b>" in viewer.transcript.value
 
 
 def test_the_transcript_shows_the_system_prompt_and_each_replys_usage(setup: Setup) -> None:
     viewer = RunViewer(play(setup).wait(60))
-    viewer.select(0, 0)
+    viewer.select(1)
     shown = viewer.transcript.value
     # The prompt "Be {{ tone }}." rendered with the stored variable, as the run sent it.
     assert '<details class="wb-system"><summary>system prompt</summary>' in shown
     assert '<pre style="white-space:pre-wrap">Be kind.</pre>' in shown
     # Offline tokens are words: 3 sent ("Be kind." and "hello"), 3 in "hello, how nice".
-    usage = viewer.run.transcript(position=0)["turns"][1]
+    usage = viewer.run.transcript(position=1)["turns"][1]
     assert (usage["prompt_tokens"], usage["completion_tokens"]) == (3, 3)
     assert '<span class="wb-usage">offline · 3 + 3 tokens · ' in shown
     assert " s · $0</span>" in shown  # the offline provider costs nothing
@@ -139,8 +139,8 @@ def test_transcripts_and_attempts_are_the_owners_only(setup: Setup, other_wb: Wo
     with pytest.raises(NotFound):
         other_wb.runs.attempts(run.id)
     with pytest.raises(NotFound):
-        other_wb.runs.transcript(run.id, position=0)
+        other_wb.runs.transcript(run.id, position=1)
     with pytest.raises(NotFound, match="No attempt"):
         setup.wb.runs.transcript(run.id, position=9)
-    with pytest.raises(ValidationError, match="position"):
+    with pytest.raises(ValidationError, match="positions count from 1"):
         setup.wb.runs.transcript(run.id, position=-1)

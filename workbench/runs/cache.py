@@ -11,7 +11,8 @@ document holding everything that changes the answer:
 - the messages, role and content, in order;
 - when the call samples (temperature > 0, or unset: the providers' defaults are 1) and the run
   has repeats > 1, the repeat index, so each repeat has its own entry and repeats are real
-  samples rather than copies of the first (repeat 0 shares the entry of a one-repeat run).
+  samples rather than copies of the first (the first repeat, stored as 0, shares the entry of a
+  one-repeat run).
 
 Limits that never change the answer (timeout, retries, concurrency, rpm, tpm) are left out, so
 changing them keeps the cache warm. Entries older than the TTL (14 days by default) are not used.

@@ -17,6 +17,8 @@ from typing import Any
 
 from ipywidgets import HTML, Dropdown, IntProgress, Select, ToggleButtons, VBox
 
+from workbench.errors import ValidationError
+
 FAILED_STYLE = "background:#fde2e1;border-left:3px solid #b00020"
 PASSED_STYLE = "background:#e8f5e9;border-left:3px solid #2e7d32"
 ERROR_STYLE = "background:#f3e5f5;border-left:3px solid #6a1b9a"
@@ -126,9 +128,18 @@ class RunViewer(VBox):  # type: ignore[misc]
         self.attempt_list.value = selected if selected in values else None
         self._show_selected()
 
-    def select(self, position: int, repeat: int = 0) -> None:
-        """Show one attempt's transcript (what clicking it in the list does)."""
-        self.attempt_list.value = (position, repeat)
+    def select(self, position: int, repeat: int = 1) -> None:
+        """Show one attempt's transcript (what clicking it in the list does). `position` (the
+        scenario's in the suite) and `repeat` count from 1, as the list and `run.attempts()`
+        show them."""
+        chosen = (position, repeat)
+        if chosen not in [value for _, value in self.attempt_list.options]:
+            self.run.transcript(position=position, repeat=repeat)  # says what is wrong, if it can
+            raise ValidationError(
+                f"The attempt at position {position}, repeat {repeat} is not listed: the filters "
+                "leave it out (show 'all', scenario and tag '(all)' list every attempt)."
+            )
+        self.attempt_list.value = chosen
 
     def _show_selected(self) -> None:
         chosen = self.attempt_list.value
@@ -144,10 +155,15 @@ SYSTEM_SHOWN = 20_000  # characters of the system prompt shown; the rest is coun
 
 
 def transcript_html(shown: dict[str, Any]) -> str:
-    """The transcript as HTML: the system prompt (folded), each reply with its model, tokens,
-    latency and cost, failing expectations highlighted, judge reasoning beside them."""
+    """The transcript as HTML: the system prompt (folded), each turn numbered as the scenario
+    editor numbers it, each reply with its model, tokens, latency and cost, each expectation
+    numbered within its turn, failing ones highlighted, judge reasoning beside them."""
     esc = html.escape
-    parts = [f"<h4>{esc(str(shown['scenario']))}: {esc(str(shown['status']))}</h4>"]
+    place = f"position {shown.get('position')}, repeat {shown.get('repeat')}"
+    parts = [
+        f"<h4>{esc(str(shown['scenario']))}: {esc(str(shown['status']))} "
+        f"<small>({esc(place)})</small></h4>"
+    ]
     system = shown.get("system")
     if isinstance(system, str):
         more = len(system) - SYSTEM_SHOWN
@@ -159,13 +175,14 @@ def transcript_html(shown: dict[str, Any]) -> str:
     if shown.get("error"):
         parts.append(f'<div style="{ERROR_STYLE}">error: {esc(str(shown["error"]))}</div>')
     for turn in shown["turns"]:
+        number = f'<small class="wb-turn">Turn {esc(str(turn["turn"]))}</small> '
         if turn["type"] == "USER":
-            parts.append(f"<div><b>user</b>: {esc(str(turn['text'] or ''))}</div>")
+            parts.append(f"<div>{number}<b>user</b>: {esc(str(turn['text'] or ''))}</div>")
             continue
         reply = turn.get("reply")
         said = esc(reply) if isinstance(reply, str) else "<i>(no reply)</i>"
         cached = " <small>(cached)</small>" if turn.get("cached") else ""
-        parts.append(f"<div><b>assistant</b>{cached}: {said}</div>{_usage_html(turn)}<ul>")
+        parts.append(f"<div>{number}<b>assistant</b>{cached}: {said}</div>{_usage_html(turn)}<ul>")
         for check in turn.get("expectations", []):
             parts.append(_check_html(check))
         parts.append("</ul>")
@@ -202,7 +219,8 @@ def _check_html(check: dict[str, Any]) -> str:
     )
     spec = check.get("spec") or {}
     wanted = spec.get("value") or ", ".join(spec.get("values") or [])
-    line = f"{esc(str(check.get('type')))} {esc(str(wanted))!s}: <b>{esc(str(status))}</b>"
+    number = f"expectation {esc(str(check.get('expectation')))} · "
+    line = f"{number}{esc(str(check.get('type')))} {esc(str(wanted))!s}: <b>{esc(str(status))}</b>"
     detail = check.get("detail") or {}
     if check.get("type") == "SEMANTIC_ASSERT" and isinstance(detail, dict):
         score = detail.get("score")

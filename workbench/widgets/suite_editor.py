@@ -36,7 +36,7 @@ class SuiteItemRow(HBox):  # type: ignore[misc]
         super().__init__(layout=_WRAP)
         self.item = item
         self.label = Label(
-            f"{item.position + 1}. {item.name} · {item.status.value} · "
+            f"{item.position}. {item.name} · {item.status.value} · "
             f"{item.turn_count} turns, {item.expectation_count} expectations",
             layout=Layout(width="60%"),
         )

@@ -33,7 +33,7 @@ def test_a_stored_run_answers_what_its_handle_answers(setup: Setup) -> None:
     assert stored.totals is not None and stored.totals["attempts"] == stored.total == 4
     for question in ("frame", "summary", "flaky", "pass_rates", "attempts"):
         pd.testing.assert_frame_equal(getattr(stored, question)(), getattr(run, question)())
-    assert stored.transcript(position=1) == run.transcript(position=1)
+    assert stored.transcript(position=2) == run.transcript(position=2)
     assert stored.to_csv() == run.to_csv()
     assert json.loads(stored.to_json())["run"]["id"] == run.id
     # The old names still work and say the same.
@@ -56,5 +56,5 @@ def test_the_viewer_shows_a_stored_run(setup: Setup) -> None:
     run = play(setup, "echo: hello")
     viewer = RunViewer(setup.wb.runs.get(run.id))
     assert viewer.progress.value == viewer.progress.max == 2
-    viewer.select(0, 0)
+    viewer.select(1, 1)
     assert "echo: hello" in viewer.transcript.value

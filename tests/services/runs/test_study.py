@@ -93,11 +93,11 @@ def test_flaky_lists_expectations_that_passed_and_failed_across_repeats(two: Set
         "Greets",
         "Refunds",
     }
-    greets = flaky[(flaky["scenario"] == "Greets") & (flaky["expectation"] == 0)].iloc[0]
+    greets = flaky[(flaky["scenario"] == "Greets") & (flaky["expectation"] == 1)].iloc[0]
     assert greets["passed"] + greets["failed"] == 4
     assert greets["flips"] >= 1
     assert greets["ci_low"] < greets["pass_rate"] < greets["ci_high"]
-    never_flaky = flaky[flaky["expectation"] == 1]  # must_not_contain("rude") always passes
+    never_flaky = flaky[flaky["expectation"] == 2]  # must_not_contain("rude") always passes
     assert never_flaky.empty
 
 
@@ -151,14 +151,14 @@ def test_compare_finds_the_one_regression_with_both_replies_side_by_side(two: Se
     candidate = play(two, rules("hello rude friend", "refund done"))
     diff = two.wb.runs.compare(baseline, candidate)
     by = diff.set_index(["scenario", "expectation"])
-    regression: Any = by.loc[("Greets", 1)]
+    regression: Any = by.loc[("Greets", 2)]
     assert regression["change"] == "regression"
     assert (regression["baseline_reply"], regression["candidate_reply"]) == (
         "hello friend",
         "hello rude friend",
     )
-    assert by.loc[("Greets", 0), "change"] == "still_passing"
-    assert by.loc[("Refunds", 0), "change"] == "fixed"
+    assert by.loc[("Greets", 1), "change"] == "still_passing"
+    assert by.loc[("Refunds", 1), "change"] == "fixed"
     regressions = diff.regressions()
     assert list(regressions["scenario"]) == ["Greets"]
     assert diff.attrs["partial"] is False and diff.attrs["only_baseline"] == []

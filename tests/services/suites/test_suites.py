@@ -297,7 +297,7 @@ def test_a_scenario_deleted_elsewhere_leaves_the_order_dense_after_the_next_chan
     suite = wb.suites.create(name="s", scenario_ids=[a, b, c])
     wb.scenarios.delete(b)
     assert wb.suites.get(suite.id).scenario_ids == (a, c)
-    assert [item.position for item in wb.suites.items(suite.id)] == [0, 1]
+    assert [item.position for item in wb.suites.items(suite.id)] == [1, 2]
     wb.suites.add(suite.id, d)
     assert stored_order(wb.database, suite.id) == [(a, 0), (c, 1), (d, 2)]
 
@@ -431,8 +431,8 @@ def test_items_list_scenarios_in_order_with_counts(wb: Workbench) -> None:
         items = wb.suites.items(suite.id)
     assert len(statements) == 1
     assert items == [
-        SuiteItem(0, long, "long", ScenarioStatus.PUBLISHED, 2, 6, 6),
-        SuiteItem(1, short, "short", ScenarioStatus.DRAFT, 1, 2, 2),
+        SuiteItem(1, long, "long", ScenarioStatus.PUBLISHED, 2, 6, 6),
+        SuiteItem(2, short, "short", ScenarioStatus.DRAFT, 1, 2, 2),
     ]
 
 

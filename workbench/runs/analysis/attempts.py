@@ -8,6 +8,7 @@ import psycopg
 
 from workbench.errors import NotFound
 from workbench.runs.analysis.frames import outcome_records
+from workbench.runs.analysis.numbering import shown, shown_number, stored
 from workbench.tables import typed_frame
 
 if TYPE_CHECKING:
@@ -15,9 +16,9 @@ if TYPE_CHECKING:
 
 Connection = psycopg.Connection[Any]
 
-ATTEMPTS = """
-SELECT a.position, s.scenario_id, s.scenario_name, a.repeat, a.status, a.error, a.latency_s,
-       coalesce(sc.tags, '{}')
+ATTEMPTS = f"""
+SELECT {shown("a.position")}, s.scenario_id, s.scenario_name, {shown("a.repeat")}, a.status,
+       a.error, a.latency_s, coalesce(sc.tags, '{{}}')
 FROM workbench.run_attempt a
 JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
     AND s.user_id = %(u)s AND s.run_id = %(r)s
@@ -75,36 +76,61 @@ def attempts_frame(connection: Connection, user_id: str, run_id: str) -> pd.Data
 def transcript(
     connection: Connection, user_id: str, run_id: str, position: int, repeat: int
 ) -> dict[str, Any]:
-    """The attempt's turns in order: USER text, or EXPECT with its reply, the model, tokens,
-    latency and cost of the call, and its checked expectations (status and detail: what
-    matched, or the judge's reasoning and score); and the run's system prompt as sent."""
-    params = {"u": user_id, "r": run_id, "p": position, "k": repeat}
+    """The attempt at `position`, `repeat` (both as shown: from 1): its turns in order, USER
+    text, or EXPECT with its reply, the model, tokens, latency and cost of the call, and its
+    checked expectations (status and detail: what matched, or the judge's reasoning and score);
+    and the run's system prompt as sent. Turns and expectations are numbered as shown too."""
+    where = {"p": stored(position, "position"), "k": stored(repeat, "repeat")}
+    params = {"u": user_id, "r": run_id, **where}
     found = connection.execute(ATTEMPT, params).fetchone()
     if found is None:
-        raise NotFound(f"No attempt {position}/{repeat} in run {run_id!r}.")
+        raise NotFound(
+            f"No attempt at position {position}, repeat {repeat} in run {run_id!r}; "
+            "run.attempts() lists them."
+        )
     attempt_id, status, error, name, turns, system = found
     params["a"] = attempt_id
     replies = {row[0]: row[1:] for row in connection.execute(TURNS, params).fetchall()}
-    checks: dict[int, list[dict[str, Any]]] = {}
+    checks: dict[int, dict[int, dict[str, Any]]] = {}
     for turn, index, kind, outcome, detail in connection.execute(CHECKS, params).fetchall():
-        checks.setdefault(turn, []).append(
-            {"index": index, "type": kind, "status": outcome, "detail": detail}
-        )
-    shown = []
-    for index, turn in enumerate(turns):
-        entry: dict[str, Any] = {"turn": index, "type": turn["type"], "text": turn.get("text")}
-        if turn["type"] == "EXPECT":
-            reply, latency, cached, turn_error, model, sent, received, cost = replies.get(
-                index, NO_REPLY
-            )
-            specs = turn.get("expectations") or []
-            results = {c["index"]: c for c in checks.get(index, [])}
-            entry |= {"reply": reply, "latency_s": latency, "cached": cached, "error": turn_error}
-            entry |= {"model": model, "prompt_tokens": sent, "completion_tokens": received}
-            entry["cost_usd"] = cost
-            entry["expectations"] = [
-                {"spec": spec, **results.get(i, {"type": spec.get("type"), "status": None})}
-                for i, spec in enumerate(specs)
-            ]
-        shown.append(entry)
-    return {"scenario": name, "status": status, "error": error, "system": system, "turns": shown}
+        checks.setdefault(turn, {})[index] = {"type": kind, "status": outcome, "detail": detail}
+    shown_turns = [_turn(index, turn, replies, checks) for index, turn in enumerate(turns)]
+    return {
+        "scenario": name,
+        "position": position,
+        "repeat": repeat,
+        "status": status,
+        "error": error,
+        "system": system,
+        "turns": shown_turns,
+    }
+
+
+def _turn(
+    index: int,
+    turn: dict[str, Any],
+    replies: dict[int, tuple[Any, ...]],
+    checks: dict[int, dict[int, dict[str, Any]]],
+) -> dict[str, Any]:
+    """One stored turn (at 0-based `index`) as the transcript shows it."""
+    entry: dict[str, Any] = {
+        "turn": shown_number(index),
+        "type": turn["type"],
+        "text": turn.get("text"),
+    }
+    if turn["type"] != "EXPECT":
+        return entry
+    reply, latency, cached, error, model, sent, received, cost = replies.get(index, NO_REPLY)
+    entry |= {"reply": reply, "latency_s": latency, "cached": cached, "error": error}
+    entry |= {"model": model, "prompt_tokens": sent, "completion_tokens": received}
+    entry["cost_usd"] = cost
+    results = checks.get(index, {})
+    entry["expectations"] = [
+        {
+            "expectation": shown_number(i),
+            "spec": spec,
+            **results.get(i, {"type": spec.get("type"), "status": None}),
+        }
+        for i, spec in enumerate(turn.get("expectations") or [])
+    ]
+    return entry

@@ -57,8 +57,8 @@ def to_csv(frame: pd.DataFrame) -> str:
 
 
 def to_junit(frame: pd.DataFrame, run: Mapping[str, Any]) -> str:
-    """JUnit XML: one testcase per attempt (scenario x repeat), a failure listing the failed
-    expectations, an error for errored ones (never counted as failures)."""
+    """JUnit XML: one testcase per attempt (scenario x repeat: "Refunds [repeat 1]"), a failure
+    listing the failed expectations, an error for errored ones (never counted as failures)."""
     suite = ET.Element("testsuite", name=str(run.get("suite_name") or "run"))
     tests = failures = errors = 0
     for (scenario, repeat), rows in frame.groupby(["scenario", "repeat"], sort=False):
@@ -90,7 +90,8 @@ def to_junit(frame: pd.DataFrame, run: Mapping[str, Any]) -> str:
 
 
 def _line(row: Any) -> str:
-    """ "turn 1 expectation 0 MUST_CONTAIN: the reply does not contain '30 days'; reply '...'"."""
+    """ "turn 2 expectation 1 MUST_CONTAIN: the reply does not contain '30 days'; reply '...'"
+    (the frame's numbers: from 1, the turn as the scenario editor numbers it)."""
     where = f"turn {row.turn} expectation {row.expectation} {row.type}"
     detail = row.detail if isinstance(getattr(row, "detail", None), dict) else {}
     error = getattr(row, "error", None)

@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
+from workbench.runs.analysis.numbering import shown
 from workbench.runs.analysis.stats import with_intervals
 from workbench.tables import JSON, typed_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RESULTS = """
-SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, a.repeat,
-       e.turn_index AS turn, e.expectation_index AS expectation, e.type, e.status,
+# Numbers as people count them (numbering.py): repeat, turn and expectation from 1.
+RESULTS = f"""
+SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, {shown("a.repeat")},
+       {shown("e.turn_index")} AS turn, {shown("e.expectation_index")} AS expectation, e.type,
+       e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
        t.completion_tokens, t.cost_usd, t.cached,
        coalesce(t.error, e.detail ->> 'error') AS error, e.detail

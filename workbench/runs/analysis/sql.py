@@ -3,9 +3,14 @@
 Every table is filtered by `user_id` and `run_id` itself, even where a join already implies it,
 so the planner can reach each one through an index that starts with the user (0003 and 0004):
 another user's rows are never read, however many there are.
+
+What a statement selects for people to read (position, turn, expectation, repeat) is counted
+from 1 by `numbering.shown`; joins, groups and orders use the stored 0-based columns.
 """
 
 from __future__ import annotations
+
+from workbench.runs.analysis.numbering import shown
 
 # One run's attempts, joined to the scenario snapshot they played. %(u)s user, %(r)s run.
 _ONE_RUN = """
@@ -18,8 +23,9 @@ _ONE_RUN = """
 
 # One letter per repeat (P, F, E) in repeat order, per expectation.
 OUTCOMES = f"""
-SELECT a.position, min(s.scenario_id), min(s.scenario_name), e.turn_index, e.expectation_index,
-       min(e.type), string_agg(left(e.status, 1), '' ORDER BY a.repeat)
+SELECT {shown("a.position")}, min(s.scenario_id), min(s.scenario_name), {shown("e.turn_index")},
+       {shown("e.expectation_index")}, min(e.type),
+       string_agg(left(e.status, 1), '' ORDER BY a.repeat)
 FROM {_ONE_RUN}
 WHERE e.user_id = %(u)s AND e.run_id = %(r)s
 GROUP BY a.position, e.turn_index, e.expectation_index
@@ -27,8 +33,8 @@ ORDER BY a.position, e.turn_index, e.expectation_index
 """
 
 # Per scenario: attempts by status and mean attempt latency.
-SCENARIO_RATES = """
-SELECT s.position, s.scenario_id, s.scenario_name, s.scenario_version,
+SCENARIO_RATES = f"""
+SELECT {shown("s.position")}, s.scenario_id, s.scenario_name, s.scenario_version,
        count(a.id) FILTER (WHERE a.status = 'passed'),
        count(a.id) FILTER (WHERE a.status = 'failed'),
        count(a.id) FILTER (WHERE a.status = 'error'),
@@ -72,7 +78,8 @@ WITH side AS (
         AND t.turn_index = side.turn_index AND t.user_id = %(u)s AND t.run_id = ANY(%(ids)s)
 )
 SELECT coalesce(b.scenario_id, c.scenario_id), coalesce(b.name, c.name),
-       coalesce(b.turn_index, c.turn_index), coalesce(b.expectation_index, c.expectation_index),
+       {shown("coalesce(b.turn_index, c.turn_index)")},
+       {shown("coalesce(b.expectation_index, c.expectation_index)")},
        coalesce(c.type, b.type), b.version, c.version, b.outcomes, c.outcomes, b.reply, c.reply
 FROM (SELECT * FROM shown WHERE run_id = %(b)s) b
 FULL JOIN (SELECT * FROM shown WHERE run_id = %(c)s) c

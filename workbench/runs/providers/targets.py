@@ -224,7 +224,7 @@ def _offline_rules(rules: Any) -> OfflineRules:
         )
     items = list(rules.items()) if isinstance(rules, Mapping) else list(rules)
     out: list[tuple[Any, str]] = []
-    for position, item in enumerate(items):
+    for position, item in enumerate(items, start=1):  # "rule 1" is the first, as people count
         if not (isinstance(item, tuple | list) and len(item) == 2):
             raise ValidationError(f"offline rule {position} must be a (pattern, reply) pair")
         pattern, reply = item

@@ -53,8 +53,10 @@ class RunResults:
         """One row per attempt: scenario, repeat, status, error, latency, tags, flaky."""
         return self._study.attempts(self.id)
 
-    def transcript(self, *, position: int, repeat: int = 0) -> dict[str, Any]:
-        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome."""
+    def transcript(self, *, position: int, repeat: int = 1) -> dict[str, Any]:
+        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome;
+        `position` (the scenario's in the suite) and `repeat` count from 1, as `attempts()`
+        shows them: `run.transcript(position=2, repeat=1)`."""
         return self._study.transcript(self.id, position=position, repeat=repeat)
 
     def compare(self, baseline: RunRef) -> ComparisonFrame:

@@ -220,8 +220,10 @@ class RunService(UserScopedService):
         """One row per attempt: scenario, repeat, status, error, latency, tags, flaky."""
         return self._study.attempts(run)
 
-    def transcript(self, run: RunRef, *, position: int, repeat: int = 0) -> dict[str, Any]:
-        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome."""
+    def transcript(self, run: RunRef, *, position: int, repeat: int = 1) -> dict[str, Any]:
+        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome;
+        `position` (the scenario's in the suite) and `repeat` count from 1, as
+        `wb.runs.attempts(run)` shows them."""
         return self._study.transcript(run, position=position, repeat=repeat)
 
     def export(

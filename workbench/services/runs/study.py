@@ -153,12 +153,11 @@ class RunStudy(UserScopedService):
             self._check_run(connection, run_id)
             return attempts_frame(connection, self._user_id, run_id)
 
-    def transcript(self, run: RunRef, *, position: int, repeat: int = 0) -> dict[str, Any]:
-        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome."""
+    def transcript(self, run: RunRef, *, position: int, repeat: int = 1) -> dict[str, Any]:
+        """One attempt's turns: USER text, EXPECT replies with each expectation's outcome.
+
+        `position` and `repeat` count from 1, as `run.attempts()` shows them."""
         run_id = run_id_of(run)
-        for name, value in (("position", position), ("repeat", repeat)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValidationError(f"{name} must be a whole number >= 0, got {value!r}")
         with self._single_statement_driver() as connection:
             self._check_run(connection, run_id)
             return transcript(connection, self._user_id, run_id, position, repeat)

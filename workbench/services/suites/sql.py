@@ -81,7 +81,7 @@ RETURNING id
 ITEMS = text(
     f"""
 SELECT suite.id AS suite_id,
-       row_number() OVER (ORDER BY {ITEM_ORDER}) - 1 AS position,
+       row_number() OVER (ORDER BY {ITEM_ORDER}) AS position,  -- shown: from 1
        scenario.id AS scenario_id, scenario.name, scenario.status, scenario.version,
        (SELECT count(*) FROM "ScenarioTurn" AS turn
          WHERE turn."scenarioId" = scenario.id) AS turn_count,

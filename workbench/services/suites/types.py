@@ -38,7 +38,8 @@ class SuiteSummary:
 
 @dataclass(frozen=True)
 class SuiteItem:
-    """One scenario of a suite, at `position` (0-based), with its turn and expectation counts."""
+    """One scenario of a suite, at `position` (the first is 1, as every number a user reads),
+    with its turn and expectation counts."""
 
     position: int
     scenario_id: str
