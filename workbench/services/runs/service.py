@@ -162,8 +162,8 @@ class RunService(UserScopedService):
         with self._transaction() as session:
             connection = session_driver(session)
             tally = lifecycle.counts(connection, run_id=run_id, user_id=self._user_id)
-            status, owner = lifecycle.state(connection, run_id=run_id, user_id=self._user_id)
-        if not lifecycle.has_ended(status, owner):
+            status, _owner = lifecycle.state(connection, run_id=run_id, user_id=self._user_id)
+        if not lifecycle.has_ended(status):
             return self._follow(run_id, sum(tally.values()), progress)
         # A run that has ended is shown ended at once, with its counts: nothing to follow.
         shown = Progress(sum(tally.values()), show=progress)
