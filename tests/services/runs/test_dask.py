@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -45,23 +46,53 @@ def test_a_run_of_500_attempts_completes_and_no_task_holds_a_secret(
         target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
         run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=500,
                                  concurrency=20, executor=client, progress=False)  # fmt: skip
-        tasks = ""
+        held = b""
         for _ in range(200):  # submitted from the client's loop: reaches the scheduler soon
-            tasks = client.run_on_scheduler(_task_dump)
-            if run.id in tasks:
+            held = client.run_on_scheduler(held_by_scheduler)
+            if f"workbench-run-{run.id}".encode() in held:
                 break
             time.sleep(0.05)
         run.wait(timeout=120)
         logs = repr(client.get_worker_logs()) + repr(client.get_scheduler_logs())
     assert run.status == "finished"
     assert results_per_attempt(hub, run.id) == {"passed:1": 500}
-    assert f"workbench-run-{run.id}" in tasks  # the dump really lists the run's tasks
-    assert password not in tasks and password not in logs
+    assert f"workbench-run-{run.id}".encode() in held  # the dump really holds the run's tasks
+    assert run.id.encode() in held  # ... and their arguments, pickled
+    assert password.encode() not in held and password not in logs
 
 
-def _task_dump(dask_scheduler: object) -> str:
-    tasks = getattr(dask_scheduler, "tasks", {})
-    return "\n".join(f"{key} {state.run_spec!r}" for key, state in tasks.items())
+def held_by_scheduler(dask_scheduler: Any) -> bytes:
+    """Everything the scheduler holds of its tasks, as a dashboard or a scheduler plugin could
+    read it: each task's key, its run spec (the function with its arguments) pickled, and the
+    repr of its arguments. The credentials plugin is left out on purpose: it is the one place
+    the database URL may be, and only the user's own workers receive it."""
+    from distributed.protocol.pickle import dumps
+
+    parts: list[bytes] = []
+    for key, state in dask_scheduler.tasks.items():
+        spec = state.run_spec
+        parts += [str(key).encode(), dumps(spec), repr(getattr(spec, "args", ())).encode()]
+    return b"\n".join(parts)
+
+
+def _slow(*_args: object) -> None:
+    time.sleep(2)  # still on the scheduler when it is read
+
+
+def test_the_secret_check_finds_a_secret_passed_as_a_task_argument(cluster: object) -> None:
+    """The check above can fail: a task given a secret as an argument is caught."""
+    secret = "s3cr3t-" + os.urandom(8).hex()
+    with distributed.Client(cluster) as client:
+        leaky = client.submit(_slow, secret, key="leaky-task", pure=False)
+        held = b""
+        for _ in range(200):
+            held = client.run_on_scheduler(held_by_scheduler)
+            if b"leaky-task" in held:
+                break
+            time.sleep(0.05)
+        leaky.result(timeout=30)
+    assert b"leaky-task" in held
+    assert secret.encode() in held
 
 
 ATTACH = """
