@@ -110,7 +110,8 @@ def test_a_detached_run_finishes_after_its_client_closes_and_attach_follows_it(
 ) -> None:
     with StandIn(latency_s=0.05, max_lifetime_s=120) as server:
         target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
-        with distributed.Client(cluster) as client:
+        # By address, as from another machine: the cluster is not this kernel's object.
+        with distributed.Client(cluster.scheduler_address) as client:  # type: ignore[attr-defined]
             run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=300,
                                  concurrency=10, executor=client, detach=True,
                                  progress=False)  # fmt: skip
@@ -153,3 +154,50 @@ def test_killing_a_worker_process_mid_run_loses_nothing(
         run.wait(timeout=120)
     assert run.status == "finished"
     assert results_per_attempt(hub, run.id) == {"passed:1": 400}
+
+
+def test_dask_executors_that_cannot_play_a_run_are_refused_before_any_row(
+    ada: Workbench,  # noqa: F811
+    cluster: object,
+) -> None:
+    from workbench.errors import ConfigError, ValidationError
+    from workbench.services.runs.dask import DaskExecutor
+
+    target = workbench.openai_compatible(base_url="http://127.0.0.1:9/v1", model="m")
+    start = {"suite": "Workers", "prompt": "Plain", "target": target, "progress": False}
+    before = len(ada.runs.list())
+    with (
+        distributed.Client(cluster) as client,
+        pytest.raises(ConfigError, match="stops when the kernel ends"),
+    ):
+        ada.runs.start(executor=client, detach=True, **start)  # its LocalCluster is ours
+    with pytest.raises(ValidationError, match="This Dask client is closed"):
+        ada.runs.start(executor=client, **start)
+    with (
+        distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as empty,
+        distributed.Client(empty) as client,
+        pytest.raises(ConfigError, match=r"No Dask worker joined this cluster within 0\.5 s"),
+    ):
+        ada.runs.start(executor=DaskExecutor(client, workers_timeout_s=0.5), **start)
+    assert len(ada.runs.list()) == before
+
+
+def test_a_run_cancelled_in_the_kernel_is_handed_to_a_dask_cluster_by_resume(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,  # noqa: F811
+    cluster: object,
+) -> None:
+    with StandIn(latency_s=0.05, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Workers", prompt="Plain", target=target, repeats=200,
+                             concurrency=2, progress=False)  # fmt: skip
+        time.sleep(0.5)
+        run.cancel()
+        assert ada.runs.get(run.id).status == "cancelled"
+        played_here = sum(run._counts.values())
+        assert played_here < 200
+        with distributed.Client(cluster) as client:
+            resumed = ada.runs.resume(run.id, executor=client, progress=False).wait(120)
+    assert resumed.status == "finished"
+    assert 0 < resumed.total <= 200 - played_here  # what the cluster was handed: the rest
+    assert results_per_attempt(hub, run.id) == {"passed:1": 200}
