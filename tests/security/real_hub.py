@@ -98,9 +98,9 @@ class HubSettings:
                 f"c.ConfigurableHTTPProxy.command = [{self.proxy_command!r}]",
                 f"c.JupyterHub.db_url = {self.state_db_url!r}",
                 f"c.JupyterHub.cookie_secret_file = {str(self.scratch / 'cookie_secret')!r}",
-                f"c.JupyterHub.services = [{admin!r}]",
-                "c.JupyterHub.load_roles = [{'name': 'workbench-test-admin', "
-                f"'scopes': {scopes!r}, 'services': ['workbench-test']}}]",
+                f"c.JupyterHub.services.append({admin!r})",
+                "c.JupyterHub.load_roles.append({'name': 'workbench-test-admin', "
+                f"'scopes': {scopes!r}, 'services': ['workbench-test']}})",
                 f"c.SimpleLocalProcessSpawner.home_dir_template = "
                 f"{str(self.scratch / 'home' / '{username}')!r}",
                 f"c.Spawner.args = {SERVER_ARGS!r}",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import warnings
 from typing import Any
 
 from distributed import Client, WorkerPlugin, fire_and_forget, get_worker
@@ -30,6 +31,25 @@ from workbench.services.runs.worker import RunWorker, WorkerSettings
 PLUGIN_NAME = "workbench-credentials"
 CARRIED_ENV = ("ENCRYPTION_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 """Environment variables the plugin brings to workers when the client's process has them."""
+
+
+class DetachedOnHub(UserWarning):
+    """A detached run on a hub plays with a database role that stops when the server stops."""
+
+
+DETACHED_ON_HUB = (
+    "Run {run_id} is detached: it goes on when this kernel or your browser closes. It plays "
+    "with your hub database role, which is locked when your JupyterHub server stops or is "
+    "culled; the run is then interrupted, and wb.runs.resume({run_id!r}, executor=client, "
+    "detach=True) from your next server plays the rest (docs/scaling.md)."
+)
+
+
+def warn_if_role_ends_with_server(database: Any, run_id: str) -> None:
+    """Say at start that a detached run cannot outlive the user's hub server (the post-stop
+    hook locks the role its workers sign in with), when that is so."""
+    if os.environ.get("JUPYTERHUB_API_TOKEN") and role_user(database) is not None:
+        warnings.warn(DETACHED_ON_HUB.format(run_id=run_id), DetachedOnHub, stacklevel=4)
 
 
 class WorkbenchCredentials(WorkerPlugin):

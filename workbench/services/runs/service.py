@@ -329,7 +329,10 @@ class RunService(UserScopedService):
         return checked_client(executor, concurrency=concurrency, detach=detach)  # type: ignore[arg-type]
 
     def _submit_to_dask(self, dask: Any, run_id: str, detach: bool) -> None:
-        from workbench.services.runs.dask import submit
+        from workbench.services.runs.dask import submit, warn_if_role_ends_with_server
+
+        if detach:
+            warn_if_role_ends_with_server(self._database, run_id)
 
         client, settings = dask
         url = self._database.url.render_as_string(hide_password=False)
