@@ -185,10 +185,12 @@ def request(method: str, url: str, token: str, body: object = None) -> tuple[int
         return error.code, error.read().decode(errors="replace")
 
 
-def start_hub(settings: HubSettings, environment: dict[str, str]) -> RealHub:
-    """Write the docs' config plus the test settings, start the hub, wait for its API."""
+def start_hub(settings: HubSettings, environment: dict[str, str], extra: str = "") -> RealHub:
+    """Write the docs' config (plus `extra`, more of the docs' lines) and the test settings,
+    start the hub, wait for its API."""
     config = settings.scratch / "jupyterhub_config.py"
-    config.write_text(docs_config() + "\n" + settings.config_lines(), encoding="utf-8")
+    text = "\n".join([docs_config(), extra, settings.config_lines()])
+    config.write_text(text, encoding="utf-8")
     log_path = settings.scratch / "hub.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
