@@ -37,6 +37,7 @@ from workbench.services.runs.setup import (
     RunPlan,
     cache_settings,
     check_counts,
+    check_size,
     check_target,
     find_prompt,
     find_suite,
@@ -109,6 +110,7 @@ class RunService(UserScopedService):
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
         plan = self._plan(suite, prompt, variables)
+        check_size(len(plan.scenarios), repeats)
         keys = run_keys(self._keys, target, judge)
         run_id = str(uuid.uuid4())
         total = len(plan.scenarios) * repeats

@@ -23,6 +23,7 @@ import psycopg
 from workbench.db.enums import ScenarioStatus
 from workbench.db.security.sql import COUNTS_FUNCTION
 from workbench.errors import ValidationError, quoted
+from workbench.services._fields import page_problems, raise_problems
 from workbench.services.common import Page, coerce_enum
 from workbench.services.scenarios.bulk import wrapped_driver_errors
 from workbench.services.scenarios.types import ScenarioSummary
@@ -154,12 +155,7 @@ def ordering(sort: SortKey, descending: bool | None) -> str:
 
 
 def check_paging(offset: int, limit: int | None) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValidationError(f"offset must be a whole number, 0 or more, not {quoted(offset)}.")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValidationError(
-            f"limit must be a whole number, 1 or more (or None), not {quoted(limit)}."
-        )
+    raise_problems("Cannot list scenarios", page_problems(limit, offset))
 
 
 def statuses(
