@@ -114,6 +114,7 @@ class _Feed:
         self._job = job
         self._on_claimed = on_claimed
         self._claimed = 0
+        self._error: Exception | None = None  # a failed claim, raised to the next worker asking
         self._queue: deque[Claimed] = deque()
         self._done = False
         self._refill: asyncio.Task[None] | None = None
@@ -123,6 +124,8 @@ class _Feed:
 
     async def next(self) -> Claimed | None:
         while True:
+            if self._error is not None:
+                raise self._error
             if self._queue:
                 if len(self._queue) <= self._low:
                     self._start_refill()
@@ -148,6 +151,11 @@ class _Feed:
                 limit=self._batch,
                 lease_s=job.lease_s,
             )
+        except Exception as error:
+            # A claim made in the background has no one awaiting it: kept for the workers
+            # (else asyncio would log "Task exception was never retrieved" and the run go on).
+            self._error = error
+            return
         finally:
             self._refill = None
         self._done = not batch

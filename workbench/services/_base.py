@@ -62,6 +62,32 @@ def translated_errors(database: Database) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def run_errors(database: Database, run_id: str) -> Iterator[None]:
+    """A run playing in the background whose database goes away (the embedded server stopped,
+    the network dropped): the `ConfigError` every other call gives, saying how to go on.
+
+    The run's own ledger calls use psycopg directly, so its errors are translated here too."""
+    try:
+        with translated_errors(database):
+            yield
+    except psycopg.OperationalError as error:
+        sqlstate = getattr(error, "sqlstate", None) or ""
+        if sqlstate and not sqlstate.startswith(("08", "57P")):
+            raise statement_error(OperationalError(None, None, error)) from None
+        found = reconnect_error(database, OperationalError(None, None, error))
+        raise ConfigError(f"{found} {resume_hint(run_id)}") from None
+    except ConfigError as error:
+        raise ConfigError(f"{error} {resume_hint(run_id)}") from None
+
+
+def resume_hint(run_id: str) -> str:
+    return (
+        f"Run {run_id} stopped: the attempts written so far are kept; once wb.runs.list() shows "
+        f"it interrupted, wb.runs.resume({run_id!r}) plays the rest."
+    )
+
+
 def connection_lost(error: DBAPIError) -> bool:
     """True when the connection failed or broke, not when one statement failed on it.
 

@@ -142,6 +142,19 @@ def page_problems(limit: Any, offset: Any) -> list[str]:
     return problems
 
 
+def checked_id(value: object, field: str) -> str:
+    """`value` if it can be an id, name or key to look up (text PostgreSQL can hold), else a
+    `ValidationError`: `get(12)` or a lone surrogate is a mistake to name, not a driver error."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{field} must be text (a str) such as the id a list shows, not {type(value).__name__}"
+        )
+    problem = storage_problem(value)
+    if problem is not None:
+        raise ValidationError(f"{field} {problem}")
+    return value
+
+
 def raise_problems(what: str, problems: Sequence[str]) -> None:
     """Raise one `ValidationError` listing every problem, if there are any."""
     if not problems:

@@ -29,7 +29,7 @@ from workbench.db.models import UserApiKey
 from workbench.db.security.deletes import delete_rows
 from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
-from workbench.services._fields import storage_problem
+from workbench.services._fields import checked_id, storage_problem
 from workbench.services.keys.format import key_format
 from workbench.timeutil import utcnow
 
@@ -195,6 +195,7 @@ class ApiKeyService(UserScopedService):
         return ApiKeyView(*row)
 
     def _row(self, provider: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        checked_id(provider, "provider")
         return (UserApiKey.user_id == self._user_id, UserApiKey.provider == provider)
 
 
