@@ -14,7 +14,7 @@ roughly double the cost of a page. psycopg prepares the statement after a few ru
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -163,7 +163,7 @@ def statuses(
 ) -> list[ScenarioStatus] | None:
     if status is None:
         return None
-    given = [status] if isinstance(status, str) else list(status)
+    given = _listed(status, "status", "'DRAFT' or ['DRAFT', 'ACTIVE']")
     converted = [coerce_enum(ScenarioStatus, value) for value in given]
     unknown = [value for value in converted if not isinstance(value, ScenarioStatus)]
     if unknown:
@@ -175,10 +175,19 @@ def statuses(
 def tag_list(tags: str | Iterable[str] | None) -> list[str] | None:
     if tags is None:
         return None
-    given = [tags] if isinstance(tags, str) else list(tags)
+    given = _listed(tags, "tags", "'smoke' or ['smoke', 'billing']")
     if not all(isinstance(tag, str) for tag in given):
         raise ValidationError("tags must be text or a list of text.")
     return [tag.strip() for tag in given]
+
+
+def _listed(value: object, field: str, example: str) -> list[Any]:
+    """One value or a list of them, as a list; anything else (a number) is a ValidationError."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{field} must be one value or a list of them, e.g. {example}.")
+    return list(value)
 
 
 _new = object.__new__
