@@ -49,3 +49,37 @@ def test_a_stopped_server_says_to_connect_again_and_connect_restarts_it(
     assert "Exception during reset" not in stderr and "Traceback" not in stderr
     again = workbench.connect(quiet=True)
     assert list(again.scenarios.list()) == []
+
+
+def test_a_run_whose_server_stops_raises_a_config_error_and_logs_nothing(
+    local_home: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import gc
+    import time
+
+    from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
+    from workbench.testing.standin import StandIn
+
+    wb = workbench.connect(quiet=True)
+    turns = [user("hi"), expect(must_contain("hi"))]
+    ids = [wb.scenarios.create(ScenarioCreate(name=f"s{i}", turns=turns)).id for i in range(5)]
+    wb.suites.create(name="Suite", scenario_ids=ids)
+    wb.prompts.create(name="Prompt", content="Be kind.")
+    with StandIn(latency_s=0.2, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = wb.runs.start(
+            suite="Suite", prompt="Prompt", target=target, repeats=20, concurrency=2,
+            progress=False,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while server.requests < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stop_server(local_home / "data" / "pg")
+        with pytest.raises(ConfigError) as caught:
+            run.wait(60)
+    message = str(caught.value)
+    assert "run workbench.connect() again" in message
+    assert f"wb.runs.resume({run.id!r})" in message
+    gc.collect()  # an unretrieved task exception is logged when the task is collected
+    stderr = capfd.readouterr().err
+    assert "never retrieved" not in stderr and "Traceback" not in stderr

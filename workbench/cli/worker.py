@@ -40,14 +40,19 @@ def run_worker(args: argparse.Namespace) -> int:
     import workbench
     from workbench.errors import ValidationError
     from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS
+    from workbench.services.limits import MAX_CONCURRENCY
     from workbench.services.runs.worker import RunWorker, WorkerSettings
 
     lease = LEASE_SECONDS if args.lease is None else args.lease
     beat = HEARTBEAT_SECONDS if args.heartbeat is None else args.heartbeat
-    if args.concurrency < 1 or lease <= 0 or not 0 < beat < lease:
+    if (
+        not 1 <= args.concurrency <= MAX_CONCURRENCY
+        or not 0 < lease <= 86_400
+        or not 0 < beat < lease
+    ):
         raise ValidationError(
-            "--concurrency must be at least 1, --lease positive and --heartbeat between 0 and"
-            " the lease"
+            f"--concurrency must be from 1 to {MAX_CONCURRENCY:,}, --lease from 0 to 86,400"
+            " seconds and --heartbeat between 0 and the lease"
         )
     settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
     wb = workbench.connect(quiet=True)

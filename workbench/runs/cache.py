@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,7 +88,9 @@ def ttl_of(ttl: timedelta | float | int | None) -> timedelta:
         return DEFAULT_TTL
     value = ttl if isinstance(ttl, timedelta) else None
     if value is None and isinstance(ttl, int | float) and not isinstance(ttl, bool):
-        value = timedelta(days=float(ttl))
+        # Bounded before timedelta sees it: nan is a ValueError there, 1e300 an OverflowError.
+        days = float(ttl) if abs(ttl) < 1e6 else math.nan
+        value = timedelta(days=days) if math.isfinite(days) else None
     if value is None or value < timedelta(seconds=1) or value > timedelta(days=3650):
         raise ValidationError(
             f"cache_ttl must be a timedelta or a number of days from 1 second to 10 years, "

@@ -53,15 +53,17 @@ class Executor(Protocol):
 
 
 class InKernelExecutor:
-    """`concurrency` asyncio workers in this process, fed by batched claims."""
+    """Up to `concurrency` asyncio workers in this process, fed by batched claims."""
 
     async def execute(self, job: RunJob) -> None:
         writer = ResultWriter(job.db, run_id=job.run_id, user_id=job.user_id, owner=job.owner)
         writer.start()
         beat = asyncio.get_running_loop().create_task(_beat(job))
-        feed = _Feed(job)
+        crew = _Crew(job, writer)
+        feed = _Feed(job, on_claimed=crew.grow)
+        crew.feed = feed
         try:
-            await asyncio.gather(*(_work(job, feed, writer) for _ in range(job.concurrency)))
+            await crew.run()
         finally:
             await feed.close()
             beat.cancel()
@@ -72,15 +74,47 @@ class InKernelExecutor:
             await job.db.call(release, **ids)
 
 
+class _Crew:
+    """The workers: one to start with, then as many as attempts were claimed, up to
+    `concurrency`. A run of one attempt at concurrency 10,000 makes one coroutine, not 10,000."""
+
+    def __init__(self, job: RunJob, writer: ResultWriter) -> None:
+        self._job, self._writer = job, writer
+        self.feed: _Feed | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def grow(self, claimed: int) -> None:
+        assert self.feed is not None
+        loop = asyncio.get_running_loop()
+        while len(self._tasks) < min(self._job.concurrency, claimed):
+            self._tasks.append(loop.create_task(_work(self._job, self.feed, self._writer)))
+
+    async def run(self) -> None:
+        self.grow(1)  # the first worker's first `next()` makes the first claim
+        try:
+            done = 0
+            while done < len(self._tasks):  # workers added while waiting are awaited too
+                await self._tasks[done]
+                done += 1
+        finally:
+            for task in self._tasks:  # one worker failed (or we were cancelled): stop the rest
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
 class _Feed:
     """Hands out claimed attempts, claiming the next batch before this one runs out.
 
     Workers never wait on a claim except at the very start: the next batch is fetched in the
-    background once fewer than `concurrency` claimed attempts are left.
+    background once fewer than `concurrency` claimed attempts are left. `on_claimed` hears the
+    number claimed so far after every claim.
     """
 
-    def __init__(self, job: RunJob) -> None:
+    def __init__(self, job: RunJob, on_claimed: Callable[[int], None]) -> None:
         self._job = job
+        self._on_claimed = on_claimed
+        self._claimed = 0
+        self._error: Exception | None = None  # a failed claim, raised to the next worker asking
         self._queue: deque[Claimed] = deque()
         self._done = False
         self._refill: asyncio.Task[None] | None = None
@@ -90,6 +124,8 @@ class _Feed:
 
     async def next(self) -> Claimed | None:
         while True:
+            if self._error is not None:
+                raise self._error
             if self._queue:
                 if len(self._queue) <= self._low:
                     self._start_refill()
@@ -115,10 +151,17 @@ class _Feed:
                 limit=self._batch,
                 lease_s=job.lease_s,
             )
+        except Exception as error:
+            # A claim made in the background has no one awaiting it: kept for the workers
+            # (else asyncio would log "Task exception was never retrieved" and the run go on).
+            self._error = error
+            return
         finally:
             self._refill = None
         self._done = not batch
         self._queue.extend(batch)
+        self._claimed += len(batch)
+        self._on_claimed(self._claimed)
 
     async def close(self) -> None:
         refill = self._refill

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.crypto.secret import Secret
 from workbench.errors import ConfigError, ValidationError
 from workbench.runs.limits import Limits, shared_limits
 from workbench.runs.pricing import cost_usd
@@ -80,8 +81,8 @@ def open_client(
     if target.provider == "offline":
         provider, fingerprint = OfflineProvider(target), "-"
     else:
-        key = _key_for(target, api_key)
-        fingerprint = hashlib.sha256(key.encode()).hexdigest()[:16]
+        key = Secret(_key_for(target, api_key))  # masked in any traceback from here down
+        fingerprint = hashlib.sha256(key.reveal().encode()).hexdigest()[:16]
         if transport == "direct":
             provider = DirectProvider(target, key)
         else:

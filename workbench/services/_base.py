@@ -59,7 +59,42 @@ def translated_errors(database: Database) -> Iterator[None]:
                 "Text contains a character PostgreSQL cannot store (a NUL character, \\x00); "
                 "remove it and try again."
             ) from None
+        problem = argument_problem(error)
+        if problem is not None:
+            raise ValidationError(problem) from None
         raise
+    except UnicodeEncodeError:
+        # psycopg encoding a parameter: a lone surrogate the service's own checks did not catch.
+        raise ValidationError(
+            "Text contains a lone surrogate (such as '\\ud800'), which is not valid Unicode and "
+            "which PostgreSQL cannot store; remove it and try again."
+        ) from None
+
+
+@contextmanager
+def run_errors(database: Database, run_id: str) -> Iterator[None]:
+    """A run playing in the background whose database goes away (the embedded server stopped,
+    the network dropped): the `ConfigError` every other call gives, saying how to go on.
+
+    The run's own ledger calls use psycopg directly, so its errors are translated here too."""
+    try:
+        with translated_errors(database):
+            yield
+    except psycopg.OperationalError as error:
+        sqlstate = getattr(error, "sqlstate", None) or ""
+        if sqlstate and not sqlstate.startswith(("08", "57P")):
+            raise statement_error(OperationalError(None, None, error)) from None
+        found = reconnect_error(database, OperationalError(None, None, error))
+        raise ConfigError(f"{found} {resume_hint(run_id)}") from None
+    except ConfigError as error:
+        raise ConfigError(f"{error} {resume_hint(run_id)}") from None
+
+
+def resume_hint(run_id: str) -> str:
+    return (
+        f"Run {run_id} stopped: the attempts written so far are kept; once wb.runs.list() shows "
+        f"it interrupted, wb.runs.resume({run_id!r}) plays the rest."
+    )
 
 
 def connection_lost(error: DBAPIError) -> bool:
@@ -104,6 +139,23 @@ def unstorable_text(error: DBAPIError) -> bool:
     ):
         return True
     return "NUL (0x00)" in str(error.orig)
+
+
+def argument_problem(error: DBAPIError) -> str | None:
+    """What is wrong with an argument the database could not take as given, or None.
+
+    The net under every service's own checks: an id that is a number (`get(12)`: "operator does
+    not exist: text = integer"), a value psycopg cannot send (a dict), a number past the column's
+    range. The statement never ran, so nothing was changed."""
+    orig = error.orig
+    if isinstance(orig, pg_errors.UndefinedFunction) or "cannot adapt type" in str(orig):
+        return (
+            "An argument has the wrong type: ids, names, keys and search text are text (a str), "
+            "such as the ones wb.scenarios.list() and the other lists show. Nothing was changed."
+        )
+    if isinstance(orig, pg_errors.NumericValueOutOfRange):
+        return "A number is out of range for the database; use a smaller one. Nothing was changed."
+    return None
 
 
 def integrity_error(error: IntegrityError) -> Exception:

@@ -18,7 +18,14 @@ from typing import Any, Final, TypeVar
 
 from workbench.errors import ValidationError, quoted
 from workbench.services.common import IDENTIFIER_RULE, UNSET, Unset, coerce_enum, is_identifier
-from workbench.services.limits import MAX_TAGS, count_problem, length_problem, name_problem
+from workbench.services.limits import (
+    MAX_PAGE,
+    MAX_TAGS,
+    count_problem,
+    length_problem,
+    name_problem,
+    whole_number_problem,
+)
 
 MAX_NAME_LENGTH: Final = 200
 MAX_TAG_LENGTH: Final = 100
@@ -126,13 +133,26 @@ def clean_enum(value: object, enum_type: type[E], field: str) -> tuple[E | None,
 
 
 def page_problems(limit: Any, offset: Any) -> list[str]:
-    """Problems with `limit` (a positive int or None) and `offset` (an int, 0 or more)."""
+    """Problems with `limit` (1 to `MAX_PAGE`, or None) and `offset` (0 to `MAX_PAGE`)."""
     problems = []
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        problems.append(f"limit: must be a whole number, 1 or more, or None; not {quoted(limit)}")
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        problems.append(f"offset: must be a whole number, 0 or more; not {quoted(offset)}")
+    if limit is not None and (problem := whole_number_problem(limit, 1, MAX_PAGE)):
+        problems.append(f"limit: {problem} (or None for all)")
+    if problem := whole_number_problem(offset, 0, MAX_PAGE):
+        problems.append(f"offset: {problem}")
     return problems
+
+
+def checked_id(value: object, field: str) -> str:
+    """`value` if it can be an id, name or key to look up (text PostgreSQL can hold), else a
+    `ValidationError`: `get(12)` or a lone surrogate is a mistake to name, not a driver error."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"{field} must be text (a str) such as the id a list shows, not {type(value).__name__}"
+        )
+    problem = storage_problem(value)
+    if problem is not None:
+        raise ValidationError(f"{field} {problem}")
+    return value
 
 
 def raise_problems(what: str, problems: Sequence[str]) -> None:

@@ -29,6 +29,20 @@ MAX_TAGS: Final = 50
 MAX_PATTERN_LENGTH: Final = 2_000
 """Characters in one REGEX pattern (compiling a 1 MB pattern took 7 s)."""
 
+MAX_PAGE: Final = 1_000_000_000
+"""The largest `limit` or `offset` a list takes (PostgreSQL's own bound, 2**63 - 1, answered an
+offset past it with a raw error)."""
+
+MAX_CONCURRENCY: Final = 10_000
+"""Attempts played at once by one run (`wb.runs.start(concurrency=...)`); a run never plays more
+at once than it has attempts."""
+
+MAX_REPEATS: Final = 10_000
+"""Times one run plays each scenario (`repeats=`)."""
+
+MAX_RUN_ATTEMPTS: Final = 1_000_000
+"""Attempts in one run: scenarios times repeats."""
+
 # Bidirectional embedding, override and isolate controls: they reorder how the rest of the
 # name is shown, so "abc\u202edcba" reads as another name in a list.
 BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -39,6 +53,16 @@ def count_problem(count: int, limit: int, what: str) -> str | None:
     if count <= limit:
         return None
     return f"has {count:,} {what}; the limit is {limit:,}"
+
+
+def whole_number_problem(value: object, low: int, high: int) -> str | None:
+    """Why `value` is not a whole number from `low` to `high`, or None (a bool is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"must be a whole number from {low:,} to {high:,}, not {type(value).__name__}"
+    if not low <= value <= high:
+        shown = f"{value:,}" if abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+        return f"must be a whole number from {low:,} to {high:,}, not {shown}"
+    return None
 
 
 def length_problem(value: str, limit: int = MAX_TEXT_LENGTH) -> str | None:

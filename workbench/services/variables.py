@@ -25,6 +25,7 @@ from workbench.services._base import UserScopedService
 from workbench.services._fields import (
     UNSET,
     Unset,
+    checked_id,
     key_problems,
     page_problems,
     raise_problems,
@@ -217,6 +218,7 @@ class VariableService(UserScopedService):
         return [variable_view(row) for row in result]
 
     def _row(self, session: Session, key: str, *, lock: bool = False) -> Variable:
+        checked_id(key, "key")
         statement = select(Variable).where(Variable.user_id == self._user_id, Variable.key == key)
         row = session.scalar(statement.with_for_update() if lock else statement)
         if row is None:

@@ -10,8 +10,10 @@ Replies: `replies` (a mapping from the last user message, or a function of it), 
 "echo: <last user message>". A request for structured output (OpenAI `response_format`, Anthropic
 `tools`) gets a judge verdict `{"reasoning": ..., "score": judge_score}`, or `verdict` verbatim.
 Faults (a queue, or per path): "429" (with Retry-After: `retry_after`), "500", "529", "401",
-"hang" (no answer for `hang_s`), "malformed" (a 200 whose body is not JSON), "drop" (the
-connection closed without an answer). The server stops by itself after `max_lifetime_s`.
+"400" (a bad request whose message echoes the key presented, cut and whole, as a hostile or
+careless server may), "hang" (no answer for `hang_s`), "malformed" (a 200 whose body is not
+JSON), "drop" (the connection closed without an answer). The server stops by itself after
+`max_lifetime_s`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from aiohttp import web
 
 from workbench.testing._spawn import SpawnedStandIn
 
-FAULTS = ("429", "500", "529", "401", "hang", "malformed", "drop")
+FAULTS = ("429", "500", "529", "401", "400", "hang", "malformed", "drop")
 OPENAI_PATH, ANTHROPIC_PATH = "/v1/chat/completions", "/v1/messages"
 
 
@@ -193,7 +195,12 @@ class StandIn:
             headers["retry-after"] = f"{wait:g}"
             if fault.retry_after_ms is not None:
                 headers["retry-after-ms"] = f"{fault.retry_after_ms:g}"
-        message = {"401": f"Incorrect API key provided: {_key_of(request)}", "529": "Overloaded"}
+        key = _key_of(request)
+        message = {
+            "401": f"Incorrect API key provided: {key}",
+            "400": f"Invalid request for key {key} (starts {key[:12]}, ends {key[-12:]})",
+            "529": "Overloaded",
+        }
         error = {"type": f"error_{kind}", "message": message.get(kind, f"stand-in fault {kind}")}
         return web.json_response(
             {"type": "error", "error": error}, status=int(kind), headers=headers

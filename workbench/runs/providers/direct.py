@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from workbench.crypto.secret import Secret
 from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, ProviderError, RawReply
 from workbench.runs.providers.errors import (
+    MAX_ERROR_BODY,
     decode_json,
     redact,
     refused,
@@ -32,18 +34,20 @@ ANTHROPIC_VERSION = "2023-06-01"
 
 
 class DirectProvider:
-    def __init__(self, target: Target, api_key: str) -> None:
+    def __init__(self, target: Target, api_key: str | Secret) -> None:
         import aiohttp
 
+        api_key = Secret.wrap(api_key)  # a traceback from here down shows it masked
         self._aiohttp = aiohttp
         self._target = target
+        self._secret = api_key  # to redact it from what an error body echoes
         anthropic = target.provider == "anthropic"
         base = target.base_url or (ANTHROPIC_URL if anthropic else OPENAI_URL)
         self._url = base + ("/v1/messages" if anthropic else "/chat/completions")
         headers = (
-            {"x-api-key": api_key, "anthropic-version": ANTHROPIC_VERSION}
+            {"x-api-key": api_key.reveal(), "anthropic-version": ANTHROPIC_VERSION}
             if anthropic
-            else {"Authorization": f"Bearer {api_key}"}
+            else {"Authorization": f"Bearer {api_key.reveal()}"}
         )
 
         # The session needs a running loop, and open_client may be called before one: it is made
@@ -84,7 +88,9 @@ class DirectProvider:
                 retryable=True,
             ) from None
         if status >= 400:
-            raise _status_error(name, status, headers, raw)
+            error = _status_error(name, status, headers, raw, self._secret)
+            del raw  # the body may echo the key: no frame a traceback prints may keep it
+            raise error
         data = decode_json(raw, name)
         if name == "anthropic":
             return parse_messages(data, target, structured=json_schema is not None)
@@ -96,12 +102,14 @@ class DirectProvider:
             self._session = None
 
 
-def _status_error(name: str, status: int, headers: Mapping[str, str], raw: bytes) -> ProviderError:
+def _status_error(
+    name: str, status: int, headers: Mapping[str, str], raw: bytes, secret: Secret
+) -> ProviderError:
     kind, retryable = status_kind(status)
     if kind == "auth":
         detail = "the API key was refused; check the key stored in the vault or the env var"
     else:
-        detail = redact(raw[:600].decode("utf-8", "replace"), None)
+        detail = redact(raw[:MAX_ERROR_BODY].decode("utf-8", "replace"), secret)
     return ProviderError(
         f"{name}: HTTP {status}: {detail}",
         kind=kind,

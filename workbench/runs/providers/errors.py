@@ -3,7 +3,10 @@
 Both SDKs (openai, anthropic) share one shape: APIStatusError with `status_code` and
 `response.headers`, APITimeoutError under APIConnectionError. The server's own error text is kept
 (bounded) because it tells the user what to fix, except on 401/403, where OpenAI echoes a masked
-key; any key-like token is redacted from what is kept anyway. The SDK exception is not chained
+key. What is kept is redacted before it is stored or raised (`redact`): the key actually used,
+whatever its shape (`gsk_...`, `xai-...`, hex), whole or any run of 8 or more of its characters
+(a server may echo it cut or masked), and any other key-shaped token. The key travels as a
+`Secret`, so no frame a traceback prints holds it as text. The SDK exception is not chained
 (`from None`): it holds the request, whose headers hold the key.
 """
 
@@ -17,16 +20,34 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from workbench.crypto.secret import Secret
 from workbench.runs.providers.base import ErrorKind, ProviderError
 
 _KEYLIKE = re.compile(r"\b(?:sk|key|api|ak)[-_][A-Za-z0-9_\-*]{6,}", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]{8,}")
 _MAX_TEXT = 300
+MAX_ERROR_BODY = 8192
+"""Bytes of an error body read for its message (redacted, then cut to 300 characters)."""
+REDACTED = "[redacted]"
 
 
-def redact(text: str, secret: str | None) -> str:
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    return _KEYLIKE.sub("[redacted]", text)[:_MAX_TEXT]
+def redact(text: str, secret: Secret | None) -> str:
+    """`text` without the key used (`secret`) or any key-shaped token, cut to 300 characters.
+
+    Cut after redacting, so the cut cannot leave part of a key behind."""
+    if secret is not None:
+        text = _without(text, secret.reveal())
+    return _KEYLIKE.sub(REDACTED, text)[:_MAX_TEXT]
+
+
+def _without(text: str, key: str) -> str:
+    if not key:
+        return text
+    text = text.replace(key, REDACTED)
+    if len(key) < 8:
+        return text
+    # A fragment: a server echoing the key cut short or masked in the middle ("gsk_abcd...wxyz").
+    return _TOKEN.sub(lambda token: REDACTED if token[0] in key else token[0], text)
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -77,9 +98,10 @@ def shape_error(provider: str) -> ProviderError:
     )
 
 
-def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) -> ProviderError:
+def translate(
+    exc: BaseException, sdk: Any, *, provider: str, secret: Secret | None
+) -> ProviderError:
     """A ProviderError for `exc` raised by `sdk` (the imported `openai` or `anthropic` module)."""
-    key = secret if isinstance(secret, str) else None
     if isinstance(exc, ProviderError):
         return exc
     refusal = refused(exc, provider)
@@ -100,7 +122,7 @@ def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) ->
         if kind == "auth":
             detail = "the API key was refused; check the key stored in the vault or the env var"
         else:
-            detail = redact(str(getattr(exc, "message", "") or exc), key)
+            detail = redact(str(getattr(exc, "message", "") or exc), secret)
         return ProviderError(
             f"{provider}: HTTP {status}: {detail}",
             kind=kind,
@@ -110,7 +132,7 @@ def translate(exc: BaseException, sdk: Any, *, provider: str, secret: object) ->
         )
     # A body that is not the JSON the SDK expects (APIResponseValidationError, JSONDecodeError...).
     return ProviderError(
-        f"{provider}: unreadable answer ({type(exc).__name__}: {redact(str(exc), key)[:120]})",
+        f"{provider}: unreadable answer ({type(exc).__name__}: {redact(str(exc), secret)[:120]})",
         kind="bad_response",
         retryable=False,
     )

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.crypto.secret import Secret
 from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, RawReply
 from workbench.runs.providers.errors import decode_json, translate
@@ -61,8 +62,13 @@ class SdkProvider:
     """One target's calls through its SDK: OpenAI's (and OpenAI-compatible servers') or
     Anthropic's."""
 
-    def __init__(self, target: Target, api_key: str, *, http: str = "aiohttp") -> None:
+    def __init__(self, target: Target, api_key: str | Secret, *, http: str = "aiohttp") -> None:
         import httpx2
+
+        api_key = Secret.wrap(api_key)  # a traceback from here down shows it masked
+        # Kept wrapped to redact it from errors: `self._client.api_key` in `call` would put the
+        # text on the line IPython's verbose traceback prints with its values.
+        self._secret = api_key
 
         self.dialect = ANTHROPIC if target.provider == "anthropic" else OPENAI
         self._sdk_module = importlib.import_module(self.dialect.sdk)  # on first client only
@@ -70,9 +76,9 @@ class SdkProvider:
         self._target = target
         sdk = self._sdk_module
         http_client = sdk.DefaultAioHttpClient() if http == "aiohttp" else None
-        # The key goes into the SDK client and nowhere else.
+        # The key goes into the SDK client and nowhere else as text.
         self._client: Any = getattr(sdk, self.dialect.client)(
-            api_key=api_key,
+            api_key=api_key.reveal(),
             base_url=target.base_url,
             max_retries=0,
             timeout=target.timeout_s,
@@ -97,7 +103,7 @@ class SdkProvider:
             )
         except Exception as exc:
             raise translate(
-                exc, self._sdk_module, provider=self._target.provider, secret=self._client.api_key
+                exc, self._sdk_module, provider=self._target.provider, secret=self._secret
             ) from None
         data = decode_json(answer.content, self._target.provider)
         return self.dialect.read(data, self._target, json_schema is not None)

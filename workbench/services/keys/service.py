@@ -29,6 +29,7 @@ from workbench.db.models import UserApiKey
 from workbench.db.security.deletes import delete_rows
 from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
+from workbench.services._fields import checked_id, storage_problem
 from workbench.services.keys.format import key_format
 from workbench.timeutil import utcnow
 
@@ -194,6 +195,7 @@ class ApiKeyService(UserScopedService):
         return ApiKeyView(*row)
 
     def _row(self, provider: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        checked_id(provider, "provider")
         return (UserApiKey.user_id == self._user_id, UserApiKey.provider == provider)
 
 
@@ -264,6 +266,8 @@ def _checked(*, provider: str, api_key: Secret, key_name: str | None) -> tuple[S
         problems.append("key_name: is empty; give the key a name (for example 'work').")
     elif len(name) > KEY_NAME_MAX:
         problems.append(f"key_name: is longer than {KEY_NAME_MAX} characters; shorten it.")
+    elif (unstorable := storage_problem(name)) is not None:
+        problems.append(f"key_name: {unstorable}.")
     if problems:
         raise ValidationError(" ".join(problems), problems=problems)
     return plaintext, name

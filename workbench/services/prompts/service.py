@@ -24,6 +24,7 @@ from workbench.services._base import UserScopedService
 from workbench.services._fields import (
     UNSET,
     Unset,
+    checked_id,
     clean_enum,
     clean_name,
     clean_tags,
@@ -261,6 +262,7 @@ class PromptService(UserScopedService):
         return typed_frame((vars(prompt) for prompt in page), PROMPT_COLUMNS)
 
     def _row(self, session: Session, prompt_id: str, *, lock: bool = False) -> Prompt:
+        checked_id(prompt_id, "prompt_id")
         statement = select(Prompt).where(Prompt.id == prompt_id, Prompt.user_id == self._user_id)
         row = session.scalar(statement.with_for_update() if lock else statement)
         if row is None:

@@ -28,7 +28,7 @@ from workbench.runs.judge import JUDGE_PROMPT_VERSION
 from workbench.runs.ledger import FINAL
 from workbench.runs.play import PlayRequest, RunKeys, play
 from workbench.runs.providers import Target
-from workbench.services._base import UserScopedService, session_driver
+from workbench.services._base import UserScopedService, run_errors, session_driver
 from workbench.services.keys.service import KeyReveal
 from workbench.services.prompts.service import PromptService
 from workbench.services.runs.background import Background, Main, Progress
@@ -39,6 +39,7 @@ from workbench.services.runs.setup import (
     check_counts,
     check_executor,
     check_playable_elsewhere,
+    check_size,
     check_target,
     find_prompt,
     find_suite,
@@ -106,6 +107,7 @@ class RunService(UserScopedService):
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
         plan = self._plan(suite, prompt, variables)
+        check_size(len(plan.scenarios), repeats)
         keys = run_keys(self._keys, target, judge)
         run_id = str(uuid.uuid4())
         total = len(plan.scenarios) * repeats
@@ -291,7 +293,8 @@ class RunService(UserScopedService):
         progress = Progress(total, show=show)
 
         async def main() -> str:
-            played = await play(self._database, request, keys, on_progress=progress.advance)
+            with run_errors(self._database, request.run_id):
+                played = await play(self._database, request, keys, on_progress=progress.advance)
             return played.status
 
         return self._handle(request.run_id, progress, main)

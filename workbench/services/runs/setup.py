@@ -24,6 +24,12 @@ from workbench.runs.lifecycle import ScenarioSnapshot
 from workbench.runs.play import RunKeys
 from workbench.runs.providers import Target
 from workbench.services.keys.service import KeyReveal
+from workbench.services.limits import (
+    MAX_CONCURRENCY,
+    MAX_REPEATS,
+    MAX_RUN_ATTEMPTS,
+    whole_number_problem,
+)
 from workbench.services.prompts.names import ids_named, the_one_named
 from workbench.services.prompts.service import PromptService
 from workbench.services.prompts.templates import MissingVariables
@@ -44,13 +50,25 @@ class RunPlan:
 
 
 def check_counts(repeats: object, concurrency: object) -> None:
+    """`repeats` from 1 to `MAX_REPEATS`, `concurrency` from 1 to `MAX_CONCURRENCY`."""
+    limits = (("repeats", repeats, MAX_REPEATS), ("concurrency", concurrency, MAX_CONCURRENCY))
     problems = [
-        f"{name} must be a whole number of at least 1, got {value!r}"
-        for name, value in (("repeats", repeats), ("concurrency", concurrency))
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1
+        f"{name} {problem}"
+        for name, value, high in limits
+        if (problem := whole_number_problem(value, 1, high)) is not None
     ]
     if problems:
         raise ValidationError("Cannot start the run: " + "; ".join(problems), problems=problems)
+
+
+def check_size(scenarios: int, repeats: int) -> None:
+    """At most `MAX_RUN_ATTEMPTS` attempts (scenarios times repeats) in one run."""
+    if scenarios * repeats > MAX_RUN_ATTEMPTS:
+        raise ValidationError(
+            f"Cannot start the run: {scenarios:,} scenarios times {repeats:,} repeats is "
+            f"{scenarios * repeats:,} attempts; the limit is {MAX_RUN_ATTEMPTS:,} a run. "
+            "Use fewer repeats or split the suite."
+        )
 
 
 def check_target(target: object, field: str) -> Target:

@@ -31,6 +31,7 @@ from workbench.runs.analysis.attempts import attempts_frame, transcript
 from workbench.runs.analysis.results import results_frame, summarise
 from workbench.runs.cache import ResponseCache, ttl_of
 from workbench.services._base import UserScopedService, session_driver
+from workbench.services._fields import checked_id
 from workbench.services.runs.handle import RUN_FIELDS, StoredRun
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def run_id_of(run: object, name: str = "run") -> str:
     value = getattr(run, "id", run)
     if not isinstance(value, str) or not value:
         raise ValidationError(f"{name} must be a run or a run id, got {str(run)[:100]!r}")
-    return value
+    return checked_id(value, f"{name} id")
 
 
 def stored_run(row: Run, study: RunStudy) -> StoredRun:
@@ -204,6 +205,7 @@ class RunStudy(UserScopedService):
             return self._row(session, run_id)
 
     def _row(self, session: Session, run_id: str) -> Run:
+        run_id = run_id_of(run_id)
         lifecycle.mark_interrupted(session_driver(session), user_id=self._user_id)
         row = session.scalar(select(Run).where(Run.id == run_id, Run.user_id == self._user_id))
         if row is None:
@@ -211,6 +213,7 @@ class RunStudy(UserScopedService):
         return row
 
     def _check_run(self, connection: psycopg.Connection[Any], run_id: str) -> None:
+        run_id = run_id_of(run_id)
         row = connection.execute(
             "SELECT 1 FROM workbench.run WHERE user_id = %s AND id = %s", (self._user_id, run_id)
         ).fetchone()

@@ -27,7 +27,7 @@ from workbench.runs.play import PlayRequest, play
 from workbench.runs.providers import Target
 from workbench.services._base import UserScopedService
 from workbench.services.keys.service import KeyReveal
-from workbench.services.runs.setup import run_keys, stored_cache_ttl
+from workbench.services.runs.setup import check_counts, run_keys, stored_cache_ttl
 from workbench.services.runs.study import RunStudy
 
 
@@ -60,6 +60,7 @@ class RunWorker(UserScopedService):
 
         Cancelling the task (SIGTERM in `workbench worker`) writes what finished and hands the
         attempts it still held back to the ledger as pending, for the other workers."""
+        check_counts(1, settings.concurrency)
         row = self._study.row(run_id)  # NotFound for another user's run, RLS or not
         target = Target.from_settings(row.target, role="target")
         judge = Target.from_settings(row.judge, role="judge") if row.judge is not None else None

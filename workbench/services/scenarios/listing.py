@@ -14,7 +14,7 @@ roughly double the cost of a page. psycopg prepares the statement after a few ru
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -23,6 +23,7 @@ import psycopg
 from workbench.db.enums import ScenarioStatus
 from workbench.db.security.sql import COUNTS_FUNCTION
 from workbench.errors import ValidationError, quoted
+from workbench.services._fields import page_problems, raise_problems
 from workbench.services.common import Page, coerce_enum
 from workbench.services.scenarios.bulk import wrapped_driver_errors
 from workbench.services.scenarios.types import ScenarioSummary
@@ -154,12 +155,7 @@ def ordering(sort: SortKey, descending: bool | None) -> str:
 
 
 def check_paging(offset: int, limit: int | None) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ValidationError(f"offset must be a whole number, 0 or more, not {quoted(offset)}.")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValidationError(
-            f"limit must be a whole number, 1 or more (or None), not {quoted(limit)}."
-        )
+    raise_problems("Cannot list scenarios", page_problems(limit, offset))
 
 
 def statuses(
@@ -167,7 +163,7 @@ def statuses(
 ) -> list[ScenarioStatus] | None:
     if status is None:
         return None
-    given = [status] if isinstance(status, str) else list(status)
+    given = _listed(status, "status", "'DRAFT' or ['DRAFT', 'ACTIVE']")
     converted = [coerce_enum(ScenarioStatus, value) for value in given]
     unknown = [value for value in converted if not isinstance(value, ScenarioStatus)]
     if unknown:
@@ -179,10 +175,19 @@ def statuses(
 def tag_list(tags: str | Iterable[str] | None) -> list[str] | None:
     if tags is None:
         return None
-    given = [tags] if isinstance(tags, str) else list(tags)
+    given = _listed(tags, "tags", "'smoke' or ['smoke', 'billing']")
     if not all(isinstance(tag, str) for tag in given):
         raise ValidationError("tags must be text or a list of text.")
     return [tag.strip() for tag in given]
+
+
+def _listed(value: object, field: str, example: str) -> list[Any]:
+    """One value or a list of them, as a list; anything else (a number) is a ValidationError."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"{field} must be one value or a list of them, e.g. {example}.")
+    return list(value)
 
 
 _new = object.__new__

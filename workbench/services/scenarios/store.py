@@ -17,6 +17,7 @@ from sqlalchemy.types import Text
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.db.models import Scenario, ScenarioExpectation, ScenarioTurn
 from workbench.errors import NotFound, quoted
+from workbench.services._fields import checked_id
 from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioView,
@@ -121,6 +122,7 @@ def view_of(row: AnyRow, turns: tuple[TurnSpec, ...]) -> ScenarioView:
 
 def select_scenario(session: Session, user_id: str, scenario_id: str) -> AnyRow:
     """The user's scenario row, or `NotFound` (the same for someone else's)."""
+    checked_id(scenario_id, "scenario_id")
     row = session.execute(
         select(*SCENARIO_COLUMNS).where(Scenario.id == scenario_id, Scenario.user_id == user_id)
     ).first()

@@ -26,6 +26,7 @@ from workbench.services._base import UserScopedService
 from workbench.services._fields import (
     UNSET,
     Unset,
+    checked_id,
     clean_name,
     clean_tags,
     raise_problems,
@@ -295,6 +296,7 @@ class SuiteService(UserScopedService):
             raise suite_not_found(suite_id)
 
     def _row(self, session: Session, suite_id: str) -> ScenarioSuite:
+        checked_id(suite_id, "suite_id")
         row = session.scalar(
             select(ScenarioSuite)
             .where(ScenarioSuite.id == suite_id, ScenarioSuite.user_id == self._user_id)
@@ -305,6 +307,7 @@ class SuiteService(UserScopedService):
         return row
 
     def _view(self, session: Session, suite_id: str) -> SuiteView:
+        checked_id(suite_id, "suite_id")
         statement = select(ScenarioSuite, sql.scenario_ids_of(ScenarioSuite).label("ids")).where(
             ScenarioSuite.id == suite_id, ScenarioSuite.user_id == self._user_id
         )
