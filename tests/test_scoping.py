@@ -243,6 +243,8 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.turn_result": "user_id = :uid",
     "workbench.expectation_result": "user_id = :uid",
     "workbench.response_cache": "user_id = :uid",
+    "workbench.run_matrix": "user_id = :uid",
+    "workbench.run_matrix_cell": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.admin_lock": "TRUE",

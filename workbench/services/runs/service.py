@@ -195,13 +195,16 @@ class RunService(UserScopedService):
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
         return self._study.summary(run_id)
 
-    def compare(self, baseline: RunRef, candidate: RunRef) -> ComparisonFrame:
+    def compare(
+        self, baseline: RunRef, candidate: RunRef, *, pass_k: int | None = None
+    ) -> ComparisonFrame:
         """Align two runs by scenario, turn and expectation; say what changed (`ComparisonFrame`:
-        `.regressions()`, `.counts()`, `.scenarios()`; see `RunStudy.compare`).
+        `.regressions()`, `.counts()`, `.scenarios()`, and `.paired`, the paired statistics:
+        difference with interval, McNemar p-value, pass^k; see `RunStudy.compare`).
 
-        >>> wb.runs.compare(last_week, today).regressions()      # doctest: +SKIP
+        >>> wb.runs.compare(last_week, today).paired      # doctest: +SKIP
         """
-        return self._study.compare(baseline, candidate)
+        return self._study.compare(baseline, candidate, pass_k=pass_k)
 
     def trend(self, *, suite: str | None = None, last: int = 20) -> pd.DataFrame:
         """Your last `last` runs of `suite` (name or id; every suite if None), oldest first:
