@@ -178,20 +178,29 @@ def clustered_difference(
     clusters: pd.Series[Any], base: pd.Series[bool], cand: pd.Series[bool]
 ) -> Difference:
     """mean(cand - base) with the cluster-robust 95% interval (see the module's docstring)."""
+    d = cand.astype(float).to_numpy() - base.astype(float).to_numpy()
+    return clustered_mean(clusters.to_numpy(), d, low=-1.0)
+
+
+def clustered_mean(clusters: Any, values: Any, low: float = 0.0, high: float = 1.0) -> Difference:
+    """The mean of `values` (one per unit) with its cluster-robust 95% interval, clipped to
+    [low, high]; NaN bounds with fewer than two clusters. Also a single run's pass rate:
+    attempts of one scenario are clustered exactly as paired units are."""
+    import numpy as np
     import pandas as pd
 
-    d = cand.astype(float).to_numpy() - base.astype(float).to_numpy()
+    d = np.asarray(values, dtype=float)
     n = len(d)
-    groups = int(clusters.nunique())
+    groups = int(pd.unique(np.asarray(clusters)).size) if n else 0
     if n == 0:
         return Difference(math.nan, math.nan, math.nan, math.nan, 0)
     mean = float(d.mean())
     if groups < 2:
         return Difference(mean, math.nan, math.nan, math.nan, groups)
-    residual_sums = pd.Series(d - mean).groupby(clusters.to_numpy()).sum().to_numpy()
+    residual_sums = pd.Series(d - mean).groupby(np.asarray(clusters)).sum().to_numpy()
     se = math.sqrt(groups / (groups - 1) * float((residual_sums**2).sum())) / n
     half = t_quantile(groups - 1) * se
-    return Difference(mean, max(-1.0, mean - half), min(1.0, mean + half), se, groups)
+    return Difference(mean, max(low, mean - half), min(high, mean + half), se, groups)
 
 
 def t_quantile(df: int) -> float:

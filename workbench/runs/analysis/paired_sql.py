@@ -49,6 +49,8 @@ LEFT JOIN (
 WHERE a.user_id = %(u)s AND a.run_id = ANY(%(ids)s) AND a.status IN ('passed', 'failed', 'error')
 """
 
+UNIT_COLUMNS = ["run_id", "scenario_id", "scenario", "version", "turn", "expectation", "repeat",
+                "passed"]  # fmt: skip
 ATTEMPT_COLUMNS = ["run_id", "scenario_id", "position", "repeat", "status", "latency_s", "cost",
                    "tokens"]  # fmt: skip
 
@@ -68,21 +70,26 @@ def paired_comparison(
     connection: Connection, user_id: str, baseline: str, candidate: str, k: int | None = None
 ) -> PairedComparison:
     """The paired statistics of two runs of the caller's (checked by the caller)."""
+    ids = [baseline, candidate]
+    frame = read_units(connection, user_id, ids)
+    attempts = read_attempts(connection, user_id, ids)
+    return build(frame, attempts, baseline, candidate, read_repeats(connection, user_id, ids), k)
+
+
+def read_units(connection: Connection, user_id: str, run_ids: list[str]) -> pd.DataFrame:
+    """Decided expectation results of `run_ids`: one row per unit that could be paired."""
     import pandas as pd
 
-    params = {"u": user_id, "ids": [baseline, candidate]}
-    rows = connection.execute(UNITS, params).fetchall()
-    columns = ["run_id", "scenario_id", "scenario", "version", "turn", "expectation", "repeat",
-               "passed"]  # fmt: skip
-    frame = pd.DataFrame(rows, columns=columns)
-    attempts = read_attempts(connection, user_id, [baseline, candidate])
-    repeats = dict(
-        connection.execute(
-            "SELECT id, repeats FROM workbench.run WHERE user_id = %(u)s AND id = ANY(%(ids)s)",
-            params,
-        ).fetchall()
-    )
-    return build(frame, attempts, baseline, candidate, repeats, k)
+    rows = connection.execute(UNITS, {"u": user_id, "ids": run_ids}).fetchall()
+    return pd.DataFrame(rows, columns=UNIT_COLUMNS)
+
+
+def read_repeats(connection: Connection, user_id: str, run_ids: list[str]) -> dict[str, int]:
+    rows = connection.execute(
+        "SELECT id, repeats FROM workbench.run WHERE user_id = %(u)s AND id = ANY(%(ids)s)",
+        {"u": user_id, "ids": run_ids},
+    ).fetchall()
+    return {str(run_id): int(repeats) for run_id, repeats in rows}
 
 
 def build(
