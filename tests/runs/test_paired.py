@@ -14,6 +14,7 @@ from workbench.runs.analysis.paired import (
     mcnemar_p,
     mcnemar_table,
     pass_hat_k,
+    t_quantile,
 )
 from workbench.runs.analysis.paired_sql import build
 
@@ -26,6 +27,22 @@ def test_mcnemar_exact_matches_hand_computed_binomial_tails() -> None:
     assert mcnemar_p(0, 5) == pytest.approx(0.0625)
     assert mcnemar_p(3, 3) == pytest.approx(1.0)
     assert mcnemar_p(0, 0) == 1.0  # no discordant pair: no evidence of a difference
+
+
+def test_mcnemar_agrees_with_scipy_binomtest() -> None:
+    from scipy.stats import binomtest
+
+    for b in range(0, 30, 3):
+        for c in range(0, 30, 4):
+            if b + c:
+                assert mcnemar_p(b, c) == pytest.approx(binomtest(c, b + c, 0.5).pvalue)
+
+
+def test_t_quantile_matches_scipy_stats() -> None:
+    from scipy.stats import t
+
+    for df in (1, 2, 5, 29, 200):
+        assert t_quantile(df) == pytest.approx(t.ppf(0.975, df))
 
 
 def test_mcnemar_table_counts_each_cell() -> None:

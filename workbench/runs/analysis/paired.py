@@ -8,7 +8,9 @@ out and counted (`unpaired`), as everywhere an error is never a failure.
 * **McNemar's exact test** on the discordant units: `only_baseline` units passed only in the
   baseline, `only_candidate` only in the candidate. Under "no difference" each discordant unit
   is a fair coin, so the two-sided p-value is `scipy.stats.binomtest(c, b + c, 0.5)`. Concordant
-  units (both passed, both failed) carry no information about the difference.
+  units (both passed, both failed) carry no information about the difference. It is computed
+  as twice the smaller tail with scipy.special's binomial CDF (`bdtr`), which is what
+  `binomtest` gives at 1/2 and imports in a fraction of the time; a test checks both agree.
 * **A cluster-robust 95% interval** for the difference of pass rates (candidate - baseline),
   clustered by scenario. Repeats and expectations of one scenario are not independent (a prompt
   that breaks "Refunds" breaks every repeat of it), so a binomial interval over units would be
@@ -158,9 +160,11 @@ def mcnemar_p(only_baseline: int, only_candidate: int) -> float:
     discordant = only_baseline + only_candidate
     if discordant == 0:
         return 1.0
-    from scipy.stats import binomtest
+    # The exact two-sided binomial test at 1/2 (as scipy.stats.binomtest computes it): twice
+    # the smaller tail. scipy.special's CDF, as scipy.stats takes seconds to import.
+    from scipy.special import bdtr
 
-    return float(binomtest(only_candidate, discordant, 0.5).pvalue)
+    return min(1.0, 2.0 * float(bdtr(min(only_baseline, only_candidate), discordant, 0.5)))
 
 
 def mcnemar_table(base: pd.Series[bool], cand: pd.Series[bool]) -> McNemarTable:
@@ -207,9 +211,9 @@ def t_quantile(df: int) -> float:
     """The two-sided 95% quantile of Student's t with `df` degrees of freedom."""
     if df >= 1000:
         return Z95
-    from scipy.stats import t
+    from scipy.special import stdtrit  # Student's t quantile (scipy.stats.t.ppf's own)
 
-    return float(t.ppf(0.975, df))
+    return float(stdtrit(df, 0.975))
 
 
 def pass_hat_k(passed: int, total: int, k: int) -> float:
@@ -225,43 +229,51 @@ def scenario_frame(units: pd.DataFrame, attempts: pd.DataFrame, k: int) -> pd.Da
 
     `units`: scenario_id, scenario, base, cand (booleans, one row per paired unit).
     `attempts`: side ("baseline"/"candidate"), scenario_id, passed (decided attempts only).
+    Grouped in pandas, not looped per scenario: 500 scenarios in milliseconds.
     """
+    import numpy as np
+    import pandas as pd
+
+    base = units["base"].to_numpy(dtype=bool)
+    cand = units["cand"].to_numpy(dtype=bool)
+    codes, ids = pd.factorize(units["scenario_id"], sort=False)
+    names = units["scenario"].to_numpy()[np.unique(codes, return_index=True)[1]]
+    pairs = np.bincount(codes, minlength=len(ids))
+    b_rates = np.bincount(codes, base, len(ids)) / np.maximum(pairs, 1)
+    c_rates = np.bincount(codes, cand, len(ids)) / np.maximum(pairs, 1)
+    only_b = np.bincount(codes, base & ~cand, len(ids))
+    only_c = np.bincount(codes, ~base & cand, len(ids))
     counts = _attempt_counts(attempts)
     records = []
-    for (scenario_id, name), group in units.groupby(["scenario_id", "scenario"], sort=False):
-        scenario_id = str(scenario_id)
-        table = mcnemar_table(group["base"], group["cand"])
-        b_pass, b_total = counts.get(("baseline", scenario_id), (0, 0))
-        c_pass, c_total = counts.get(("candidate", scenario_id), (0, 0))
-        base_rate, cand_rate = group["base"].mean(), group["cand"].mean()
+    for i, scenario_id in enumerate(ids):
+        b_pass, b_total = counts.get(("baseline", str(scenario_id)), (0, 0))
+        c_pass, c_total = counts.get(("candidate", str(scenario_id)), (0, 0))
+        b_rate, c_rate = float(b_rates[i]), float(c_rates[i])
         records.append(
-            {
-                "scenario_id": scenario_id,
-                "scenario": name,
-                "pairs": table.pairs,
-                "baseline_rate": base_rate,
-                "candidate_rate": cand_rate,
-                "difference": cand_rate - base_rate,
-                "only_baseline": table.only_baseline,
-                "only_candidate": table.only_candidate,
-                "baseline_pass_k": pass_hat_k(b_pass, b_total, k),
-                "candidate_pass_k": pass_hat_k(c_pass, c_total, k),
-                "candidate_flaky": 0 < c_pass < c_total,
-                "change": _change(base_rate, cand_rate),
-            }
-        )
+            {"scenario_id": scenario_id, "scenario": names[i], "pairs": int(pairs[i]),
+             "baseline_rate": b_rate, "candidate_rate": c_rate, "difference": c_rate - b_rate,
+             "only_baseline": int(only_b[i]), "only_candidate": int(only_c[i]),
+             "baseline_pass_k": pass_hat_k(b_pass, b_total, k),
+             "candidate_pass_k": pass_hat_k(c_pass, c_total, k),
+             "candidate_flaky": 0 < c_pass < c_total, "change": _change(b_rate, c_rate)}
+        )  # fmt: skip
     return typed_frame(records, SCENARIO_COLUMNS)
 
 
 def _attempt_counts(attempts: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
     if attempts.empty:
         return {}
-    grouped = attempts.groupby(["side", "scenario_id"])["passed"].agg(["sum", "count"])
+    import numpy as np
+    import pandas as pd
+
+    # "|" never occurs in a side ("baseline", "candidate"): the first one splits the key back.
+    keys = attempts["side"].astype(str) + "|" + attempts["scenario_id"].astype(str)
+    codes, uniques = pd.factorize(keys)
+    passed = np.bincount(codes, attempts["passed"].to_numpy(dtype=bool), len(uniques))
+    total = np.bincount(codes, minlength=len(uniques))
     return {
-        (str(side), str(scenario_id)): (int(passed), int(count))
-        for (side, scenario_id), passed, count in zip(
-            grouped.index, grouped["sum"], grouped["count"], strict=True
-        )
+        tuple(key.split("|", 1)): (int(p), int(n))
+        for key, p, n in zip(uniques, passed, total, strict=True)
     }
 
 

@@ -1,8 +1,8 @@
 """Reading two runs' paired units and attempts, and building their `PairedComparison`.
 
-Two statements, each filtered by user and run on every table (see sql.py). Units are matched in
-pandas by (scenario id, turn, expectation, repeat); scenarios whose version differs between the
-runs are left out (a changed test is not a change of the assistant) and named in the notes.
+One statement per table, each filtered by user and run (see sql.py), joined in pandas. Units
+are matched by (scenario id, turn, expectation, repeat); scenarios whose version differs between
+the runs are left out (a changed test is not a change of the assistant) and named in the notes.
 """
 
 from __future__ import annotations
@@ -24,29 +24,28 @@ if TYPE_CHECKING:
 
 Connection = psycopg.Connection[Any]
 
-# One row per decided expectation result (errors are never paired).
-UNITS = """
-SELECT e.run_id, s.scenario_id, s.scenario_name, s.scenario_version, e.turn_index,
-       e.expectation_index, a.repeat, e.status = 'PASSED'
-FROM workbench.expectation_result e
-JOIN workbench.run_attempt a ON a.id = e.attempt_id
-    AND a.user_id = %(u)s AND a.run_id = ANY(%(ids)s)
-JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
-    AND s.user_id = %(u)s AND s.run_id = ANY(%(ids)s)
-WHERE e.user_id = %(u)s AND e.run_id = ANY(%(ids)s) AND e.status IN ('PASSED', 'FAILED')
+# One statement per table, each filtered by user and run through its (user_id, run_id) index,
+# joined in pandas: joined in SQL, the planner's estimates for freshly played runs (one row,
+# before autovacuum has analysed them) chose nested loops that took seconds at 6,000 attempts.
+SCENARIOS = """
+SELECT run_id, position, scenario_id, scenario_name, scenario_version FROM workbench.run_scenario
+WHERE user_id = %(u)s AND run_id = ANY(%(ids)s)
 """
-
-# One row per attempt that has ended: status, latency, cost and tokens of its turns.
-ATTEMPTS = """
-SELECT a.run_id, a.scenario_id, a.position, a.repeat, a.status, a.latency_s, t.cost, t.tokens
-FROM workbench.run_attempt a
-LEFT JOIN (
-    SELECT attempt_id, sum(cost_usd) AS cost,
-           sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0)) AS tokens
-    FROM workbench.turn_result WHERE user_id = %(u)s AND run_id = ANY(%(ids)s)
-    GROUP BY attempt_id
-) t ON t.attempt_id = a.id
-WHERE a.user_id = %(u)s AND a.run_id = ANY(%(ids)s) AND a.status IN ('passed', 'failed', 'error')
+ENDED = """
+SELECT id, run_id, position, repeat, status, latency_s FROM workbench.run_attempt
+WHERE user_id = %(u)s AND run_id = ANY(%(ids)s) AND status IN ('passed', 'failed', 'error')
+"""
+# Decided expectation results only: errors are never paired.
+RESULTS = """
+SELECT attempt_id, turn_index, expectation_index, status = 'PASSED'
+FROM workbench.expectation_result
+WHERE user_id = %(u)s AND run_id = ANY(%(ids)s) AND status IN ('PASSED', 'FAILED')
+"""
+COSTS = """
+SELECT attempt_id, sum(cost_usd),
+       sum(coalesce(prompt_tokens, 0) + coalesce(completion_tokens, 0))
+FROM workbench.turn_result WHERE user_id = %(u)s AND run_id = ANY(%(ids)s)
+GROUP BY attempt_id
 """
 
 UNIT_COLUMNS = ["run_id", "scenario_id", "scenario", "version", "turn", "expectation", "repeat",
@@ -55,15 +54,52 @@ ATTEMPT_COLUMNS = ["run_id", "scenario_id", "position", "repeat", "status", "lat
                    "tokens"]  # fmt: skip
 
 
-def read_attempts(connection: Connection, user_id: str, run_ids: list[str]) -> pd.DataFrame:
-    """Ended attempts of `run_ids` (the caller's own: filtered by `user_id`)."""
+def _frame(connection: Connection, query: str, params: dict[str, Any], columns: list[str]) -> Any:
     import pandas as pd
 
-    rows = connection.execute(ATTEMPTS, {"u": user_id, "ids": run_ids}).fetchall()
-    frame = pd.DataFrame(rows, columns=ATTEMPT_COLUMNS)
+    return pd.DataFrame(connection.execute(query, params).fetchall(), columns=columns)
+
+
+def _attempts(connection: Connection, params: dict[str, Any]) -> pd.DataFrame:
+    """Ended attempts with their scenario (id, name, version) and attempt id."""
+    attempts = _frame(connection, ENDED, params,
+                      ["id", "run_id", "position", "repeat", "status", "latency_s"])  # fmt: skip
+    scenarios = _frame(connection, SCENARIOS, params,
+                       ["run_id", "position", "scenario_id", "scenario", "version"])  # fmt: skip
+    merged: pd.DataFrame = attempts.merge(scenarios, on=["run_id", "position"], how="left")
+    return merged
+
+
+def read_attempts(connection: Connection, user_id: str, run_ids: list[str]) -> pd.DataFrame:
+    """Ended attempts of `run_ids` (the caller's own: filtered by `user_id`), with the cost and
+    tokens of their turns (`ATTEMPT_COLUMNS`)."""
+    return read_study(connection, user_id, run_ids, units=False)[1]
+
+
+def read_units(connection: Connection, user_id: str, run_ids: list[str]) -> pd.DataFrame:
+    """Decided expectation results of `run_ids`: one row per unit that could be paired, with
+    the turn, expectation and repeat as stored (from 0: they only match units here)."""
+    return read_study(connection, user_id, run_ids)[0]
+
+
+def read_study(
+    connection: Connection, user_id: str, run_ids: list[str], units: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Units (`UNIT_COLUMNS`; empty unless `units`) and attempts (`ATTEMPT_COLUMNS`) of runs of
+    the caller's, the attempts and scenarios read once for both."""
+    import pandas as pd
+
+    params = {"u": user_id, "ids": run_ids}
+    attempts = _attempts(connection, params)
+    costs = _frame(connection, COSTS, params, ["id", "cost", "tokens"])
+    frame = attempts.merge(costs, on="id", how="left")
     for column in ("latency_s", "cost", "tokens"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    return frame
+    found = pd.DataFrame(columns=UNIT_COLUMNS)
+    if units:
+        results = _frame(connection, RESULTS, params, ["id", "turn", "expectation", "passed"])
+        found = pd.DataFrame(results.merge(attempts, on="id", how="inner")[UNIT_COLUMNS])
+    return found, pd.DataFrame(frame[ATTEMPT_COLUMNS])
 
 
 def paired_comparison(
@@ -71,17 +107,8 @@ def paired_comparison(
 ) -> PairedComparison:
     """The paired statistics of two runs of the caller's (checked by the caller)."""
     ids = [baseline, candidate]
-    frame = read_units(connection, user_id, ids)
-    attempts = read_attempts(connection, user_id, ids)
+    frame, attempts = read_study(connection, user_id, ids)
     return build(frame, attempts, baseline, candidate, read_repeats(connection, user_id, ids), k)
-
-
-def read_units(connection: Connection, user_id: str, run_ids: list[str]) -> pd.DataFrame:
-    """Decided expectation results of `run_ids`: one row per unit that could be paired."""
-    import pandas as pd
-
-    rows = connection.execute(UNITS, {"u": user_id, "ids": run_ids}).fetchall()
-    return pd.DataFrame(rows, columns=UNIT_COLUMNS)
 
 
 def read_repeats(connection: Connection, user_id: str, run_ids: list[str]) -> dict[str, int]:
@@ -106,16 +133,15 @@ def build(
     key = ["scenario_id", "turn", "expectation", "repeat"]
     base = frame[frame["run_id"] == baseline]
     cand = frame[frame["run_id"] == candidate]
-    units = base.merge(cand, on=key, how="outer", suffixes=("_b", "_c"), indicator=True)
-    changed = units["version_b"].notna() & units["version_c"].notna()
-    changed &= units["version_b"] != units["version_c"]
+    # An inner join (an outer one costs twice as much): what is on one side only is counted.
+    units = base.merge(cand[[*key, "version", "passed"]], on=key, suffixes=("_b", "_c"))
+    changed = units["version_b"] != units["version_c"]
     if changed.any():
-        names = sorted(set(units.loc[changed, "scenario_b"].astype(str)))
+        names = sorted(set(units.loc[changed, "scenario"].astype(str)))
         notes.append(f"left out {len(names)} scenario(s) whose version changed: {names[:5]}")
-    paired = units[(units["_merge"] == "both") & ~changed]
-    unpaired = len(units) - len(paired) - int(changed.sum())
+    paired = units[~changed]
+    unpaired = len(base) + len(cand) - 2 * len(units)
     paired = paired.assign(
-        scenario=paired["scenario_b"],
         base=paired["passed_b"].astype(bool),
         cand=paired["passed_c"].astype(bool),
     )

@@ -16,7 +16,7 @@ from workbench.runs import lifecycle
 from workbench.runs.analysis.attempts import transcript
 from workbench.runs.analysis.matrix_frames import Cell, compare_cells, summary_frame
 from workbench.runs.analysis.numbering import shown_number
-from workbench.runs.analysis.paired_sql import read_attempts, read_repeats, read_units
+from workbench.runs.analysis.paired_sql import read_attempts, read_repeats, read_study
 from workbench.services._base import UserScopedService, session_driver
 from workbench.services.runs.matrix import target_labels
 
@@ -120,8 +120,7 @@ class MatrixStudy(UserScopedService):
     ) -> tuple[pd.DataFrame, dict[int, PairedComparison]]:
         ids = _run_ids(record)
         with self._single_statement_driver() as connection:
-            units = read_units(connection, self._user_id, ids)
-            attempts = read_attempts(connection, self._user_id, ids)
+            units, attempts = read_study(connection, self._user_id, ids)
             repeats = read_repeats(connection, self._user_id, ids)
         return compare_cells(record.cells, baseline, units, attempts, repeats, record.pass_k)
 
