@@ -191,3 +191,19 @@ def test_plot_draws_one_bar_per_cell(two: Setup) -> None:
     bars = [p for p in figure.axes[0].patches]
     assert len(bars) == 4
     assert sorted(round(b.get_height(), 3) for b in bars) == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_errors_are_counted_apart_and_a_baseline_must_be_a_cell(two: Setup) -> None:
+    def broken(last_user: str) -> Any:
+        return None if "refund" in last_user else "hello friend"  # not a string: an error
+
+    flaky = workbench.offline(broken, model="broken")
+    m = matrix(two, prompts=["Support"], targets=[GOOD, flaky]).wait(60)
+    row = m.summary().set_index("target").loc["broken"]
+    assert (row["errors"], row["passed"], row["failed"]) == (2, 2, 0)
+    assert row["pass_rate"] == 1.0  # of the decided attempts: an error is never a failure
+    with pytest.raises(ValidationError, match="not a cell of matrix"):
+        m.compare(baseline=("Support", "nobody"))
+    with pytest.raises(ValidationError, match="say which cell is the baseline"):
+        m.compare()
+    assert list(m.compare(baseline=1)["cell"]) == [2]
