@@ -46,6 +46,10 @@ UPWARD = {
         "wb.studio(): the notebook's one call to every editor. The widgets take the handle, so "
         "this shortcut points up; it stays lazy, so a handle never loads ipywidgets"
     ),
+    ("workbench.services.runs.matrix_handle", "workbench.plots"): (
+        "m.plot(): a shortcut to plots.matrix(m), which takes the matrix; lazy, so a matrix "
+        "never loads matplotlib until it is plotted"
+    ),
 }
 
 # Imports made inside functions, each with the reason it must wait (importer, imported prefix).
@@ -59,6 +63,9 @@ LAZY = {
     ),
     ("workbench.handle", "workbench.widgets.studio"): UPWARD[
         ("workbench.handle", "workbench.widgets.studio")
+    ],
+    ("workbench.services.runs.matrix_handle", "workbench.plots"): UPWARD[
+        ("workbench.services.runs.matrix_handle", "workbench.plots")
     ],
     ("workbench.db.engine", "workbench.db.migrate"): (
         "Alembic loads only when a local schema is behind (and migrate imports the engine)"

@@ -35,9 +35,9 @@ from sqlalchemy import Connection, text
 
 from tests.conftest import insert_user
 from workbench import frames
-from workbench.crypto.tokens import new_token
+from workbench.crypto.tokens import new_id, new_token
 from workbench.db.engine import Database
-from workbench.db.models import ScenarioSuiteItem
+from workbench.db.models import RunMatrix, RunMatrixCell, ScenarioSuiteItem
 from workbench.errors import AuthError, NotFound, ValidationError, WorkbenchError
 from workbench.handle import SignedInUser, Workbench
 from workbench.runs.providers.targets import offline
@@ -91,6 +91,7 @@ class Rows:
     variable_key: str  # a key only this user has
     provider: str  # a provider only this user has a key for
     run_id: str  # a finished run of the suite, with the offline target
+    matrix_id: str  # a matrix of one cell: that run
     token: str  # a pending email verification token
     expired_token: str
 
@@ -160,6 +161,15 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
         suite=suite.id, prompt=prompt.id, target=offline(), progress=False, cache=True
     )
     run.wait(60)
+    matrix_id = new_id()
+    with db.transaction() as session:  # rows, so that the run stays the user's only one
+        made = RunMatrix(id=matrix_id, user_id=who.id, suite_id=suite.id,
+                         suite_name=suite.name, repeats=1, settings={}, created_at=now)  # fmt: skip
+        session.add(made)
+        session.flush()
+        session.add(RunMatrixCell(matrix_id=matrix_id, position=0, user_id=who.id,
+                                  prompt_id=prompt.id, prompt_name=prompt.name,
+                                  target=offline().settings(), run_id=run.id))  # fmt: skip
     return Rows(
         wb=wb,
         session=issued.session,
@@ -175,6 +185,7 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
         variable_key=key,
         provider=provider,
         run_id=run.id,
+        matrix_id=matrix_id,
         token=token,
         expired_token=expired,
     )
@@ -243,6 +254,8 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.turn_result": "user_id = :uid",
     "workbench.expectation_result": "user_id = :uid",
     "workbench.response_cache": "user_id = :uid",
+    "workbench.run_matrix": "user_id = :uid",
+    "workbench.run_matrix_cell": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.admin_lock": "TRUE",
@@ -575,7 +588,29 @@ def run_entries() -> list[Foreign]:
         Foreign(r + "attempts", lambda me, x: me.wb.runs.attempts(x), RUN),
         Foreign(r + "transcript", lambda me, x: me.wb.runs.transcript(x, position=1), RUN),
         Foreign(r + "export", lambda me, x: me.wb.runs.export(x, format="csv"), RUN),
+        # Issue 23: matrices. One cell, so A's own matrix plays one run, as start does.
+        Foreign(
+            r + "matrix",
+            lambda me, x: start_matrix(me, suite=x, prompt=me.prompt_id),
+            SUITE,
+            "A's suite",
+        ),
+        Foreign(
+            r + "matrix",
+            lambda me, x: start_matrix(me, suite=me.suite_id, prompt=x),
+            PROMPT,
+            "A's prompt",
+        ),
+        Foreign(r + "matrix_get", lambda me, x: me.wb.runs.matrix_get(x).summary(), MATRIX),
     ]
+
+
+MATRIX = "matrix_id"
+
+
+def start_matrix(me: Rows, *, suite: str, prompt: str) -> object:
+    made = me.wb.runs.matrix(suite=suite, prompts=[prompt], targets=[offline()])
+    return made.wait(60)
 
 
 def mistral() -> str:
@@ -880,6 +915,13 @@ def check_runs_trend(w: World) -> None:
         w.b.wb.runs.trend(suite=w.a.suite_name)
 
 
+def check_runs_matrices(w: World) -> None:
+    listed = w.b.wb.runs.matrices()
+    assert [m.id for m in listed] == [w.b.matrix_id]
+    assert_none_of_a(w, [(m.id, m.suite_name, m.run_ids) for m in listed])
+    assert_none_of_a(w, listed[0].summary().to_dict("records"))
+
+
 def check_studio(w: World) -> None:
     studio = w.b.wb.studio()
     shown = {row.summary.id for row in studio.scenarios.rows}
@@ -956,6 +998,7 @@ OWN: list[Own] = [
     Own("wb.runs.list", LISTS, check_runs_list),
     Own("wb.runs.frame", LISTS, check_runs_frame),
     Own("wb.runs.trend", LISTS, check_runs_trend),
+    Own("wb.runs.matrices", LISTS, check_runs_matrices),
     Own("wb.studio", "editors over the caller's own services; lists only their rows", check_studio),
     Own("wb.runs.clear_cache", "deletes the caller's own cache entries", check_runs_clear_cache),
     Own("frames.scenarios_frame", LISTS, check_scenarios_frame),

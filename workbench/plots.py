@@ -9,6 +9,7 @@ object-oriented API, which works with any backend (the tests use Agg).
     plots.regressions(wb.runs.compare(a, b))     # what changed between two runs
     plots.latency(run)                           # distribution of reply latency
     plots.trend(wb.runs.trend(suite="Checkout flows"))
+    plots.matrix(m)                              # pass rate per cell of a matrix
 """
 
 from __future__ import annotations
@@ -154,4 +155,28 @@ def trend(history: pd.DataFrame, *, title: str | None = None) -> Figure:
     more = other.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], loc="lower left")
     ax.set_title(title or "Runs over time")
+    return fig
+
+
+def matrix(source: Any, *, title: str | None = None) -> Figure:
+    """Pass rate per cell of a matrix with its 95% interval, grouped by prompt, one colour per
+    target (`m.summary()`, or the matrix itself: `m.plot()` calls this)."""
+    frame = _frame(source, "summary", ("prompt", "target", "pass_rate", "ci_low", "ci_high"))
+    prompts = list(dict.fromkeys(str(p) for p in frame["prompt"]))
+    targets = list(dict.fromkeys(str(t) for t in frame["target"]))
+    width = 0.8 / max(len(targets), 1)
+    fig = _figure(max(5.0, 1.2 * len(prompts) * max(len(targets), 1) * 0.6 + 2), 4.0)
+    ax = fig.add_subplot()
+    for i, target in enumerate(targets):
+        rows = frame[frame["target"] == target].set_index("prompt").reindex(prompts)
+        rate = rows["pass_rate"].astype(float).fillna(0.0)
+        low = (rate - rows["ci_low"].astype(float)).clip(lower=0).fillna(0.0)
+        high = (rows["ci_high"].astype(float) - rate).clip(lower=0).fillna(0.0)
+        x = [p + (i - (len(targets) - 1) / 2) * width for p in range(len(prompts))]
+        ax.bar(x, rate, width, yerr=[low, high], capsize=3, label=target)
+    ax.set_xticks(list(range(len(prompts))), prompts)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("pass rate (95% interval)")
+    ax.legend(title="target")
+    ax.set_title(title or "Pass rate per cell")
     return fig

@@ -87,6 +87,12 @@ def seed(connection: psycopg.Connection[tuple[object, ...]], user_id: str, marke
            WHERE run_id = %(m)s || '-run'""",
         """INSERT INTO workbench.response_cache (user_id, key, provider, model, reply,
            reply_model, created_at) VALUES (%(u)s, %(m)s, 'openai', 'm', %(m)s, 'm', now())""",
+        """INSERT INTO workbench.run_matrix (id, user_id, suite_id, suite_name, repeats,
+           settings, created_at) VALUES (%(m)s || '-mat', %(u)s, %(m)s || '-sui', %(m)s, 1,
+           '{}', now())""",
+        """INSERT INTO workbench.run_matrix_cell (matrix_id, position, user_id, prompt_id,
+           prompt_name, target, run_id) VALUES (%(m)s || '-mat', 0, %(u)s, %(m)s || '-pro',
+           %(m)s, '{}', %(m)s || '-run')""",
         # What a hub sign-in leaves: the lock row of the user's link (it names them).
         """INSERT INTO workbench.admin_lock (name) VALUES ('link:jupyterhub:' || %(m)s)""",
     ]

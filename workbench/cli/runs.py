@@ -5,6 +5,12 @@
 
 Exit status: 0 all passed, 1 an expectation failed, 2 an attempt or check errored (errors win:
 a run that could not check something has not shown it passes).
+
+Reliability gates (any of them): the gates decide instead of "every expectation passed".
+`--min-pass-rate 0.9` each scenario's pass rate; `--pass-k 3` each scenario's pass^3 (at least
+--min-pass-rate, else 1.0); `--baseline RUN_ID --max-drop 0.05` the paired drop of the pass
+rate from that run. 0 every gate passed, 1 a gate failed (the JUnit names each failing
+scenario with its rate), 2 an error, as without gates. See docs/matrix.md.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from workbench.handle import Workbench
+    from workbench.runs.analysis.gates import GateFailure
     from workbench.runs.providers import Target
 
 PROVIDERS = ("openai", "anthropic", "openai_compatible", "offline")
@@ -47,6 +54,34 @@ def add_run_command(commands: Any) -> None:
     )
     run.add_argument(
         "--vars-file", default=None, metavar="FILE", help="prompt variables: a YAML or JSON mapping"
+    )
+    gates = run.add_argument_group("reliability gates (the gates decide the exit status)")
+    gates.add_argument(
+        "--min-pass-rate",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="each scenario's pass rate (or pass^k) at least RATE, e.g. 0.9",
+    )
+    gates.add_argument(
+        "--pass-k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="gate each scenario's pass^K (K attempts in a row pass); needs --repeats K or more",
+    )
+    gates.add_argument(
+        "--baseline",
+        default=None,
+        metavar="RUN_ID",
+        help="compare with this run (paired by scenario, expectation, repeat)",
+    )
+    gates.add_argument(
+        "--max-drop",
+        type=float,
+        default=None,
+        metavar="DROP",
+        help="with --baseline: the pass rate may fall by at most DROP (default 0)",
     )
     run.set_defaults(command=run_suite)
 
@@ -97,7 +132,10 @@ def _run_suite(args: argparse.Namespace) -> int:
             args.judge_provider or args.provider, args.judge_model or args.model, args.base_url
         )
     variables = run_variables(args.vars_file, args.var)
+    gated = check_gates(args)
     wb = open_handle()
+    if args.baseline is not None:
+        wb.runs.get(args.baseline)  # NotFound (exit 2) before anything is sent
     try:
         run = wb.runs.start(
             suite=args.suite,
@@ -118,12 +156,45 @@ def _run_suite(args: argparse.Namespace) -> int:
     print(run.summary().to_string(index=False))
     view = wb.runs.get(run.id)
     print(f"run {run.id}: {view.status}; totals {dict(view.totals or {})}")
+    failures = gate_failures(wb, run.id, args) if gated else []
+    for failure in failures:
+        print(f"gate failed: {failure.message}")
     if args.junit:
-        write_junit(frame, args.junit, name=view.suite_name)
+        write_junit(frame, args.junit, name=view.suite_name, gates=failures)
     statuses = set(frame["status"])
     if "ERROR" in statuses or view.status != "finished":
         return 2
+    if gated:
+        return 1 if failures else 0
     return 1 if "FAILED" in statuses else 0
+
+
+def check_gates(args: argparse.Namespace) -> bool:
+    """The gate flags, checked before anything runs; whether any gate is on."""
+    from workbench.errors import ValidationError
+    from workbench.runs.analysis.gates import check_fraction
+
+    check_fraction(args.min_pass_rate, "--min-pass-rate")
+    check_fraction(args.max_drop, "--max-drop")
+    if args.pass_k is not None and not 1 <= args.pass_k <= args.repeats:
+        raise ValidationError(f"--pass-k {args.pass_k} needs --repeats {args.pass_k} or more "
+                              f"(got --repeats {args.repeats}): one attempt cannot tell whether "
+                              "several in a row pass")  # fmt: skip
+    if args.max_drop is not None and args.baseline is None:
+        raise ValidationError("--max-drop needs --baseline RUN_ID (the run to compare with)")
+    return any(v is not None for v in (args.min_pass_rate, args.pass_k, args.baseline))
+
+
+def gate_failures(wb: Workbench, run_id: str, args: argparse.Namespace) -> list[GateFailure]:
+    from workbench.runs.analysis.gates import drop_gate, scenario_gates
+
+    failures = scenario_gates(wb.runs.attempts(run_id), args.min_pass_rate, args.pass_k)
+    if args.baseline is not None:
+        paired = wb.runs.compare(args.baseline, run_id).paired
+        assert paired is not None
+        print(repr(paired))
+        failures += drop_gate(paired, args.max_drop or 0.0)
+    return failures
 
 
 def run_variables(vars_file: str | None, assignments: list[str]) -> dict[str, str]:
@@ -134,10 +205,15 @@ def run_variables(vars_file: str | None, assignments: list[str]) -> dict[str, st
     return {**from_file, **parse_assignments(assignments)}
 
 
-def write_junit(frame: pd.DataFrame, path: str, *, name: str) -> None:
-    """One testcase per expectation attempt: FAILED a <failure>, ERROR an <error>."""
-    suite = ElementTree.Element("testsuite", name=name, tests=str(len(frame)))
-    suite.set("failures", str(int((frame["status"] == "FAILED").sum())))
+def write_junit(
+    frame: pd.DataFrame, path: str, *, name: str, gates: list[GateFailure] | None = None
+) -> None:
+    """One testcase per expectation attempt: FAILED a <failure>, ERROR an <error>; and one per
+    failed gate (classname "gates"), named after its scenario and saying its rate."""
+    gates = gates or []
+    suite = ElementTree.Element("testsuite", name=name, tests=str(len(frame) + len(gates)))
+    failed = int((frame["status"] == "FAILED").sum()) + len(gates)
+    suite.set("failures", str(failed))
     suite.set("errors", str(int((frame["status"] == "ERROR").sum())))
     import pandas as pd
 
@@ -155,6 +231,10 @@ def write_junit(frame: pd.DataFrame, path: str, *, name: str) -> None:
             message, text = failure_report(row)
             tag = "failure" if row.status == "FAILED" else "error"
             ElementTree.SubElement(case, tag, message=message).text = text
+    for gate in gates:
+        case = ElementTree.SubElement(suite, "testcase", classname="gates",
+                                      name=f"{gate.gate}: {gate.scenario}", time="0")  # fmt: skip
+        ElementTree.SubElement(case, "failure", message=gate.message[:500]).text = gate.message
     ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workbench.db.auth_models import Account, Session, User, Verification
 from workbench.db.base import Base
 from workbench.db.cache_models import ResponseCacheEntry
+from workbench.db.matrix_models import RunMatrix, RunMatrixCell
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
 from workbench.db.run_models import ExpectationResult, Run, RunAttempt, RunScenario, TurnResult
 from workbench.db.scenario_models import (
@@ -27,6 +28,8 @@ __all__ = [
     "ResponseCacheEntry",
     "Run",
     "RunAttempt",
+    "RunMatrix",
+    "RunMatrixCell",
     "RunScenario",
     "Scenario",
     "ScenarioExpectation",

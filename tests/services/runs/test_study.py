@@ -353,3 +353,39 @@ def test_every_study_query_reaches_the_tables_through_indexes_that_start_with_th
                 # the caller's own, so such a scan reads none of the other user's entries either.
                 first = first_columns[index]
                 assert first in ("user_id", "run_id", "attempt_id", "id"), f"{name}: {index}"
+
+
+# ---------------------------------------------------------------- paired statistics (issue 23)
+
+
+def test_compare_carries_paired_statistics_matched_by_repeat(two: Setup) -> None:
+    baseline = play(two, rules("hello friend", "no"), repeats=3)
+    candidate = play(two, rules("hello rude friend", "refund done"), repeats=3)
+    paired = two.wb.runs.compare(baseline, candidate).paired
+    assert paired is not None
+    # Greets: expectation 1 passes on both sides, 2 ("not rude") only in the baseline;
+    # Refunds: only in the candidate. Three repeats each: 3 + 3 + 3 discordant-or-not units.
+    t = paired.table
+    assert (t.both_passed, t.only_baseline, t.only_candidate, t.both_failed) == (3, 3, 3, 0)
+    assert paired.p_value == pytest.approx(1.0)
+    assert paired.difference.clusters == 2 and paired.difference.value == pytest.approx(0.0)
+    assert paired.worse == ["Greets"] and paired.better == ["Refunds"] and paired.flaky == []
+    rows = paired.scenarios.set_index("scenario")
+    assert rows.loc["Greets", "baseline_pass_k"] == 1.0  # pass^3 of 3 passing attempts
+    assert rows.loc["Greets", "candidate_pass_k"] == 0.0
+    assert paired.costs["latency_p50_s_delta"] is not None
+    assert paired.notes == []
+    # The statistics ride along pandas operations on the frame.
+    diff = two.wb.runs.compare(baseline, candidate, pass_k=2)
+    assert diff.head(1).paired is not None and diff.paired is not None and diff.paired.k == 2
+
+
+def test_paired_statistics_of_single_repeats_say_what_they_cannot_tell(two: Setup) -> None:
+    baseline = play(two, rules("hello friend", "no"))
+    candidate = play(two, rules("hello rude friend", "no"))
+    paired = two.wb.runs.compare(baseline, candidate).paired
+    assert paired is not None
+    assert paired.table.only_baseline == 1 and paired.p_value == pytest.approx(1.0)
+    assert any("repeats=1" in note for note in paired.notes)
+    with pytest.raises(ValidationError, match="pass_k"):
+        two.wb.runs.compare(baseline, candidate, pass_k=0)

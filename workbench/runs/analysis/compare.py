@@ -20,6 +20,7 @@ import psycopg
 
 from workbench.errors import NotFound, ValidationError
 from workbench.runs.analysis import sql
+from workbench.runs.analysis.paired_sql import paired_comparison
 from workbench.runs.analysis.stats import verdict
 from workbench.tables import typed_frame
 
@@ -99,9 +100,10 @@ def check_runs(
 
 
 def compare_runs(
-    connection: Connection, user_id: str, baseline: str, candidate: str
+    connection: Connection, user_id: str, baseline: str, candidate: str, k: int | None = None
 ) -> ComparisonFrame:
-    """The comparison as a DataFrame (`ComparisonFrame`, with `.regressions()`)."""
+    """The comparison as a DataFrame (`ComparisonFrame`, with `.regressions()` and `.paired`,
+    the paired statistics; pass^k with `k`, by default the smaller run's repeats)."""
     runs = check_runs(connection, user_id, baseline, candidate)
     params = {"u": user_id, "ids": [baseline, candidate], "b": baseline, "c": candidate}
     rows = connection.execute(sql.COMPARE, params).fetchall()
@@ -115,6 +117,7 @@ def compare_runs(
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
 
     frame = ComparisonFrame(typed_frame(records, COMPARE_COLUMNS))
+    frame.paired = paired_comparison(connection, user_id, baseline, candidate, k)
     _describe(frame, runs, baseline, candidate)
     return frame
 

@@ -5,13 +5,25 @@ Imported only when a comparison is made, so pandas stays out of `import workbenc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
+if TYPE_CHECKING:
+    from workbench.runs.analysis.paired import PairedComparison
+
 
 class ComparisonFrame(pd.DataFrame):
-    """One row per aligned expectation; `attrs` says whether it is partial or one-sided."""
+    """One row per aligned expectation; `attrs` says whether it is partial or one-sided.
+
+    `.paired` holds the paired statistics of the two runs (`PairedComparison`: the pass-rate
+    difference with its cluster-robust interval, McNemar's exact p-value, pass^k, scenarios
+    worse / better / flaky, cost and latency deltas; see runs/analysis/paired.py).
+    """
+
+    # Carried by reference through pandas operations (unlike attrs, which are deep-copied).
+    _metadata: ClassVar[list[str]] = ["paired"]
+    paired: PairedComparison | None = None
 
     @property
     def _constructor(self) -> Any:

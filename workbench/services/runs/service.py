@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import os
-import socket
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -33,6 +32,9 @@ from workbench.services.keys.service import KeyReveal
 from workbench.services.prompts.service import PromptService
 from workbench.services.runs.background import Background, Main, Progress
 from workbench.services.runs.handle import RunHandle, StoredRun
+from workbench.services.runs.matrix import check_spec, start_matrix
+from workbench.services.runs.matrix_handle import MatrixHandle
+from workbench.services.runs.matrix_study import MatrixStudy
 from workbench.services.runs.setup import (
     RunPlan,
     cache_settings,
@@ -43,6 +45,7 @@ from workbench.services.runs.setup import (
     check_target,
     find_prompt,
     find_suite,
+    new_owner,
     rendered,
     run_keys,
     run_options,
@@ -58,10 +61,6 @@ if TYPE_CHECKING:
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
 
 
-def new_owner() -> str:
-    return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 class RunService(UserScopedService):
     """The signed-in user's runs."""
 
@@ -70,6 +69,7 @@ class RunService(UserScopedService):
     ) -> None:
         super().__init__(database, user_id, guard=guard)
         self._study = RunStudy(database, user_id, guard=guard)
+        self._matrices = MatrixStudy(database, user_id, guard=guard)
         self._prompts = PromptService(database, user_id, guard=guard)
         self._keys = KeyReveal(database, user_id, guard=guard)
         self._dask_futures: builtins.list[Any] = []  # held while this service lives
@@ -184,6 +184,51 @@ class RunService(UserScopedService):
         shown.close()
         return RunHandle(run_id, self._study, shown, Background.ended(status))
 
+    # -- matrices: matrix.py, matrix_handle.py, matrix_study.py ---------------------------------
+    def matrix(
+        self,
+        *,
+        suite: str,
+        prompts: builtins.list[str],
+        targets: builtins.list[Target],
+        judge: Target | None = None,
+        repeats: int = 1,
+        concurrency: int = 16,
+        pass_k: int | None = None,
+        baseline: tuple[str, Target | str] | None = None,
+        variables: Mapping[str, object] | None = None,
+        progress: bool = False,
+        cache: bool = False,
+        cache_ttl: timedelta | float | None = None,
+    ) -> MatrixHandle:
+        """Start one normal run per (prompt, target) cell of `suite` (see docs/matrix.md).
+
+        `concurrency` is the budget per provider and model, shared by the cells that call it.
+        `pass_k` (default: `repeats`) is the k of pass^k; `baseline` a (prompt, target) cell
+        that `m.compare()` and `m.report()` compare with. Every check runs first: nothing is
+        written and nothing sent if one fails (an empty list, a repeated cell, a baseline not
+        in the matrix, `pass_k` above `repeats`, a missing key).
+
+        >>> m = wb.runs.matrix(suite="S", prompts=["A", "B"], targets=[t1, t2])  # doctest: +SKIP
+        """
+        spec = check_spec(suite, prompts, targets, judge, repeats, concurrency, pass_k, baseline,
+                          variables, cache, cache_ttl)  # fmt: skip
+        matrix_id, play = start_matrix(self, spec, progress)
+        record = self._matrices.record(matrix_id)
+        return MatrixHandle(record, self._matrices, play(), self._quiet)
+
+    def matrices(self) -> builtins.list[MatrixHandle]:
+        """Your matrices, newest first."""
+        return [MatrixHandle(record, self._matrices, {}, self._quiet)
+                for record in self._matrices.records()]  # fmt: skip
+
+    def matrix_get(self, matrix_id: str) -> MatrixHandle:
+        """One of your matrices (`NotFound` if it is not yours), to wait on and study."""
+        return MatrixHandle(self._matrices.record(matrix_id), self._matrices, {}, self._quiet)
+
+    def _quiet(self, run_id: str) -> RunHandle:
+        return self.attach(run_id, progress=False)
+
     # -- reading runs: RunStudy's --------------------------------------------------------------
     def get(self, run_id: str) -> StoredRun:
         """One of your runs, to study as a started one (`.frame()`, `.summary()`,
@@ -206,13 +251,16 @@ class RunService(UserScopedService):
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
         return self._study.summary(run_id)
 
-    def compare(self, baseline: RunRef, candidate: RunRef) -> ComparisonFrame:
+    def compare(
+        self, baseline: RunRef, candidate: RunRef, *, pass_k: int | None = None
+    ) -> ComparisonFrame:
         """Align two runs by scenario, turn and expectation; say what changed (`ComparisonFrame`:
-        `.regressions()`, `.counts()`, `.scenarios()`; see `RunStudy.compare`).
+        `.regressions()`, `.counts()`, `.scenarios()`, and `.paired`, the paired statistics:
+        difference with interval, McNemar p-value, pass^k; see `RunStudy.compare`).
 
-        >>> wb.runs.compare(last_week, today).regressions()      # doctest: +SKIP
+        >>> wb.runs.compare(last_week, today).paired      # doctest: +SKIP
         """
-        return self._study.compare(baseline, candidate)
+        return self._study.compare(baseline, candidate, pass_k=pass_k)
 
     def trend(self, *, suite: str | None = None, last: int = 20) -> pd.DataFrame:
         """Your last `last` runs of `suite` (name or id; every suite if None), oldest first:
@@ -277,7 +325,22 @@ class RunService(UserScopedService):
         ttl: timedelta | None = None,
     ) -> None:
         """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts."""
-        run = lifecycle.NewRun(
+        run = self._new_run(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
+        with self._transaction() as session:
+            lifecycle.create(session_driver(session), run)
+
+    def _new_run(
+        self,
+        run_id: str,
+        owner: str,
+        plan: RunPlan,
+        target: Target,
+        judge: Target | None,
+        repeats: int,
+        stop_on_failure: bool,
+        ttl: timedelta | None = None,
+    ) -> lifecycle.NewRun:
+        return lifecycle.NewRun(
             id=run_id, user_id=self._user_id, owner=owner, suite_id=plan.suite_id,
             suite_name=plan.suite_name, prompt_id=plan.prompt.id, prompt_name=plan.prompt.name,
             prompt_updated_at=plan.prompt.updated_at, system_text=plan.system_text,
@@ -286,8 +349,6 @@ class RunService(UserScopedService):
             repeats=repeats, options=run_options(stop_on_failure, ttl), scenarios=plan.scenarios,
             created_at=utcnow(),
         )  # fmt: skip
-        with self._transaction() as session:
-            lifecycle.create(session_driver(session), run)
 
     def _play(self, request: PlayRequest, keys: RunKeys, total: int, show: bool) -> RunHandle:
         progress = Progress(total, show=show)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +36,11 @@ from workbench.services.prompts.names import ids_named, the_one_named
 from workbench.services.prompts.service import PromptService
 from workbench.services.prompts.templates import MissingVariables
 from workbench.services.suggest import POOL, did_you_mean
+
+
+def new_owner() -> str:
+    """The owner of a run played in this kernel (its lease names it)."""
+    return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from workbench.errors import NotFound, ValidationError
 from workbench.runs import lifecycle
 from workbench.runs.analysis import compare_runs, export, flaky_frame, pass_rate_frame, trend_frame
 from workbench.runs.analysis.attempts import attempts_frame, transcript
+from workbench.runs.analysis.numbering import checked
 from workbench.runs.analysis.results import results_frame, summarise
 from workbench.runs.cache import ResponseCache, ttl_of
 from workbench.services._base import UserScopedService, session_driver
@@ -108,21 +109,28 @@ class RunStudy(UserScopedService):
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
         return summarise(self.results_frame(run_id))
 
-    def compare(self, baseline: RunRef, candidate: RunRef) -> ComparisonFrame:
+    def compare(
+        self, baseline: RunRef, candidate: RunRef, *, pass_k: int | None = None
+    ) -> ComparisonFrame:
         """Align two runs by scenario, turn and expectation; say what changed.
 
         Returns a `ComparisonFrame`: one row per expectation with `change` (regression, fixed,
         newly_flaky, still_failing, ...), both sides' outcomes and replies, and per-scenario
         latency and cost deltas. `.regressions()`, `.counts()`, `.scenarios()` are shortcuts;
         `.attrs` says whether it is partial (a run still playing) and which scenarios are on
-        one side only or changed version.
+        one side only or changed version. `.paired` holds the paired statistics: the pass-rate
+        difference with a cluster-robust interval, McNemar's exact p-value, pass^k per scenario
+        (k = `pass_k`, by default the runs' repeats), scenarios worse / better / flaky, cost and
+        latency deltas (docs/matrix.md).
 
         >>> wb.runs.compare(last_week, today).regressions()      # doctest: +SKIP
         """
         b, c = run_id_of(baseline, "baseline"), run_id_of(candidate, "candidate")
+        if pass_k is not None:
+            checked(pass_k, "pass_k")
         self.mark_interrupted()  # a run whose kernel died is not "still playing"
         with self._single_statement_driver() as connection:
-            return compare_runs(connection, self._user_id, b, c)
+            return compare_runs(connection, self._user_id, b, c, pass_k)
 
     def trend(self, *, suite: str | None = None, last: int = 20) -> pd.DataFrame:
         """Your last `last` runs of `suite` (name or id; every suite if None), oldest first:
