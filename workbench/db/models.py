@@ -6,6 +6,7 @@ from workbench.db.auth_models import Account, Session, User, Verification
 from workbench.db.base import Base
 from workbench.db.cache_models import ResponseCacheEntry
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
+from workbench.db.review_models import ReviewLabel, ReviewLabelChange
 from workbench.db.run_models import ExpectationResult, Run, RunAttempt, RunScenario, TurnResult
 from workbench.db.scenario_models import (
     Scenario,
@@ -25,6 +26,8 @@ __all__ = [
     "InstallationSetting",
     "Prompt",
     "ResponseCacheEntry",
+    "ReviewLabel",
+    "ReviewLabelChange",
     "Run",
     "RunAttempt",
     "RunScenario",
