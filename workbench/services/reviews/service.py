@@ -25,8 +25,8 @@ from workbench.services._base import UserScopedService, session_driver
 from workbench.services.reviews import sql
 from workbench.services.reviews.agreement import agreement_frame, curve_frame
 from workbench.services.reviews.queue import ONLY, ReviewItem, ReviewQueue, item_record
+from workbench.services.reviews.store import write_label
 from workbench.services.runs.study import RunRef, run_id_of
-from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,12 +172,7 @@ class ReviewService(UserScopedService):
         found = connection.execute(sql.OWNED, {"u": self._user_id, "ids": [result_id]}).fetchone()
         if found is None:
             raise NotFound(f"No result {result_id} of yours; q.frame() lists result ids.")
-        now = utcnow().replace(tzinfo=None)
-        params = {"u": self._user_id, "id": result_id, "r": found[1], "label": label,
-                  "comment": comment or None, "keep": comment is None, "now": now}  # fmt: skip
-        stored = connection.execute(sql.UPSERT_LABEL, params).fetchone()
-        assert stored is not None
-        connection.execute(sql.RECORD_CHANGE, params | {"comment": stored[1]})
+        stored = write_label(connection, self._user_id, result_id, found[1], label, comment)
         return Label(result_id, stored[0], stored[1], _utc(stored[2]), _utc(stored[3]))
 
     def _candidates(self, run_id: str, only: str | None) -> list[int]:
