@@ -46,6 +46,11 @@ def test_agreement_is_the_hand_computed_kappa(reviewed: Reviewed) -> None:
     assert row["kappa_high"] - 0.55 == pytest.approx(0.55 - row["kappa_low"])
     # "pass" with people as the truth: precision 4/5, recall 4/5.
     assert (row["precision"], row["recall"], row["f1"]) == pytest.approx((0.8, 0.8, 0.8))
+    pooled = reviewed.wb.reviews.agreement(reviewed.run, by="type").iloc[0]
+    assert pooled["threshold"] is pd.NA and pooled["judge_prompt_version"] is pd.NA
+    assert pooled["kappa"] == pytest.approx(0.55) and pooled["n"] == 9
+    with pytest.raises(ValidationError, match="by must name some of"):
+        reviewed.wb.reviews.agreement(reviewed.run, by=["model"])
 
 
 def test_threshold_curve_finds_the_threshold_that_agrees_most(reviewed: Reviewed) -> None:

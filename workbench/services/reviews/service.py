@@ -117,15 +117,28 @@ class ReviewService(UserScopedService):
             names = ["result_id", "label", "comment", "changed_by", "changed_at"]
             return pd.DataFrame(rows.fetchall(), columns=names)
 
-    def agreement(self, run: RunRef) -> pd.DataFrame:
+    def agreement(
+        self,
+        run: RunRef,
+        *,
+        by: Sequence[str] | str = ("type", "judge_prompt_version", "threshold"),
+    ) -> pd.DataFrame:
         """Judge against people over your labels on a run, per expectation type, judge prompt
-        version and threshold: n (pass/fail pairs), observed agreement, Cohen's kappa with its
-        95% interval, precision/recall/F1 of "pass" (people as the truth), the confusion
-        matrix's four counts; "unsure" labels and judge ERRORs are counted, never paired."""
+        version and threshold (or what `by` names of those three: `by="type"` pools the
+        thresholds): n (pass/fail pairs), observed agreement, Cohen's kappa with its 95%
+        interval, precision/recall/F1 of "pass" (people as the truth), the confusion matrix's
+        four counts; "unsure" labels and judge ERRORs are counted, never paired."""
+        grouped = (by,) if isinstance(by, str) else tuple(by)
+        unknown = [name for name in grouped if name not in sql.GROUPS]
+        if unknown or not isinstance(by, str | list | tuple):
+            listed = ", ".join(repr(name) for name in sql.GROUPS)
+            raise ValidationError(f"by must name some of {listed}, got {quoted(by)}")
+        columns = {name: sql.GROUPS[name][name not in grouped] for name in sql.GROUPS}
         run_id = run_id_of(run)
         with self._single_statement_driver() as connection:
             self._check_run(connection, run_id)
-            rows = connection.execute(sql.AGREEMENT, {"u": self._user_id, "r": run_id})
+            statement = sql.AGREEMENT.format(**columns)
+            rows = connection.execute(statement, {"u": self._user_id, "r": run_id})
             return agreement_frame(rows.fetchall())
 
     def threshold_curve(self, run: RunRef, *, step: float = 0.05) -> pd.DataFrame:

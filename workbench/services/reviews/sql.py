@@ -64,10 +64,17 @@ SELECT result_id, label, comment, changed_by, changed_at FROM workbench.review_l
 WHERE user_id = %(u)s AND result_id = %(id)s ORDER BY id
 """
 
+# What agreement may be grouped by, and the expression of each (NULL when not grouped by it).
+GROUPS = {
+    "type": ("e.type", "NULL::text"),
+    "judge_prompt_version": ("e.detail ->> 'prompt_version'", "NULL::text"),
+    "threshold": ("(e.detail ->> 'threshold')::float8", "NULL::float8"),
+}
+
 # Agreement's counts: judge (PASSED/FAILED) against people (pass/fail) per expectation type,
 # judge prompt version and threshold; "unsure" and the judge's ERRORs are counted, not paired.
 AGREEMENT = """
-SELECT e.type, e.detail ->> 'prompt_version', (e.detail ->> 'threshold')::float8,
+SELECT {type}, {judge_prompt_version}, {threshold},
        count(*) FILTER (WHERE e.status = 'PASSED' AND l.label = 'pass'),
        count(*) FILTER (WHERE e.status = 'PASSED' AND l.label = 'fail'),
        count(*) FILTER (WHERE e.status = 'FAILED' AND l.label = 'pass'),
