@@ -66,7 +66,8 @@ def scores(both_pass: int, judge_only: int, person_only: int, both_fail: int) ->
 def cohens_kappa(
     both_pass: int, judge_only: int, person_only: int, both_fail: int
 ) -> tuple[float | None, float | None, float | None]:
-    """Kappa and its 95% interval; None where undefined (no pairs, or chance agreement 1)."""
+    """Kappa and its 95% interval (within -1..1); None where undefined (no pairs, or chance
+    agreement 1: both sides gave one answer only)."""
     n = both_pass + judge_only + person_only + both_fail
     judge_pass, person_pass = both_pass + judge_only, both_pass + person_only
     chance = (judge_pass * person_pass + (n - judge_pass) * (n - person_pass)) / (n * n or 1)
@@ -79,7 +80,10 @@ def cohens_kappa(
     with warnings.catch_warnings():  # its z test divides by 0 when kappa is 0; unused here
         warnings.simplefilter("ignore", RuntimeWarning)
         found = kappa_of([[both_pass, judge_only], [person_only, both_fail]])
+    # The asymptotic interval can reach past kappa's range on small tables: clipped to it.
     low, high = _finite(found.kappa_low), _finite(found.kappa_upp)
+    low = None if low is None else max(low, -1.0)
+    high = None if high is None else min(high, 1.0)
     return float(found.kappa), low, high
 
 
