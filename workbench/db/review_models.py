@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Text
+from sqlalchemy import BigInteger, CheckConstraint, Double, ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workbench.db.base import WORKBENCH_SCHEMA, Base, UTCDateTime
@@ -45,7 +45,9 @@ def _result_fk(table: str) -> ForeignKey:
 
 
 class ReviewLabel(Base):
-    """A person's current label on one expectation result."""
+    """A person's current label on one expectation result, with a copy of what it labelled (the
+    result's type and status, the judge's prompt version, threshold and score: results never
+    change once written), so agreement reads this table alone."""
 
     __tablename__ = "review_label"
     __table_args__ = (
@@ -59,6 +61,11 @@ class ReviewLabel(Base):
     run_id: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(Text)
     comment: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(Text)
+    judge_status: Mapped[str] = mapped_column(Text)
+    judge_prompt_version: Mapped[str | None] = mapped_column(Text)
+    threshold: Mapped[float | None] = mapped_column(Double)
+    judge_score: Mapped[float | None] = mapped_column(Double)
     labelled_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -42,10 +42,15 @@ LEFT JOIN workbench.review_label l ON l.result_id = e.id AND l.user_id = %(u)s
 WHERE e.user_id = %(u)s AND e.id = ANY(%(ids)s)
 """
 
+# The label, with a copy of what it labels (results never change once written).
 UPSERT_LABEL = """
 INSERT INTO workbench.review_label AS l
-    (user_id, result_id, run_id, label, comment, labelled_by, created_at, updated_at)
-VALUES (%(u)s, %(id)s, %(r)s, %(label)s, %(comment)s, %(u)s, %(now)s, %(now)s)
+    (user_id, result_id, run_id, label, comment, type, judge_status, judge_prompt_version,
+     threshold, judge_score, labelled_by, created_at, updated_at)
+SELECT %(u)s, e.id, e.run_id, %(label)s, %(comment)s, e.type, e.status,
+       e.detail ->> 'prompt_version', (e.detail ->> 'threshold')::float8,
+       (e.detail ->> 'score')::float8, %(u)s, %(now)s, %(now)s
+FROM workbench.expectation_result e WHERE e.user_id = %(u)s AND e.id = %(id)s
 ON CONFLICT (user_id, result_id) DO UPDATE
 SET label = excluded.label,
     comment = CASE WHEN %(keep)s THEN l.comment ELSE excluded.comment END,
@@ -66,45 +71,44 @@ WHERE user_id = %(u)s AND result_id = %(id)s ORDER BY id
 
 # What agreement may be grouped by, and the expression of each (NULL when not grouped by it).
 GROUPS = {
-    "type": ("e.type", "NULL::text"),
-    "judge_prompt_version": ("e.detail ->> 'prompt_version'", "NULL::text"),
-    "threshold": ("(e.detail ->> 'threshold')::float8", "NULL::float8"),
+    "type": ("type", "NULL::text"),
+    "judge_prompt_version": ("judge_prompt_version", "NULL::text"),
+    "threshold": ("threshold", "NULL::float8"),
 }
 
 # Agreement's counts: judge (PASSED/FAILED) against people (pass/fail) per expectation type,
 # judge prompt version and threshold; "unsure" and the judge's ERRORs are counted, not paired.
 AGREEMENT = """
 SELECT {type}, {judge_prompt_version}, {threshold},
-       count(*) FILTER (WHERE e.status = 'PASSED' AND l.label = 'pass'),
-       count(*) FILTER (WHERE e.status = 'PASSED' AND l.label = 'fail'),
-       count(*) FILTER (WHERE e.status = 'FAILED' AND l.label = 'pass'),
-       count(*) FILTER (WHERE e.status = 'FAILED' AND l.label = 'fail'),
-       count(*) FILTER (WHERE l.label = 'unsure'),
-       count(*) FILTER (WHERE e.status = 'ERROR' AND l.label <> 'unsure')
-FROM workbench.review_label l
-JOIN workbench.expectation_result e ON e.id = l.result_id AND e.user_id = %(u)s
-     AND e.run_id = %(r)s
-WHERE l.user_id = %(u)s AND l.run_id = %(r)s
+       count(*) FILTER (WHERE judge_status = 'PASSED' AND label = 'pass'),
+       count(*) FILTER (WHERE judge_status = 'PASSED' AND label = 'fail'),
+       count(*) FILTER (WHERE judge_status = 'FAILED' AND label = 'pass'),
+       count(*) FILTER (WHERE judge_status = 'FAILED' AND label = 'fail'),
+       count(*) FILTER (WHERE label = 'unsure'),
+       count(*) FILTER (WHERE judge_status = 'ERROR' AND label <> 'unsure')
+FROM workbench.review_label
+WHERE user_id = %(u)s AND run_id = %(r)s
 GROUP BY 1, 2, 3
 ORDER BY 1, 2 NULLS FIRST, 3 NULLS FIRST
 """
 
-# The same counts for SEMANTIC_ASSERT at each threshold of %(cuts)s, from the stored scores.
+# The same counts for SEMANTIC_ASSERT at each threshold of %(cuts)s, from the stored scores:
+# labels counted per distinct score first, so each threshold sums a few rows, not every label.
 THRESHOLD_CURVE = """
-WITH labelled AS (
-    SELECT (e.detail ->> 'score')::float8 AS score, l.label = 'pass' AS person
-    FROM workbench.review_label l
-    JOIN workbench.expectation_result e ON e.id = l.result_id AND e.user_id = %(u)s
-         AND e.run_id = %(r)s
-    WHERE l.user_id = %(u)s AND l.run_id = %(r)s AND l.label <> 'unsure'
-      AND e.type = 'SEMANTIC_ASSERT' AND e.status <> 'ERROR' AND e.detail ? 'score'
+WITH scored AS (
+    SELECT judge_score AS score, count(*) FILTER (WHERE label = 'pass') AS yes,
+           count(*) FILTER (WHERE label = 'fail') AS no
+    FROM workbench.review_label
+    WHERE user_id = %(u)s AND run_id = %(r)s AND label <> 'unsure'
+      AND type = 'SEMANTIC_ASSERT' AND judge_status <> 'ERROR' AND judge_score IS NOT NULL
+    GROUP BY judge_score
 )
 SELECT c.cut,
-       count(*) FILTER (WHERE score >= c.cut AND person),
-       count(*) FILTER (WHERE score >= c.cut AND NOT person),
-       count(*) FILTER (WHERE score < c.cut AND person),
-       count(*) FILTER (WHERE score < c.cut AND NOT person)
-FROM unnest(%(cuts)s::float8[]) AS c(cut) CROSS JOIN labelled
+       coalesce(sum(yes) FILTER (WHERE score >= c.cut), 0)::bigint,
+       coalesce(sum(no) FILTER (WHERE score >= c.cut), 0)::bigint,
+       coalesce(sum(yes) FILTER (WHERE score < c.cut), 0)::bigint,
+       coalesce(sum(no) FILTER (WHERE score < c.cut), 0)::bigint
+FROM unnest(%(cuts)s::float8[]) AS c(cut) CROSS JOIN scored
 GROUP BY c.cut ORDER BY c.cut
 """
 
