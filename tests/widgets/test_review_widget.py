@@ -95,3 +95,14 @@ def test_a_long_comment_is_refused_in_the_status_line(queue: object) -> None:
     widget.comment.value = "x" * 2001
     assert "at most 2,000" in widget.status.value
     assert widget.comment.layout.display is None  # still open, to shorten it
+
+
+def test_a_refused_write_brings_the_item_back_and_stores_nothing(
+    wb: Workbench, queue: object
+) -> None:
+    widget = ReviewWidget(queue)  # item 1 shown, item 2 read ahead
+    wb.sign_out()
+    widget.press("p")  # item 2 is shown at once, then the write is refused
+    assert widget.index == 0 and widget.labelled == 0
+    assert "signed out" in widget.status.value
+    assert "none yet" in text(widget.current_label)

@@ -123,26 +123,37 @@ class ReviewWidget(VBox):  # type: ignore[misc]
         if label is None:
             show_status(self.status, "Label the item first (p, f or u); then comment.", error=True)
             return
-        if self._write(label, text, advance=False):
+        if self._write(self.index, label, text):
+            self._show()
             self.comment.value = ""
             self.comment.layout.display = "none"
             self.key_box.focus()
 
     def _label(self, label: str) -> None:
-        self._write(label, None, advance=True)
+        """Show the next item first, then write: the write is off the key's path to the screen.
+        A refused write brings the item back with the reason (nothing was stored)."""
+        index, result_id = self.index, self.queue.result_ids[self.index]
+        before = self._labels.get(result_id, (None, None))
+        self._labels[result_id] = (label, before[1])
+        if index < len(self.queue) - 1:
+            self.index += 1
+        self._show(read_ahead=False)
+        if self._write(index, label, None):
+            self._read_ahead()
+            return
+        self._labels[result_id] = before
+        self.index = index
+        self._show()
 
-    def _write(self, label: str, comment: str | None, *, advance: bool) -> bool:
-        result_id = self.queue.result_ids[self.index]
+    def _write(self, index: int, label: str, comment: str | None) -> bool:
+        result_id = self.queue.result_ids[index]
         try:
-            stored = self.queue.label(self.index, label, comment=comment)
+            stored = self.queue.label(index, label, comment=comment)
         except WorkbenchError as error:
             show_status(self.status, str(error), error=True)
             return False
         self._labels[result_id] = (stored.label, stored.comment)
-        show_status(self.status, f"Item {self.index + 1}: {stored.label}")
-        if advance and self.index < len(self.queue) - 1:
-            self.index += 1
-        self._show()
+        show_status(self.status, f"Item {index + 1:,}: {stored.label}")
         return True
 
     def _item(self, index: int) -> Any:
@@ -151,14 +162,14 @@ class ReviewWidget(VBox):  # type: ignore[misc]
             found = self._items[index] = self.queue.item(index)
         return found
 
-    def _show(self) -> None:
+    def _show(self, *, read_ahead: bool = True) -> None:
         if not len(self.queue):
             self.position.value = "<b>Nothing to review</b>"
             return
         item = self._item(self.index)
         label, comment = self._labels.get(item.result_id, (None, None))
         self.position.value = (
-            f"<b>Item {self.index + 1} of {len(self.queue)}</b> · {self.labelled} labelled · "
+            f"<b>Item {self.index + 1:,} of {len(self.queue):,}</b> · {self.labelled:,} labelled · "
             f"{html.escape(item.scenario)}, repeat {item.repeat}, turn {item.turn}, "
             f"expectation {item.expectation}"
         )
@@ -169,7 +180,11 @@ class ReviewWidget(VBox):  # type: ignore[misc]
         )
         self.verdict.value = verdict_html(item)
         self.current_label.value = label_html(label, comment)
-        # Read the next item now, while the person reads this one: the next key shows it.
+        if read_ahead:
+            self._read_ahead()
+
+    def _read_ahead(self) -> None:
+        """Read the next item now, while the person reads this one: the next key shows it."""
         if self.index + 1 < len(self.queue):
             with contextlib.suppress(WorkbenchError):  # its error is shown when it is reached
                 self._item(self.index + 1)
