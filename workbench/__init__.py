@@ -17,7 +17,7 @@ Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEdit
     PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run), ReviewWidget(queue).
 Run targets (what a run calls; no key inside): openai, anthropic, openai_compatible, offline
 The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api_keys,
-    wb.account, wb.export_workspace, wb.import_workspace, ...).
+    wb.runs, wb.reviews, wb.account, wb.export_workspace, wb.import_workspace, ...).
 Errors (all subclasses of WorkbenchError):
     AuthError, ConfigError, Conflict, DatabaseError, DecryptionError, Duplicate, NotFound,
     ProviderError (a model API call failed: `kind`, `retryable`, `status`), ValidationError
