@@ -188,6 +188,8 @@ def test_bad_labels_are_refused_and_nothing_is_written(reviewed: Reviewed) -> No
         wb.reviews.label(True, "pass")  # type: ignore[arg-type]
     with pytest.raises(NotFound, match="No result"):
         wb.reviews.label(10**15, "pass")
+    with pytest.raises(ValidationError, match="result_id must be a whole number from 1 to"):
+        wb.reviews.label(2**64, "pass")
     assert wb.reviews.history(passed[0]).empty
     assert reviewed.run.frame()["label"].isna().all()
 

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 MAX_QUEUE = 1_000_000
 """Result ids a queue may hold (a bound on hostile input)."""
+BIGGEST = 2**63 - 1
+"""The largest id, sample or seed taken (PostgreSQL's bigint)."""
 
 
 @dataclass(frozen=True)
@@ -281,8 +283,11 @@ def _sampled(ids: list[int], sample: int, seed: int | None, what: str) -> list[i
 def _check_whole(name: str, value: object, *, allow_none: bool = False, least: int = 1) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-        raise ValidationError(f"{name} must be a whole number from {least}, got {quoted(value)}")
+    whole = not isinstance(value, bool) and isinstance(value, numbers.Integral)
+    if not whole or not least <= value <= BIGGEST:  # type: ignore[operator]
+        raise ValidationError(
+            f"{name} must be a whole number from {least} to {BIGGEST}, got {quoted(value)}"
+        )
 
 
 def _conversation(shown: dict[str, Any], record: dict[str, Any]) -> tuple[tuple[str, str], ...]:
