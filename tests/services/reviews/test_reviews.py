@@ -175,6 +175,8 @@ def test_bad_sources_are_refused(reviewed: Reviewed) -> None:
         wb.reviews.queue(["1"])
     with pytest.raises(ValidationError, match="with result ids given"):
         wb.reviews.queue([1], only="semantic")
+    with pytest.raises(ValidationError, match="At most 1,000,000 results per queue"):
+        wb.reviews.queue(list(range(1, 1_000_002)))
 
 
 def test_bad_labels_are_refused_and_nothing_is_written(reviewed: Reviewed) -> None:
@@ -190,6 +192,8 @@ def test_bad_labels_are_refused_and_nothing_is_written(reviewed: Reviewed) -> No
         wb.reviews.label(10**15, "pass")
     with pytest.raises(ValidationError, match="result_id must be a whole number from 1 to"):
         wb.reviews.label(2**64, "pass")
+    with pytest.raises(ValidationError, match="NUL"):
+        wb.reviews.label(passed[0], "fail", comment="a\x00b")
     assert wb.reviews.history(passed[0]).empty
     assert reviewed.run.frame()["label"].isna().all()
 

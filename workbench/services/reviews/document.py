@@ -114,8 +114,12 @@ def _read(entry: Any, path: str, problems: list[str]) -> LabelEntry | None:
     if label not in LABELS:
         problems.append(f"{path}.label: must be 'pass', 'fail' or 'unsure', got {quoted(label)}")
     comment = entry.get("comment")
-    if comment is not None and (not isinstance(comment, str) or len(comment) > COMMENT_LIMIT):
-        problems.append(f"{path}.comment: must be text of at most {COMMENT_LIMIT:,} characters")
+    if comment is not None and (
+        not isinstance(comment, str) or len(comment) > COMMENT_LIMIT or "\x00" in comment
+    ):
+        problems.append(
+            f"{path}.comment: must be text of at most {COMMENT_LIMIT:,} characters, without NUL"
+        )
     if len(problems) > before:
         return None
     position, repeat, turn, expectation = (int(entry[name]) for name in NUMBERS)

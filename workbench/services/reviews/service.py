@@ -100,6 +100,11 @@ class ReviewService(UserScopedService):
             raise ValidationError(f"label must be 'pass', 'fail' or 'unsure', got {quoted(label)}")
         if comment is not None and not isinstance(comment, str):
             raise ValidationError(f"comment must be text, got {type(comment).__name__}")
+        if comment is not None and "\x00" in comment:  # refused here: psycopg would raise
+            raise ValidationError(
+                "comment contains a character PostgreSQL cannot store (a NUL character, \\x00); "
+                "remove it and try again."
+            )
         if comment is not None and len(comment) > COMMENT_LIMIT:
             raise ValidationError(
                 f"comment is {len(comment):,} characters; at most {COMMENT_LIMIT:,} are kept. "
