@@ -14,10 +14,10 @@ Writing scenarios:
     must_contain, must_contain_any, must_not_contain, regex, semantic
 Prompts: render_template.  The database: Database, open_database.
 Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEditor,
-    PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run).
+    PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run), ReviewWidget(queue).
 Run targets (what a run calls; no key inside): openai, anthropic, openai_compatible, offline
 The handle: Workbench (wb.scenarios, wb.suites, wb.prompts, wb.variables, wb.api_keys,
-    wb.account, wb.export_workspace, wb.import_workspace, ...).
+    wb.runs, wb.reviews, wb.account, wb.export_workspace, wb.import_workspace, ...).
 Errors (all subclasses of WorkbenchError):
     AuthError, ConfigError, Conflict, DatabaseError, DecryptionError, Duplicate, NotFound,
     ProviderError (a model API call failed: `kind`, `retryable`, `status`), ValidationError
@@ -81,6 +81,7 @@ _LAZY = {
     "VariableEditor": "workbench.widgets.variable_editor",
     "studio": "workbench.widgets.studio",
     "RunViewer": "workbench.widgets.run_viewer",
+    "ReviewWidget": "workbench.widgets.review",
     # Writing scenarios: ScenarioCreate(name=..., turns=[user("Hi"), expect(must_contain("hello"))])
     "ScenarioCreate": "workbench.services.scenarios.types",
     "ScenarioUpdate": "workbench.services.scenarios.types",
@@ -115,6 +116,7 @@ __all__ = [
     "NotFound",
     "PromptEditor",
     "ProviderError",
+    "ReviewWidget",
     "RunViewer",
     "ScenarioBrowser",
     "ScenarioCreate",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.services.accounts.sessions import ActiveSession
     from workbench.services.keys.service import ApiKeyService
     from workbench.services.prompts.service import PromptService
+    from workbench.services.reviews import ReviewService
     from workbench.services.runs.service import RunService
     from workbench.services.scenarios import ScenarioService
     from workbench.services.scenarios.types import ImportResult
@@ -235,6 +236,13 @@ class Workbench:
         from workbench.services.runs.service import RunService
 
         return RunService(self._database, self._user.id, guard=self._require_active)
+
+    @cached_property
+    def reviews(self) -> ReviewService:
+        """Your labels on run results: review queues, labels, the judge's agreement with you."""
+        from workbench.services.reviews import ReviewService
+
+        return ReviewService(self._database, self._user.id, guard=self._require_active)
 
     @cached_property
     def variables(self) -> VariableService:

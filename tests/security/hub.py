@@ -85,6 +85,13 @@ def seed(connection: psycopg.Connection[tuple[object, ...]], user_id: str, marke
            expectation_index, type, status, detail) SELECT id, run_id, user_id, 0, 0,
            'MUST_CONTAIN', 'PASSED', '{}' FROM workbench.run_attempt
            WHERE run_id = %(m)s || '-run'""",
+        """INSERT INTO workbench.review_label (user_id, result_id, run_id, label, comment, type,
+           judge_status, labelled_by, created_at, updated_at) SELECT user_id, id, run_id, 'pass',
+           %(m)s, type, status, user_id, now(), now() FROM workbench.expectation_result
+           WHERE run_id = %(m)s || '-run'""",
+        """INSERT INTO workbench.review_label_change (user_id, result_id, run_id, label, comment,
+           changed_by, changed_at) SELECT user_id, id, run_id, 'pass', %(m)s, user_id, now()
+           FROM workbench.expectation_result WHERE run_id = %(m)s || '-run'""",
         """INSERT INTO workbench.response_cache (user_id, key, provider, model, reply,
            reply_model, created_at) VALUES (%(u)s, %(m)s, 'openai', 'm', %(m)s, 'm', now())""",
         """INSERT INTO workbench.run_matrix (id, user_id, suite_id, suite_name, repeats,

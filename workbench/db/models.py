@@ -7,6 +7,7 @@ from workbench.db.base import Base
 from workbench.db.cache_models import ResponseCacheEntry
 from workbench.db.matrix_models import RunMatrix, RunMatrixCell
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
+from workbench.db.review_models import ReviewLabel, ReviewLabelChange
 from workbench.db.run_models import ExpectationResult, Run, RunAttempt, RunScenario, TurnResult
 from workbench.db.scenario_models import (
     Scenario,
@@ -26,6 +27,8 @@ __all__ = [
     "InstallationSetting",
     "Prompt",
     "ResponseCacheEntry",
+    "ReviewLabel",
+    "ReviewLabelChange",
     "Run",
     "RunAttempt",
     "RunMatrix",

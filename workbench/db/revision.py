@@ -3,4 +3,4 @@
 A test checks it equals the head of `migrations/versions`.
 """
 
-HEAD_REVISION = "0007_matrix"
+HEAD_REVISION = "0008_reviews"

@@ -26,7 +26,8 @@ SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, {shown("a
        e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
        t.completion_tokens, t.cost_usd, t.cached,
-       coalesce(t.error, e.detail ->> 'error') AS error, e.detail
+       coalesce(t.error, e.detail ->> 'error') AS error, e.detail, e.id AS result_id,
+       l.label
 FROM workbench.expectation_result e
 JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = %(u)s AND a.run_id = %(r)s
 JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
@@ -34,6 +35,8 @@ JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
 LEFT JOIN workbench.turn_result t
        ON t.attempt_id = e.attempt_id AND t.turn_index = e.turn_index AND t.user_id = %(u)s
        AND t.run_id = %(r)s
+LEFT JOIN workbench.review_label l
+       ON l.result_id = e.id AND l.user_id = %(u)s AND l.run_id = %(r)s
 WHERE e.user_id = %(u)s AND e.run_id = %(r)s
 ORDER BY a.position, a.repeat, e.turn_index, e.expectation_index
 """
@@ -56,6 +59,8 @@ RESULT_COLUMNS = {
     "cached": "boolean",
     "error": "string",
     "detail": JSON,
+    "result_id": "Int64",
+    "label": "string",  # a person's label (issue 26: wb.reviews), beside the automated status
 }
 _STATUS = list(RESULT_COLUMNS).index("status")
 
@@ -73,13 +78,20 @@ def results_frame(connection: psycopg.Connection[Any], user_id: str, run_id: str
     return typed_frame(records, RESULT_COLUMNS)
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario, turn and expectation: passed, failed, errors, and pass rate over checked."""
+def summarise(results: pd.DataFrame, *, labels: bool = False) -> pd.DataFrame:
+    """Per scenario, turn and expectation: passed, failed, errors, and pass rate over checked.
+
+    With `labels`, a person's "pass" or "fail" counts instead of the automated outcome where
+    there is one ("unsure" leaves the outcome as it was), and `labelled` says how many did.
+    """
     import pandas as pd
 
+    if labels:
+        results = with_labels_counted(results)
     keys = ["scenario", "turn", "expectation", "type"]
     if results.empty:
-        empty = [*keys, "passed", "failed", "errors", "pass_rate", "ci_low", "ci_high"]
+        empty = [*keys, "passed", "failed", "errors", *(["labelled"] if labels else [])]
+        empty += ["pass_rate", "ci_low", "ci_high"]
         return pd.DataFrame(columns=empty)
     counts = (
         results.assign(
@@ -91,6 +103,17 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         .sum()
         .reset_index()
     )
+    if labels:
+        labelled = results.groupby(keys, sort=False, observed=True)["labelled"].sum()
+        counts["labelled"] = labelled.to_numpy()
     checked = counts["passed"] + counts["failed"]
     counts["pass_rate"] = (counts["passed"] / checked.where(checked > 0)).astype("Float64")
     return with_intervals(counts)  # issue 12: the Wilson 95% interval
+
+
+def with_labels_counted(results: pd.DataFrame) -> pd.DataFrame:
+    """`results` with `status` taken from the person's label where it says pass or fail."""
+    label = results["label"].astype("object")
+    human = label.map({"pass": "PASSED", "fail": "FAILED"})
+    counted = human.notna()
+    return results.assign(status=human.where(counted, results["status"]), labelled=counted)

@@ -34,12 +34,14 @@ class RunResults:
     _study: RunStudy
 
     def frame(self) -> pd.DataFrame:
-        """One row per expectation attempt (see `wb.runs.results_frame`)."""
+        """One row per expectation attempt (see `wb.runs.results_frame`), with its `result_id`
+        and a person's `label` (wb.reviews) beside the automated `status`."""
         return self._study.results_frame(self.id)
 
-    def summary(self) -> pd.DataFrame:
-        """Pass rate per scenario and expectation; ERROR results are never counted as failed."""
-        return self._study.summary(self.id)
+    def summary(self, *, labels: bool = False) -> pd.DataFrame:
+        """Pass rate per scenario and expectation; ERROR results are never counted as failed.
+        `labels=True` counts a person's pass/fail label (wb.reviews) where there is one."""
+        return self._study.summary(self.id, labels=labels)
 
     def flaky(self) -> pd.DataFrame:
         """Expectations that both passed and failed across repeats: pass rate, flips, interval."""

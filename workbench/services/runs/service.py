@@ -247,9 +247,10 @@ class RunService(UserScopedService):
         """One row per expectation attempt of a run of yours (also `wb.runs.get(id).frame()`)."""
         return self._study.results_frame(run_id)
 
-    def summary(self, run_id: str) -> pd.DataFrame:
-        """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
-        return self._study.summary(run_id)
+    def summary(self, run_id: str, *, labels: bool = False) -> pd.DataFrame:
+        """Pass rate per scenario and expectation of a run of yours (ERROR never counts);
+        `labels=True` counts a person's pass/fail label (wb.reviews) where there is one."""
+        return self._study.summary(run_id, labels=labels)
 
     def compare(
         self, baseline: RunRef, candidate: RunRef, *, pass_k: int | None = None

@@ -105,9 +105,10 @@ class RunStudy(UserScopedService):
         with self._single_statement_driver() as connection:
             return results_frame(connection, self._user_id, run_id)
 
-    def summary(self, run_id: str) -> pd.DataFrame:
-        """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
-        return summarise(self.results_frame(run_id))
+    def summary(self, run_id: str, *, labels: bool = False) -> pd.DataFrame:
+        """Pass rate per scenario and expectation of a run of yours (ERROR never counts);
+        `labels` counts a person's pass/fail label instead of the outcome where there is one."""
+        return summarise(self.results_frame(run_id), labels=labels)
 
     def compare(
         self, baseline: RunRef, candidate: RunRef, *, pass_k: int | None = None

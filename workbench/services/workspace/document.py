@@ -14,7 +14,8 @@ Format `workbench.workspace/v1` (the same shape as YAML or JSON):
     variables:
       - {key: company, value: Acme, description: null}
 
-With `include_history=True` it also has `history:` (history.py). API keys are never
+With `include_history=True` it also has `history:` (history.py), and once you have labelled
+run results, `labels:` (services/reviews/document.py). API keys are never
 part of it. Ids, versions and timestamps are not either, so exporting what an
 import created gives the same document again. Problems are reported with their path in the
 document (`prompts[2].content: ...`, `variables[0].key: ...`), 0-based like the lists.
@@ -36,12 +37,13 @@ from workbench.services._fields import (
     text_problems,
 )
 from workbench.services.prompts.types import content_problems
+from workbench.services.reviews.document import LabelEntry, read_labels
 from workbench.services.scenarios.document import FORMAT as SCENARIOS_FORMAT
 from workbench.services.scenarios.document import Reading, kind, read_document, unknown_keys
 from workbench.services.workspace.history import Version, read_history
 
 FORMAT: Final = "workbench.workspace/v1"
-TOP_KEYS: Final = ("format", "scenarios", "suites", "prompts", "variables", "history")
+TOP_KEYS: Final = ("format", "scenarios", "suites", "prompts", "variables", "history", "labels")
 PROMPT_KEYS: Final = ("name", "description", "content", "status", "tags")
 VARIABLE_KEYS: Final = ("key", "value", "description")
 
@@ -71,6 +73,8 @@ class WorkspaceReading:
     variables: list[tuple[int, VariableEntry]] = field(default_factory=list)
     history: dict[str, list[Version]] = field(default_factory=dict)
     """Optional: every version of a scenario, by its name in the document."""
+    labels: list[LabelEntry] = field(default_factory=list)
+    """Optional: people's labels on run results (issue 26)."""
 
     @property
     def problems(self) -> list[str]:
@@ -126,6 +130,7 @@ def read_workspace(data: Any) -> WorkspaceReading:
             workspace.variables.append((index, variable))
     names = {spec.name for _, spec in workspace.scenarios.scenarios}
     workspace.history = read_history(data.get("history"), names, problems)
+    workspace.labels = read_labels(data.get("labels"), problems)
     seen: dict[str, int] = {}
     for index, variable in workspace.variables:
         if variable.key in seen:

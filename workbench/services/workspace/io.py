@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from workbench.db.models import Prompt, Scenario, ScenarioSuite, Variable
 from workbench.errors import Duplicate, ValidationError, quoted
-from workbench.services._base import UserScopedService
+from workbench.services._base import UserScopedService, session_driver
+from workbench.services.reviews.document import export_labels, import_labels
 from workbench.services.scenarios.document import SuiteEntry, document
 from workbench.services.scenarios.formats import check_format, dump, format_of_path, load
 from workbench.services.scenarios.importing import ImportPlan, imported_name
@@ -56,6 +57,10 @@ class WorkspaceImport:
     skipped_variables: tuple[str, ...] = ()
     """Keys you already had: yours kept (a key is what placeholders name, so never renamed)."""
     renamed_prompts: dict[str, str] = field(default_factory=dict)
+    labels: int = 0
+    """Labels put on results of yours (issue 26)."""
+    skipped_labels: tuple[str, ...] = ()
+    """Where each label pointed whose result is not yours here (another database's run)."""
 
 
 class WorkspaceIO(UserScopedService):
@@ -89,11 +94,14 @@ class WorkspaceIO(UserScopedService):
                     ).all()
                 )
                 history = export_history(session, self._user_id, ids)
+            labels = export_labels(session_driver(session), self._user_id)
         entries = [SuiteEntry(s.name, s.description, s.tags, s.names) for s in suites]
         scenarios = document(sorted(specs, key=lambda spec: spec.name), entries)
         exported = workspace_document(scenarios, prompt_entries, variable_entries)
         if history is not None:
             exported["history"] = history
+        if labels:  # only once there are any: documents of people who never labelled unchanged
+            exported["labels"] = labels
         return exported
 
     def export_workspace(
@@ -140,7 +148,9 @@ class WorkspaceIO(UserScopedService):
                 if scenarios.renamed_scenarios.get(name, name) in scenarios.scenario_ids
             }
             write_history(session, self._user_id, created, reading.history)
-            return self._write(session, reading, on_conflict, scenarios, taken_prompts, taken_keys)
+            done = self._write(session, reading, on_conflict, scenarios, taken_prompts, taken_keys)
+            written, skipped = import_labels(session_driver(session), self._user_id, reading.labels)
+            return replace(done, labels=written, skipped_labels=skipped)
 
     def _taken(self, session: Session, reading: WorkspaceReading) -> tuple[set[str], set[str]]:
         names = [p.name for _, p in reading.prompts]
