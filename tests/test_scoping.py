@@ -92,6 +92,7 @@ class Rows:
     provider: str  # a provider only this user has a key for
     run_id: str  # a finished run of the suite, with the offline target
     matrix_id: str  # a matrix of one cell: that run
+    result_id: str  # an expectation result of that run (as text: the walk blanks it out), labelled
     token: str  # a pending email verification token
     expired_token: str
 
@@ -170,6 +171,8 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
         session.add(RunMatrixCell(matrix_id=matrix_id, position=0, user_id=who.id,
                                   prompt_id=prompt.id, prompt_name=prompt.name,
                                   target=offline().settings(), run_id=run.id))  # fmt: skip
+    result_id = int(run.frame()["result_id"].iloc[0])
+    wb.reviews.label(result_id, "fail", comment=f"{tag} says no")  # issue 26: a label, a change
     return Rows(
         wb=wb,
         session=issued.session,
@@ -186,6 +189,7 @@ def populate(db: Database, who: SignedInUser, tag: str, provider: str, tone: str
         provider=provider,
         run_id=run.id,
         matrix_id=matrix_id,
+        result_id=str(result_id),
         token=token,
         expired_token=expired,
     )
@@ -256,6 +260,8 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.response_cache": "user_id = :uid",
     "workbench.run_matrix": "user_id = :uid",
     "workbench.run_matrix_cell": "user_id = :uid",
+    "workbench.review_label": "user_id = :uid",
+    "workbench.review_label_change": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.admin_lock": "TRUE",
@@ -606,6 +612,29 @@ def run_entries() -> list[Foreign]:
 
 
 MATRIX = "matrix_id"
+RESULT = "result_id"
+
+
+def missing_result() -> str:
+    return str(2_000_000_000 + uuid.uuid4().int % 1_000_000)
+
+
+def review_entries() -> list[Foreign]:
+    """Issue 26: labels. A's result ids and runs are answered as missing ones."""
+    v = "wb.reviews."
+
+    def on_result(operation: str, call: Call, label: str = "") -> Foreign:
+        return Foreign(v + operation, call, RESULT, label, missing=missing_result)
+
+    return [
+        Foreign(v + "queue", lambda me, x: me.wb.reviews.queue(x), RUN, "A's run"),
+        on_result("queue", lambda me, x: me.wb.reviews.queue([int(x)]), "A's result"),
+        on_result("label", lambda me, x: me.wb.reviews.label(int(x), "pass")),
+        on_result("history", lambda me, x: me.wb.reviews.history(int(x))),
+        on_result("item", lambda me, x: me.wb.reviews.item(int(x))),
+        Foreign(v + "agreement", lambda me, x: me.wb.reviews.agreement(x), RUN),
+        Foreign(v + "threshold_curve", lambda me, x: me.wb.reviews.threshold_curve(x), RUN),
+    ]
 
 
 def start_matrix(me: Rows, *, suite: str, prompt: str) -> object:
@@ -669,6 +698,7 @@ FOREIGN: list[Foreign] = [
     *prompt_entries(),
     *keyed_entries(),
     *run_entries(),
+    *review_entries(),
     *account_and_handle_entries(),
 ]
 
@@ -931,6 +961,12 @@ def check_studio(w: World) -> None:
     assert_none_of_a(w, [row.summary.name for row in studio.scenarios.rows])
 
 
+def check_reviews_item_records(w: World) -> None:
+    assert w.b.wb.reviews.item_records([int(w.a.result_id)]) == []  # A's result: left out
+    [own] = w.b.wb.reviews.item_records([int(w.b.result_id)])
+    assert_none_of_a(w, [own])
+
+
 def check_runs_clear_cache(w: World) -> None:
     assert w.b.wb.runs.clear_cache() >= 1  # B's own entries; A's stay (the snapshot checks)
 
@@ -996,6 +1032,11 @@ OWN: list[Own] = [
         check_import_workspace,
     ),
     Own("wb.runs.list", LISTS, check_runs_list),
+    Own(
+        "wb.reviews.item_records",
+        "reads the given results among the caller's only; others are left out, as gone ones",
+        check_reviews_item_records,
+    ),
     Own("wb.runs.frame", LISTS, check_runs_frame),
     Own("wb.runs.trend", LISTS, check_runs_trend),
     Own("wb.runs.matrices", LISTS, check_runs_matrices),
