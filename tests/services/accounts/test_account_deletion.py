@@ -4,7 +4,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 import workbench
+from workbench.crypto.tokens import new_id
 from workbench.db.engine import Database
+from workbench.db.matrix_models import RunMatrix, RunMatrixCell
 from workbench.db.models import (
     Prompt,
     Scenario,
@@ -19,6 +21,7 @@ from workbench.handle import Workbench
 from workbench.services.accounts import AccountService
 from workbench.services.accounts.credentials import SignedIn
 from workbench.services.accounts.external import local_user
+from workbench.timeutil import utcnow
 
 from .conftest import PASSWORD, Outbox
 
@@ -69,9 +72,19 @@ def give_run(wb: Workbench) -> None:
     suite = wb.suites.create(name="played", scenario_ids=[scenario.id])
     prompt = wb.prompts.create(name="played", content="Be brief.")
     target = workbench.offline()
-    wb.runs.start(suite=suite.id, prompt=prompt.id, target=target, progress=False, cache=True).wait(
-        60
-    )
+    run = wb.runs.start(suite=suite.id, prompt=prompt.id, target=target, progress=False, cache=True)
+    run.wait(60)
+    # Issue 26: a label (and its history row) on one of the run's results.
+    wb.reviews.label(int(run.frame()["result_id"].iloc[0]), "pass")
+    # Issue 23: a matrix of one cell, that run (rows, as the matrix service writes them).
+    matrix = RunMatrix(id=new_id(), user_id=wb.user.id, suite_id=suite.id, suite_name=suite.name,
+                       repeats=1, settings={}, created_at=utcnow())  # fmt: skip
+    with wb.database.transaction() as session:
+        session.add(matrix)
+        session.flush()
+        session.add(RunMatrixCell(matrix_id=matrix.id, position=0, user_id=wb.user.id,
+                                  prompt_id=prompt.id, prompt_name=prompt.name,
+                                  target=target.settings(), run_id=run.id))  # fmt: skip
 
 
 def test_deleting_an_account_removes_all_its_rows_and_nothing_of_anyone_else(
