@@ -19,6 +19,7 @@ from ipywidgets import HTML, Button, HBox, Label, Layout, Text, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import Conflict, ValidationError, WorkbenchError
+from workbench.services.scenarios.problem import Problem
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.scenarios.types import (
     ExpectationSpec,
@@ -27,7 +28,7 @@ from workbench.services.scenarios.types import (
     ScenarioView,
     TurnSpec,
 )
-from workbench.services.scenarios.validation import Problem, check_scenario
+from workbench.services.scenarios.validation import check_scenario
 from workbench.widgets._common import PlainRepr, problem_texts, problems_html, show_status
 from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
