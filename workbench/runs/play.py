@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -33,6 +33,7 @@ from workbench.runs.generate import open_client
 from workbench.runs.judge import judge
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
 from workbench.runs.providers import Message, ModelClient, Target
+from workbench.runs.tools import LiveTool
 
 Progress = Callable[[str], None]  # called with each finished attempt's status
 
@@ -60,6 +61,8 @@ class PlayRequest:
     heartbeat_s: float = HEARTBEAT_SECONDS
     shared: bool = False
     """False: the run's owner plays it once and ends it; True: one worker among many."""
+    live_tools: Mapping[str, LiveTool] = field(default_factory=dict, hash=False, compare=False)
+    """Python functions answering tool calls by name (the kernel's own: never stored)."""
 
 
 class RunKeys:
@@ -166,10 +169,15 @@ async def _job(
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
     merge = request.target.provider == "anthropic"  # strict user/assistant alternation
-    plans = {p: build_plan(p, sid, turns, merge_users=merge) for p, sid, turns in script.scenarios}
+    live = request.live_tools
+    plans = {
+        p: build_plan(p, sid, turns, merge_users=merge, tools=tools, live_tools=live)
+        for p, sid, turns, tools in script.scenarios
+    }
     system = Message("system", script.system_text)
     await prefetch_first_turns(client, system, plans)
-    player = Player(system, client, _judge(judge_client), script.stop_on_failure)
+    player = Player(system, client, _judge(judge_client), script.stop_on_failure, live,
+                    script.max_tool_rounds)  # fmt: skip
     return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
                   request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
 

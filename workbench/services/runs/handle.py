@@ -37,6 +37,10 @@ class RunResults:
         """One row per expectation attempt (see `wb.runs.results_frame`)."""
         return self._study.results_frame(self.id)
 
+    def tool_calls_frame(self) -> pd.DataFrame:
+        """One row per tool call the assistant made (see `wb.runs.tool_calls_frame`)."""
+        return self._study.tool_calls_frame(self.id)
+
     def summary(self) -> pd.DataFrame:
         """Pass rate per scenario and expectation; ERROR results are never counted as failed."""
         return self._study.summary(self.id)

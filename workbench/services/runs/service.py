@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.db.engine import Database
 from workbench.errors import ValidationError
 from workbench.runs import lifecycle
+from workbench.runs.engine import DEFAULT_MAX_TOOL_ROUNDS
 from workbench.runs.follow import follow
 from workbench.runs.judge import JUDGE_PROMPT_VERSION
 from workbench.runs.ledger import FINAL
@@ -47,6 +48,12 @@ from workbench.services.runs.setup import (
     stored_cache_ttl,
 )
 from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
+from workbench.services.runs.tool_setup import (
+    check_live_tools,
+    check_max_tool_rounds,
+    rounds_option,
+)
+from workbench.services.runs.tool_setup import with_tools as snapshots_with_tools
 from workbench.services.runs.worker import WorkerSettings
 from workbench.timeutil import utcnow
 
@@ -88,8 +95,14 @@ class RunService(UserScopedService):
         cache_ttl: timedelta | float | None = None,
         executor: object = "kernel",
         detach: bool = False,
+        tools: Mapping[str, Callable[..., Any]] | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
+
+        Scenarios with tools offer them to the target; `tools={"name": function}` answers
+        those calls with your Python functions instead of the mocks (kernel runs only), and
+        `max_tool_rounds` bounds the tool rounds of one EXPECT turn (see docs/runs.md).
 
         `executor="workers"` only queues the run for `workbench worker` processes; a Dask
         `Client` plays it on its cluster (`detach=True`: it goes on after this kernel closes).
@@ -108,19 +121,27 @@ class RunService(UserScopedService):
         ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
-        plan = self._plan(suite, prompt, variables)
+        live = check_live_tools(tools)
+        rounds = check_max_tool_rounds(max_tool_rounds)
+        if live and executor != "kernel":
+            raise ValidationError(
+                "tools= (live Python functions) need executor='kernel': workers and Dask "
+                "cannot call this kernel's functions"
+            )
+        plan = self._plan(suite, prompt, variables, live)
         keys = run_keys(self._keys, target, judge)
         run_id = str(uuid.uuid4())
         total = len(plan.scenarios) * repeats
         if executor != "kernel":
             self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
-                         stop_on_failure, ttl)  # fmt: skip
+                         stop_on_failure, ttl, rounds)  # fmt: skip
             if dask:
                 self._submit_to_dask(executor, run_id, concurrency, detach)
             return self._follow(run_id, total, progress)
         owner = new_owner()
-        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
-        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
+        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds)
+        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
+                              live_tools=live)  # fmt: skip
         return self._play(request, keys, total, progress)
 
     def resume(
@@ -191,6 +212,10 @@ class RunService(UserScopedService):
         """One row per expectation attempt of a run of yours (also `wb.runs.get(id).frame()`)."""
         return self._study.results_frame(run_id)
 
+    def tool_calls_frame(self, run_id: str) -> pd.DataFrame:
+        """One row per tool call of a run of yours (also `run.tool_calls_frame()`)."""
+        return self._study.tool_calls_frame(run_id)
+
     def summary(self, run_id: str) -> pd.DataFrame:
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts)."""
         return self._study.summary(run_id)
@@ -246,10 +271,17 @@ class RunService(UserScopedService):
         """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
         self._study.mark_interrupted()
 
-    def _plan(self, suite: str, prompt: str, variables: Mapping[str, object] | None) -> RunPlan:
+    def _plan(
+        self,
+        suite: str,
+        prompt: str,
+        variables: Mapping[str, object] | None,
+        live: Mapping[str, object] | None = None,
+    ) -> RunPlan:
         with self._transaction() as session:
             suite_row = find_suite(session, self._user_id, suite)
             scenarios = snapshot_scenarios(session, self._user_id, suite_row)
+            scenarios = snapshots_with_tools(session, self._user_id, scenarios, live or {})
             prompt_row = find_prompt(session, self._user_id, prompt)
         system = rendered(self._prompts, prompt_row, variables)
         return RunPlan(suite_row.id, suite_row.name, prompt_row, system, scenarios)
@@ -264,6 +296,7 @@ class RunService(UserScopedService):
         repeats: int,
         stop_on_failure: bool,
         ttl: timedelta | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     ) -> None:
         """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts."""
         run = lifecycle.NewRun(
@@ -272,7 +305,8 @@ class RunService(UserScopedService):
             prompt_updated_at=plan.prompt.updated_at, system_text=plan.system_text,
             system_sha256=plan.system_sha256, target=target.settings(),
             judge=judge.settings() if judge else None, judge_prompt_version=JUDGE_PROMPT_VERSION,
-            repeats=repeats, options=run_options(stop_on_failure, ttl), scenarios=plan.scenarios,
+            repeats=repeats, scenarios=plan.scenarios,
+            options=run_options(stop_on_failure, ttl) | rounds_option(max_tool_rounds),
             created_at=utcnow(),
         )  # fmt: skip
         with self._transaction() as session:

@@ -18,26 +18,36 @@ turns with difflib) and compare by content.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-TOOL_CALLED: Final = "TOOL_CALLED"
-TOOL_NOT_CALLED: Final = "TOOL_NOT_CALLED"
-TOOL_ORDER: Final = "TOOL_ORDER"
-TOOL_CHECK_TYPES: Final = (TOOL_CALLED, TOOL_NOT_CALLED, TOOL_ORDER)
+from workbench.runs.evaluators.tools import (
+    REGEX_KEY,
+    TOOL_CALLED,
+    TOOL_CHECK_TYPES,
+    TOOL_NOT_CALLED,
+    TOOL_ORDER,
+    canonical,
+    mock_answer,
+)
+
+__all__ = [
+    "TOOL_CALLED",
+    "TOOL_CHECK_TYPES",
+    "TOOL_NOT_CALLED",
+    "TOOL_ORDER",
+    "ToolCheckSpec",
+    "ToolSpec",
+    "called",
+    "calls_in_order",
+    "canonical",
+    "not_called",
+    "tool",
+]
 
 NO_RESULT: Final = "__workbench_no_result__"
 """`returns` left out: a call matching no case is answered with an error result."""
-
-REGEX_KEY: Final = "$regex"
-"""`called(args={"id": regex("A\\d+")})` is stored as `{"id": {"$regex": "A\\d+"}}`."""
-
-
-def canonical(value: Any) -> str:
-    """JSON text with sorted keys: equal values, equal text. TypeError/ValueError if not JSON."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
 @dataclass(frozen=True)
@@ -63,14 +73,7 @@ class ToolSpec:
 
     def mock(self, arguments: Any) -> Any:
         """The mock's answer to `arguments`; `LookupError` when no case matches and no `returns`."""
-        for wanted, result in self.cases:
-            if args_match(wanted, arguments):
-                return result
-        if self.has_returns:
-            return self.returns
-        raise LookupError(
-            f"the mock of {self.name!r} has no case matching these arguments and no returns"
-        )
+        return mock_answer(tool_document(self), arguments)
 
     def __hash__(self) -> int:
         return hash(canonical(tool_document(self)))
@@ -158,20 +161,6 @@ def _plain_args(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain_args(item) for item in value]
     return value
-
-
-def args_match(wanted: Any, actual: Any) -> bool:
-    """Subset match: every key of `wanted` is in `actual` with a matching value, recursively;
-    `{"$regex": p}` matches text `p` searches; lists and scalars must be equal."""
-    if isinstance(wanted, Mapping):
-        if set(wanted) == {REGEX_KEY} and isinstance(wanted[REGEX_KEY], str):
-            return isinstance(actual, str) and re.search(wanted[REGEX_KEY], actual) is not None
-        if not isinstance(actual, Mapping):
-            return False
-        return all(key in actual and args_match(item, actual[key]) for key, item in wanted.items())
-    if isinstance(wanted, bool) or isinstance(actual, bool):
-        return wanted is actual  # True is not 1 in JSON
-    return bool(wanted == actual)
 
 
 def tool_document(spec: ToolSpec) -> dict[str, Any]:
