@@ -60,7 +60,7 @@ USER_TEMPLATE = """\
 
 
 def judge_messages(conversation: Sequence[Message], reply: str, assertion: str) -> list[Message]:
-    lines = [f"[{m.role}] {m.content}" for m in conversation if m.role != "system"]
+    lines = [judge_line(m) for m in conversation if m.role != "system"]
     text = "\n".join(lines)
     if len(text) > MAX_CONVERSATION_CHARS:  # keep the end: the turns nearest the reply matter
         text = "[…earlier turns cut…]\n" + text[-MAX_CONVERSATION_CHARS:]
@@ -68,6 +68,19 @@ def judge_messages(conversation: Sequence[Message], reply: str, assertion: str) 
         conversation=text, reply=clip(reply, MAX_REPLY_CHARS), assertion=assertion
     )
     return [Message("system", SYSTEM_PROMPT), Message("user", body)]
+
+
+def judge_line(message: Message) -> str:
+    """One message as the judge reads it; tool calls and their results included (the judge of
+    an assistant that acts must see what it did and what came back: pipecat #5664)."""
+    if message.role == "tool":
+        kind = "tool error" if message.is_error else "tool result"
+        return f"[{kind} {message.tool_call_id}] {message.content}"
+    if message.tool_calls:
+        calls = "; ".join(f"{c.name}({c.arguments}) [{c.id}]" for c in message.tool_calls)
+        said = f"{message.content} " if message.content else ""
+        return f"[assistant] {said}calls: {calls}"
+    return f"[{message.role}] {message.content}"
 
 
 def parse_verdict(text: str) -> tuple[str, float]:

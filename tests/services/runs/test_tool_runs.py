@@ -16,7 +16,14 @@ from tests.runs.conftest import Setup
 from workbench import called, calls_in_order, not_called, tool, tool_calls
 from workbench.errors import ValidationError
 from workbench.handle import Workbench
-from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
+from workbench.services.scenarios.types import (
+    ScenarioCreate,
+    expect,
+    must_contain,
+    regex,
+    semantic,
+    user,
+)
 from workbench.testing.standin import StandIn
 
 ORDER = {"type": "object", "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}
@@ -238,3 +245,29 @@ def test_tool_calls_are_stored_bounded_and_only_yours(wb: Workbench, other_wb: W
     assert len(calls["result"].iloc[0]) == 20_000
     with pytest.raises(workbench.NotFound):
         other_wb.runs.tool_calls_frame(run.id)
+
+
+def test_the_judge_sees_the_calls_and_their_results(wb: Workbench) -> None:
+    turns = [user("Where is my order A1?"), expect(semantic("it says the order shipped"))]
+    made = setup_with(wb, turns)
+    with StandIn(max_lifetime_s=60) as server:
+        judge = workbench.openai_compatible(base_url=server.openai_base_url, model="judge")
+        run = start(made, workbench.offline(RULES), judge=judge).wait(60)
+        asked = next(b for b in server.bodies if b.get("response_format"))
+    conversation = asked["messages"][1]["content"]
+    assert '[assistant] calls: lookup_order({"order_id": "A1"}) [call_0_0]' in conversation
+    assert '[tool result call_0_0] {"status": "shipped"}' in conversation
+    assert run.frame()["status"].tolist() == ["PASSED"]
+
+
+def test_args_match_subsets_and_patterns(wb: Workbench) -> None:
+    checks = [
+        called("lookup_order", args={"order_id": regex(r"a\d")}),  # case-insensitive by default
+        called("lookup_order", args={"order_id": regex(r"a\d", case_sensitive=True)}),
+        called("lookup_order", args={"order_id": "A1"}, times=2),
+        called("lookup_order", args={}),
+    ]
+    made = setup_with(wb, [user("Where is my order A1?"), expect(*checks)])
+    run = start(made, workbench.offline(RULES)).wait(60)
+    assert run.frame()["status"].tolist() == ["PASSED", "FAILED", "FAILED", "PASSED"]
+    assert run.frame()["detail"].iloc[2] == {"calls": ["lookup_order"], "matching": 1}

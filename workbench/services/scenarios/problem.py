@@ -3,11 +3,12 @@ tool_validation.py (which validation.py uses, so neither imports the other's cal
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.services._fields import storage_problem
-from workbench.services.limits import length_problem
+from workbench.services.limits import MAX_PATTERN_LENGTH, length_problem
 
 
 @dataclass(frozen=True)
@@ -53,3 +54,14 @@ def text_problem(value: Any, *, required: bool) -> str | None:
     if required and not value.strip():
         return "is empty"
     return None
+
+
+def regex_problems(pattern: str) -> list[str]:
+    too_long = length_problem(pattern, MAX_PATTERN_LENGTH)
+    if too_long is not None:  # before compiling: a 1 MB pattern took 7 s to compile
+        return [f"the REGEX pattern {too_long}"]
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        return [f"REGEX does not compile: {error}"]
+    return []

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from workbench.db.enums import ScenarioTurnType
-from workbench.services.scenarios.problem import Problem, text_problem
+from workbench.runs.evaluators.tools import REGEX_KEY
+from workbench.services.scenarios.problem import Problem, regex_problems, text_problem
 from workbench.services.scenarios.tools import (
     TOOL_CHECK_TYPES,
     TOOL_ORDER,
@@ -149,8 +150,24 @@ def _check(check: Any, tool_names: set[str] | None) -> list[tuple[str, str]]:
     problem = args_problem(check)
     if problem is not None:
         found.append(("args", problem))
+    else:
+        found += [("args", message) for message in _patterns(check.args)]
     if check.times is not None and (
         isinstance(check.times, bool) or not isinstance(check.times, int) or check.times < 0
     ):
         found.append(("times", "must be a whole number ≥ 0"))
     return found
+
+
+def _patterns(args: Any, depth: int = 0) -> list[str]:
+    """Problems of the `regex(...)` values inside `args` (nesting bounded)."""
+    if depth > 20:
+        return ["args are nested too deeply"]
+    if isinstance(args, Mapping):
+        pattern = args.get(REGEX_KEY)
+        if isinstance(pattern, str):
+            return regex_problems(pattern)
+        return [m for item in args.values() for m in _patterns(item, depth + 1)]
+    if isinstance(args, list):
+        return [m for item in args for m in _patterns(item, depth + 1)]
+    return []

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from workbench.runs.evaluators.tools import (
+    CASE_KEY,
     REGEX_KEY,
     TOOL_CALLED,
     TOOL_CHECK_TYPES,
@@ -155,7 +156,8 @@ def _plain_args(value: Any) -> Any:
     """`regex(...)` values become `{"$regex": pattern}`; everything else must be JSON."""
     kind = getattr(value, "type", None)
     if str(kind) == "REGEX" and hasattr(value, "value"):
-        return {REGEX_KEY: value.value}
+        sensitive = {CASE_KEY: True} if getattr(value, "case_sensitive", False) else {}
+        return {REGEX_KEY: value.value, **sensitive}
     if isinstance(value, Mapping):
         return {key: _plain_args(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

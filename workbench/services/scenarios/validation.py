@@ -28,15 +28,13 @@ from workbench.services._fields import MAX_NAME_LENGTH, MAX_TAG_LENGTH
 from workbench.services.common import UNSET, is_list
 from workbench.services.limits import (
     MAX_EXPECTATIONS_PER_TURN,
-    MAX_PATTERN_LENGTH,
     MAX_SCENARIO_TEXT,
     MAX_TAGS,
     MAX_TURNS,
     count_problem,
-    length_problem,
     name_problem,
 )
-from workbench.services.scenarios.problem import Problem, text_problem
+from workbench.services.scenarios.problem import Problem, regex_problems, text_problem
 from workbench.services.scenarios.tool_validation import check_tool_checks, check_tools
 from workbench.services.scenarios.types import (
     ExpectationSpec,
@@ -151,17 +149,6 @@ def check_expectation(spec: Any, turn: int, index: int) -> list[Problem]:
         problems.append(problem("case_sensitive", "must be True or False"))
     problems.extend(problem("threshold", m) for m in threshold_problems(spec))
     return problems
-
-
-def regex_problems(pattern: str) -> list[str]:
-    too_long = length_problem(pattern, MAX_PATTERN_LENGTH)
-    if too_long is not None:  # before compiling: a 1 MB pattern took 7 s to compile
-        return [f"the REGEX pattern {too_long}"]
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        return [f"REGEX does not compile: {error}"]
-    return []
 
 
 def values_problems(spec: ExpectationSpec) -> list[tuple[str, str]]:
