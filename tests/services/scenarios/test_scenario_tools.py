@@ -208,3 +208,32 @@ def test_another_users_tools_are_not_found(
 ) -> None:
     with pytest.raises(NotFound):
         other_wb.scenarios.get(scenario.id)
+
+
+@pytest.mark.parametrize("format", ["json", "yaml"])
+def test_the_workspace_export_carries_tools_to_another_user(
+    wb: Workbench, other_wb: Workbench, scenario: ScenarioView, format: str
+) -> None:
+    exported = wb.export_workspace(format=format)
+    assert "lookup_order" in exported and "TOOL_ORDER" in exported
+    other_wb.import_workspace(exported, format=format)
+    copy = other_wb.scenarios.get_by_name(scenario.name)
+    assert copy.tools == scenario.tools
+    assert [t.tool_checks for t in copy.turns] == [t.tool_checks for t in scenario.turns]
+    assert copy.id != scenario.id
+
+
+def test_an_imported_document_with_bad_tools_writes_nothing(db: Database, wb: Workbench) -> None:
+    document = {
+        "format": "workbench.scenarios/v1",
+        "scenarios": [
+            {"name": "a", "tools": [{"name": "bad name", "parameters": {"type": "object"}}],
+             "turns": [{"user": "hi"}, {"expect": [{"type": "TOOL_CALLED", "names": ["x"],
+                                                     "times": "2"}]}]},
+        ],
+    }  # fmt: skip
+    with pytest.raises(ValidationError) as raised:
+        wb.import_scenarios(document)
+    message = str(raised.value)
+    assert "scenarios[0].tools[0].name" in message and "times" in message
+    assert extension_rows(db) == 0
