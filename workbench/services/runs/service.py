@@ -152,14 +152,17 @@ class RunService(UserScopedService):
         judge: Target | None = None,
         concurrency: int = 16,
         progress: bool = True,
+        tools: Mapping[str, Callable[..., Any]] | None = None,
     ) -> RunHandle:
         """Play the attempts of a cancelled or interrupted run that have no result yet.
 
         The run's own target (and judge) are played again, with every setting they were started
         with; pass `target=` (and `judge=`) only for an offline target (which may hold a
         function), or to say which one you mean: it must match the run's. A run started with
-        `cache=True` keeps its cache and TTL."""
+        `cache=True` keeps its cache and TTL. Live tool functions are not stored: pass `tools=`
+        again for a run started with them (else the scenarios' mocks answer)."""
         check_counts(1, concurrency)
+        live = check_live_tools(tools)
         row = self._study.row(run_id)
         if row.status not in ("cancelled", "interrupted"):
             raise ValidationError(
@@ -174,7 +177,8 @@ class RunService(UserScopedService):
             todo = lifecycle.reopen(session_driver(session), run_id=run_id, user_id=self._user_id,
                                     owner=owner)  # fmt: skip
         ttl = stored_cache_ttl(row.options)
-        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
+        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
+                              live_tools=live)  # fmt: skip
         return self._play(request, keys, todo, progress)
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
