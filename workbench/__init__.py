@@ -13,7 +13,8 @@ Writing scenarios:
     ScenarioCreate, ScenarioUpdate, user, expect,
     must_contain, must_contain_any, must_not_contain, regex, semantic
 Tools the assistant may call, and checks on its calls (per EXPECT turn):
-    tool, called, not_called, calls_in_order; tool_calls (an offline rule that calls tools)
+    tool, called, not_called, calls_in_order; tool_calls (an offline rule that calls tools);
+    mcp_stdio (an MCP server as a run's tools=)
 Prompts: render_template.  The database: Database, open_database.
 Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEditor,
     PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run).
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from workbench import frames, plots
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
+    from workbench.runs.mcp import mcp_stdio
     from workbench.runs.providers.base import tool_calls
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
     from workbench.services.prompts.templates import render_template
@@ -101,6 +103,7 @@ _LAZY = {
     "not_called": "workbench.services.scenarios.tools",
     "calls_in_order": "workbench.services.scenarios.tools",
     "tool_calls": "workbench.runs.providers.base",
+    "mcp_stdio": "workbench.runs.mcp",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
     "render_template": "workbench.services.prompts.templates",
     # Run targets: workbench.openai("gpt-4o-mini", temperature=0), anthropic(...), offline(...)
@@ -141,6 +144,7 @@ __all__ = [
     "connect",
     "expect",
     "frames",
+    "mcp_stdio",
     "must_contain",
     "must_contain_any",
     "must_not_contain",
