@@ -5,6 +5,7 @@ both SDKs and the direct transport, in each API's own message format."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -354,3 +355,16 @@ def children() -> set[int]:
             if int(stat[1]) == own and stat[0] != "Z":
                 found.add(int(entry.name))
     return found
+
+
+def test_tool_checks_have_repeats_and_flakiness_like_any_check(wb: Workbench) -> None:
+    made = setup_with(wb, [user("Where is my order A1?"), expect(called("lookup_order"))])
+    # Asked once per request: calls, then the text after them; then text alone; and again.
+    answers = itertools.cycle(
+        [tool_calls(("lookup_order", {"order_id": "A1"}), then="ok"), "ok", "I do not know"]
+    )
+    target = workbench.offline(lambda last: next(answers))
+    run = start(made, target, repeats=4, concurrency=1).wait(60)
+    assert run.frame()["status"].tolist() == ["PASSED", "FAILED", "PASSED", "FAILED"]
+    flaky = run.flaky()
+    assert flaky["type"].tolist() == ["TOOL_CALLED"] and flaky["outcomes"].tolist() == ["PFPF"]
