@@ -12,6 +12,9 @@ Signing in (each returns a `Workbench` handle):
 Writing scenarios:
     ScenarioCreate, ScenarioUpdate, user, expect,
     must_contain, must_contain_any, must_not_contain, regex, semantic
+Tools the assistant may call, and checks on its calls (per EXPECT turn):
+    tool, called, not_called, calls_in_order; tool_calls (an offline rule that calls tools);
+    mcp_stdio (an MCP server as a run's tools=)
 Prompts: render_template.  The database: Database, open_database.
 Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEditor,
     PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run), ReviewWidget(queue).
@@ -46,8 +49,11 @@ if TYPE_CHECKING:
     from workbench import frames, plots
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
+    from workbench.runs.mcp import mcp_stdio
+    from workbench.runs.providers.base import tool_calls
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
     from workbench.services.prompts.templates import render_template
+    from workbench.services.scenarios.tools import called, calls_in_order, not_called, tool
     from workbench.services.scenarios.types import (
         ScenarioCreate,
         ScenarioUpdate,
@@ -92,6 +98,13 @@ _LAZY = {
     "must_not_contain": "workbench.services.scenarios.types",
     "regex": "workbench.services.scenarios.types",
     "semantic": "workbench.services.scenarios.types",
+    # Tools (issue 20): tool("lookup_order", ...), expect(called("lookup_order"), ...)
+    "tool": "workbench.services.scenarios.tools",
+    "called": "workbench.services.scenarios.tools",
+    "not_called": "workbench.services.scenarios.tools",
+    "calls_in_order": "workbench.services.scenarios.tools",
+    "tool_calls": "workbench.runs.providers.base",
+    "mcp_stdio": "workbench.runs.mcp",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
     "render_template": "workbench.services.prompts.templates",
     # Run targets: workbench.openai("gpt-4o-mini", temperature=0), anthropic(...), offline(...)
@@ -128,12 +141,16 @@ __all__ = [
     "Workbench",
     "WorkbenchError",
     "anthropic",
+    "called",
+    "calls_in_order",
     "connect",
     "expect",
     "frames",
+    "mcp_stdio",
     "must_contain",
     "must_contain_any",
     "must_not_contain",
+    "not_called",
     "offline",
     "open_database",
     "openai",
@@ -148,6 +165,8 @@ __all__ = [
     "sign_in",
     "sign_up",
     "studio",
+    "tool",
+    "tool_calls",
     "user",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workbench.db.auth_models import Account, Session, User, Verification
 from workbench.db.base import Base
 from workbench.db.cache_models import ResponseCacheEntry
+from workbench.db.extension_models import ScenarioExtension, ToolCall
 from workbench.db.matrix_models import RunMatrix, RunMatrixCell
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
 from workbench.db.review_models import ReviewLabel, ReviewLabelChange
@@ -36,11 +37,13 @@ __all__ = [
     "RunScenario",
     "Scenario",
     "ScenarioExpectation",
+    "ScenarioExtension",
     "ScenarioSuite",
     "ScenarioSuiteItem",
     "ScenarioTurn",
     "ScenarioVersion",
     "Session",
+    "ToolCall",
     "TurnResult",
     "User",
     "UserApiKey",

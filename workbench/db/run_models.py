@@ -107,6 +107,8 @@ class RunScenario(Base):
     scenario_name: Mapped[str] = mapped_column(Text)
     scenario_version: Mapped[int] = mapped_column(Integer)
     turns: Mapped[list[Any]] = mapped_column(JSONB)
+    tools: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """The scenario's tools document as played (issue 20), or None for a scenario without."""
 
 
 class RunAttempt(Base):

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from workbench.runs.cache import DEFAULT_TTL, cache_key, lookup_many, store
 from workbench.runs.engine import ScenarioPlan
-from workbench.runs.providers.base import Completion, Message, ModelClient
+from workbench.runs.providers.base import Completion, Message, ModelClient, ToolDefinition
 from workbench.runs.providers.targets import Target
 
 T = TypeVar("T")
@@ -96,7 +96,14 @@ class CachedClient:
         *,
         json_schema: Mapping[str, Any] | None = None,
         temperature: float | None = None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> Completion:
+        if tools:
+            # Exchanges with tools are never cached: a cached reply would replay tool calls
+            # whose results (live functions) may differ from run to run.
+            return await self._client.complete(
+                messages, json_schema=json_schema, temperature=temperature, tools=tools
+            )
         key = cache_key(
             self.target,
             messages,

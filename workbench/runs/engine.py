@@ -9,7 +9,12 @@ Semantics (pinned in tests/runs/test_engine.py, written down in docs/runs.md):
 - USER turns after the last EXPECT turn are never sent;
 - a FAILED expectation does not stop the scenario unless `stop_on_failure`;
 - a `ProviderError` ends the attempt as `error`: the turn's expectations are recorded as ERROR
-  (never FAILED) and later turns are not played.
+  (never FAILED) and later turns are not played;
+- with tools (issue 20, runs/tools.py): while a reply asks for tool calls, every call of it is
+  answered (mock or live function; a failure is an error result the model sees), the calls and
+  results are appended in the provider's own format and the target is asked again, at most
+  `max_tool_rounds` times (more is an ERROR for the turn, naming the limit); text checks apply
+  to the final text, tool checks to the turn's calls; every call is kept for the ledger.
 
 Plans are built once per scenario, so playing an attempt touches no ORM object and parses
 nothing: it is a loop over precomputed steps.
@@ -19,11 +24,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workbench.runs.evaluators import build_check
 from workbench.runs.providers import Completion, Message, ModelClient, ProviderError
+from workbench.runs.tools import (
+    LiveTool,
+    ToolBox,
+    ToolCallRow,
+    ToolCheckPlan,
+    answer,
+    check_plans,
+    evaluate,
+    toolbox,
+)
+
+DEFAULT_MAX_TOOL_ROUNDS = 8
 
 PASSED, FAILED, ERROR = "PASSED", "FAILED", "ERROR"
 
@@ -47,6 +64,7 @@ class StepPlan:
     turn_index: int
     new_messages: tuple[Message, ...]
     expectations: tuple[ExpectationPlan, ...]
+    tool_checks: tuple[ToolCheckPlan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,7 @@ class ScenarioPlan:
     position: int
     scenario_id: str
     steps: tuple[StepPlan, ...]
+    tools: ToolBox | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +99,18 @@ class AttemptResult:
     latency_s: float
     turns: tuple[TurnRow, ...]
     expectations: tuple[ExpectationRow, ...]
+    tool_calls: tuple[ToolCallRow, ...] = ()
 
 
 def build_plan(
-    position: int, scenario_id: str, turns: Sequence[Mapping[str, Any]], *, merge_users: bool
+    position: int,
+    scenario_id: str,
+    turns: Sequence[Mapping[str, Any]],
+    *,
+    merge_users: bool,
+    tools: Mapping[str, Any] | None = None,
+    live_tools: Mapping[str, LiveTool] | None = None,
+    served: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ScenarioPlan:
     """The steps of a scenario snapshot (`run_scenario.turns`); trailing USER turns dropped."""
     steps: list[StepPlan] = []
@@ -98,9 +125,11 @@ def build_plan(
             expectation_plan(index, spec) for index, spec in enumerate(turn["expectations"])
         )
         messages = tuple(Message("user", text) for text in waiting)
-        steps.append(StepPlan(turn_index, messages, expectations))
+        checks = check_plans(turn, len(expectations))
+        steps.append(StepPlan(turn_index, messages, expectations, checks))
         waiting = []
-    return ScenarioPlan(position, scenario_id, tuple(steps))
+    box = toolbox(tools, live_tools or {}, served)
+    return ScenarioPlan(position, scenario_id, tuple(steps), box)
 
 
 def expectation_plan(index: int, spec: Mapping[str, Any]) -> ExpectationPlan:
@@ -129,34 +158,74 @@ class Player:
     client: ModelClient
     judge: Judge
     stop_on_failure: bool
+    live_tools: Mapping[str, LiveTool] | None = None
+    max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+    served: Mapping[str, LiveTool] | None = None  # MCP servers' tools, by name
 
     async def play(self, plan: ScenarioPlan) -> AttemptResult:
         started = time.perf_counter()
         messages: list[Message] = [self.system]
         turns: list[TurnRow] = []
         checked: list[ExpectationRow] = []
+        calls: list[ToolCallRow] = []
         status, error = "passed", None
         for step in plan.steps:
             messages.extend(step.new_messages)
             sent = len(messages)
+            made: list[ToolCallRow] = []
             try:
-                completion = await self.client.complete(tuple(messages))
-            except ProviderError as failure:
-                error = provider_error_text(failure)
+                completion = await self._exchange(plan.tools, step, messages, made)
+            except (ProviderError, ToolRoundsExceeded) as failure:
+                calls += made
+                error = (
+                    provider_error_text(failure)
+                    if isinstance(failure, ProviderError)
+                    else str(failure)
+                )
                 turns.append(TurnRow(step.turn_index, sent, None, error))
                 checked += errored(step, error)
                 status = "error"
                 break
+            calls += made
             reply = completion.text
             turns.append(TurnRow(step.turn_index, sent, completion, None))
             outcomes = await self._check(step, tuple(messages), reply)
+            outcomes += tool_outcomes(step, made)
             messages.append(Message("assistant", reply))
             checked += outcomes
             status = worse(status, outcomes)
             if status == "failed" and self.stop_on_failure:
                 break
         latency = time.perf_counter() - started
-        return AttemptResult(status, error, latency, tuple(turns), tuple(checked))
+        return AttemptResult(status, error, latency, tuple(turns), tuple(checked), tuple(calls))
+
+    async def _exchange(
+        self, box: ToolBox | None, step: StepPlan, messages: list[Message], made: list[ToolCallRow]
+    ) -> Completion:
+        """The turn's final completion; tool rounds in between are appended to `messages` and
+        their calls to `made`. Usage and latency of every round are summed into the result."""
+        if box is None:
+            return await self.client.complete(tuple(messages))
+        live = self.live_tools or {}
+        total: Completion | None = None
+        for round_number in range(1, self.max_tool_rounds + 2):
+            completion = await self.client.complete(tuple(messages), tools=box.definitions)
+            total = completion if total is None else added(total, completion)
+            if not completion.tool_calls:
+                return total
+            if round_number > self.max_tool_rounds:
+                break
+            messages.append(Message("assistant", completion.text, completion.tool_calls))
+            for index, call in enumerate(completion.tool_calls):
+                sent, failed, row = await answer(call, box, live, turn_index=step.turn_index,
+                                                 round=round_number, index=index,
+                                                 served=self.served)  # fmt: skip
+                made.append(row)
+                messages.append(Message("tool", sent, tool_call_id=call.id, is_error=failed))
+        raise ToolRoundsExceeded(
+            f"tool_rounds: the assistant still asked for tools after max_tool_rounds="
+            f"{self.max_tool_rounds} rounds"
+        )
 
     async def _check(
         self, step: StepPlan, conversation: tuple[Message, ...], reply: str
@@ -177,6 +246,34 @@ class Player:
         return rows
 
 
+class ToolRoundsExceeded(Exception):
+    """A turn's assistant kept asking for tools beyond `max_tool_rounds`."""
+
+
+def added(total: Completion, more: Completion) -> Completion:
+    """`more` (the latest round's text and calls) with usage, cost and latency of both."""
+
+    def plus(a: Any, b: Any) -> Any:
+        return None if a is None and b is None else (a or 0) + (b or 0)
+
+    return replace(
+        more,
+        latency_s=total.latency_s + more.latency_s,
+        prompt_tokens=plus(total.prompt_tokens, more.prompt_tokens),
+        completion_tokens=plus(total.completion_tokens, more.completion_tokens),
+        cost_usd=plus(total.cost_usd, more.cost_usd),
+        attempts=total.attempts + more.attempts,
+    )
+
+
+def tool_outcomes(step: StepPlan, calls: Sequence[ToolCallRow]) -> list[ExpectationRow]:
+    rows = []
+    for plan in step.tool_checks:
+        status, detail = evaluate(plan, calls)
+        rows.append(ExpectationRow(step.turn_index, plan.index, plan.type, status, detail))
+    return rows
+
+
 def worse(status: str, outcomes: Sequence[ExpectationRow]) -> str:
     """An attempt fails if any expectation failed; ERROR results alone never make it fail."""
     if status == "failed" or any(row.status == FAILED for row in outcomes):
@@ -188,10 +285,8 @@ def worse(status: str, outcomes: Sequence[ExpectationRow]) -> str:
 
 def errored(step: StepPlan, error: str) -> list[ExpectationRow]:
     detail = {"error": error}
-    return [
-        ExpectationRow(step.turn_index, plan.index, plan.type, ERROR, detail)
-        for plan in step.expectations
-    ]
+    plans: list[ExpectationPlan | ToolCheckPlan] = [*step.expectations, *step.tool_checks]
+    return [ExpectationRow(step.turn_index, plan.index, plan.type, ERROR, detail) for plan in plans]
 
 
 def provider_error_text(error: ProviderError) -> str:

@@ -30,6 +30,7 @@ from workbench.runs.providers.base import (
     Provider,
     ProviderError,
     RawReply,
+    ToolDefinition,
 )
 from workbench.runs.providers.direct import DirectProvider
 from workbench.runs.providers.offline import OfflineProvider
@@ -147,12 +148,13 @@ class GenerateClient:
         *,
         json_schema: Mapping[str, Any] | None = None,
         temperature: float | None = None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> Completion:
         attempt = 0
         while True:
             attempt += 1
             try:
-                raw, latency = await self._once(messages, json_schema, temperature)
+                raw, latency = await self._once(messages, json_schema, temperature, tools)
             except ProviderError as error:
                 if not error.retryable or attempt > self.target.max_retries:
                     raise _final(error, attempt) from None
@@ -163,7 +165,7 @@ class GenerateClient:
                 cost = cost_usd(self.target.model, raw.prompt_tokens, raw.completion_tokens)
             return Completion(
                 raw.text, raw.model, latency, raw.prompt_tokens, raw.completion_tokens, cost,
-                attempts=attempt,
+                attempts=attempt, tool_calls=raw.tool_calls,
             )  # fmt: skip
 
     async def _once(
@@ -171,6 +173,7 @@ class GenerateClient:
         messages: Sequence[Message],
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> tuple[RawReply, float]:
         limits = self.limits
         if limits.rpm is not None:
@@ -182,9 +185,14 @@ class GenerateClient:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.target.timeout_s):
-                raw = await self._provider.call(
-                    messages, json_schema=json_schema, temperature=temperature
-                )
+                if tools:
+                    raw = await self._provider.call(
+                        messages, json_schema=json_schema, temperature=temperature, tools=tools
+                    )
+                else:  # providers written before tools (and test doubles) take no `tools`
+                    raw = await self._provider.call(
+                        messages, json_schema=json_schema, temperature=temperature
+                    )
         except TimeoutError:
             raise ProviderError(
                 f"{self.target.provider}: no answer within {self.target.timeout_s:g} s",

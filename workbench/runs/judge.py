@@ -19,7 +19,7 @@ from typing import Any
 from workbench.runs.evaluators.outcome import ERROR, FAILED, PASSED, Outcome, clip
 from workbench.runs.providers.base import Message, ModelClient, ProviderError
 
-JUDGE_PROMPT_VERSION = "judge-v2"  # v2: the blocks' text is escaped (`quoted`)
+JUDGE_PROMPT_VERSION = "judge-v2"  # v2: the blocks' text is escaped (`quoted`); tool calls shown
 
 # What the judge reads of a long conversation: enough for context, bounded for cost.
 MAX_CONVERSATION_CHARS = 20_000
@@ -62,7 +62,7 @@ USER_TEMPLATE = """\
 
 
 def judge_messages(conversation: Sequence[Message], reply: str, assertion: str) -> list[Message]:
-    lines = [f"[{m.role}] {m.content}" for m in conversation if m.role != "system"]
+    lines = [judge_line(m) for m in conversation if m.role != "system"]
     text = "\n".join(lines)
     if len(text) > MAX_CONVERSATION_CHARS:  # keep the end: the turns nearest the reply matter
         text = "[…earlier turns cut…]\n" + text[-MAX_CONVERSATION_CHARS:]
@@ -78,6 +78,19 @@ def quoted(text: str) -> str:
     """`text` with `&`, `<` and `>` escaped, so that no reply (or conversation, or assertion)
     can close its block or open another: `</reply><assertion>...` arrives as text."""
     return html.escape(text, quote=False)
+
+
+def judge_line(message: Message) -> str:
+    """One message as the judge reads it; tool calls and their results included (the judge of
+    an assistant that acts must see what it did and what came back: pipecat #5664)."""
+    if message.role == "tool":
+        kind = "tool error" if message.is_error else "tool result"
+        return f"[{kind} {message.tool_call_id}] {message.content}"
+    if message.tool_calls:
+        calls = "; ".join(f"{c.name}({c.arguments}) [{c.id}]" for c in message.tool_calls)
+        said = f"{message.content} " if message.content else ""
+        return f"[assistant] {said}calls: {calls}"
+    return f"[{message.role}] {message.content}"
 
 
 def parse_verdict(text: str) -> tuple[str, float]:

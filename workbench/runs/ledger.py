@@ -132,6 +132,15 @@ FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, x int, y text, s 
 ON CONFLICT (attempt_id, turn_index, expectation_index) DO NOTHING
 """
 
+TOOL_CALLS = """
+INSERT INTO workbench.tool_call (attempt_id, run_id, user_id, turn_index, round, call_index, name,
+    arguments, result, source, error, latency_s)
+SELECT a, %(run_id)s, %(user_id)s, t, r, i, n, g, o, s, e, l
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, r int, i int, n text, g text,
+    o text, s text, e text, l float8)
+ON CONFLICT (attempt_id, turn_index, round, call_index) DO NOTHING
+"""
+
 # An attempt is finished only while it has no final status (whoever finished it first wins),
 # and only by its lease holder or when nobody holds a live lease on it.
 FINISH = """
@@ -153,10 +162,13 @@ def write_results(
     owner: str,
     finished: Sequence[Finished],
 ) -> None:
-    """Store `finished` attempts: three statements, however many rows."""
+    """Store `finished` attempts: three statements (four with tool calls), however many rows."""
     base = {"run_id": run_id, "user_id": user_id}
     conn.execute(TURNS, {**base, "rows": _storable_json(_turn_rows(finished))})
     conn.execute(EXPECTATIONS, {**base, "rows": _storable_json(_expectation_rows(finished))})
+    calls = [{"a": f.attempt_id, **call.row()} for f in finished for call in f.result.tool_calls]
+    if calls:  # a statement only for runs whose assistants called tools
+        conn.execute(TOOL_CALLS, {**base, "rows": _storable_json(calls)})
     attempts = [
         {"a": f.attempt_id, "s": f.result.status, "e": f.result.error, "l": f.result.latency_s}
         for f in finished

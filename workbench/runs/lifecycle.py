@@ -51,6 +51,8 @@ class ScenarioSnapshot:
     name: str
     version: int
     turns: list[dict[str, Any]]
+    tools: dict[str, Any] | None = None
+    """The scenario's tools document (issue 20): {"tools": [...]}; tool checks are in `turns`."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,9 @@ VALUES (%(id)s, %(user_id)s, %(suite_id)s, %(suite_name)s, %(prompt_id)s, %(prom
 # text columns, so they hold no NUL character that jsonb would refuse.
 SNAPSHOTS = """
 INSERT INTO workbench.run_scenario (run_id, position, user_id, scenario_id, scenario_name,
-    scenario_version, turns)
-SELECT %(id)s, p, %(user_id)s, s, n, v, t
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(p int, s text, n text, v int, t jsonb)
+    scenario_version, turns, tools)
+SELECT %(id)s, p, %(user_id)s, s, n, v, t, x
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(p int, s text, n text, v int, t jsonb, x jsonb)
 """
 ATTEMPTS = """
 INSERT INTO workbench.run_attempt (run_id, user_id, position, scenario_id, repeat, status, tries)
@@ -110,7 +112,14 @@ def create(conn: Connection, run: NewRun) -> None:
     row |= {name: json.dumps(row[name]) for name in ("target", "judge", "options")}
     conn.execute(CREATE, row)
     snapshots = [
-        {"p": s.position, "s": s.scenario_id, "n": s.name, "v": s.version, "t": s.turns}
+        {
+            "p": s.position,
+            "s": s.scenario_id,
+            "n": s.name,
+            "v": s.version,
+            "t": s.turns,
+            "x": s.tools,
+        }
         for s in run.scenarios
     ]
     ids = {"id": run.id, "user_id": run.user_id}
@@ -228,8 +237,10 @@ class Script:
     position, and whether an attempt stops at its first failed expectation."""
 
     system_text: str
-    scenarios: Sequence[tuple[int, str, list[dict[str, Any]]]]  # position, scenario id, turns
+    # position, scenario id, turns, tools document (or None)
+    scenarios: Sequence[tuple[int, str, list[dict[str, Any]], dict[str, Any] | None]]
     stop_on_failure: bool
+    max_tool_rounds: int = 8
 
 
 def script(conn: Connection, *, run_id: str, user_id: str) -> Script:
@@ -240,11 +251,13 @@ def script(conn: Connection, *, run_id: str, user_id: str) -> Script:
     if run is None:
         raise NotFound(f"No run {run_id!r}.")
     rows = conn.execute(
-        "SELECT position, scenario_id, turns FROM workbench.run_scenario"
+        "SELECT position, scenario_id, turns, tools FROM workbench.run_scenario"
         " WHERE run_id = %s AND user_id = %s ORDER BY position",
         (run_id, user_id),
     ).fetchall()
-    return Script(run[0], rows, bool(run[1].get("stop_on_failure")))
+    options = run[1] or {}
+    rounds = int(options.get("max_tool_rounds") or 8)
+    return Script(run[0], rows, bool(options.get("stop_on_failure")), rounds)
 
 
 def counts(conn: Connection, *, run_id: str, user_id: str) -> dict[str, int]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -32,7 +32,9 @@ from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.generate import open_client
 from workbench.runs.judge import judge
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
+from workbench.runs.mcp import McpStdio, McpTools, open_servers
 from workbench.runs.providers import Message, ModelClient, Target
+from workbench.runs.tools import LiveTool
 
 Progress = Callable[[str], None]  # called with each finished attempt's status
 
@@ -60,6 +62,10 @@ class PlayRequest:
     heartbeat_s: float = HEARTBEAT_SECONDS
     shared: bool = False
     """False: the run's owner plays it once and ends it; True: one worker among many."""
+    live_tools: Mapping[str, LiveTool] = field(default_factory=dict, hash=False, compare=False)
+    """Python functions answering tool calls by name (the kernel's own: never stored)."""
+    mcp_servers: tuple[McpStdio, ...] = ()
+    """MCP servers started for this play and stopped when it ends (runs/mcp.py)."""
 
 
 class RunKeys:
@@ -119,12 +125,13 @@ async def play(
 
     status = "interrupted"
     try:
-        job = await _job(db, request, client, judge_client, progress)
-        with quiet_collector():
-            if request.shared:
-                await _play_to_the_end(job)
-            else:
-                await InKernelExecutor().execute(job)
+        async with open_servers(request.mcp_servers) as served:  # stopped on any exit
+            job = await _job(db, request, client, judge_client, progress, served)
+            with quiet_collector():
+                if request.shared:
+                    await _play_to_the_end(job)
+                else:
+                    await InKernelExecutor().execute(job)
         status = "finished"
     except asyncio.CancelledError:
         status = "cancelled"
@@ -163,13 +170,22 @@ async def _job(
     client: ModelClient,
     judge_client: ModelClient,
     progress: Progress,
+    served: McpTools | None = None,
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
     merge = request.target.provider == "anthropic"  # strict user/assistant alternation
-    plans = {p: build_plan(p, sid, turns, merge_users=merge) for p, sid, turns in script.scenarios}
+    live = request.live_tools
+    definitions = served.definitions if served else {}
+    plans = {
+        p: build_plan(
+            p, sid, turns, merge_users=merge, tools=tools, live_tools=live, served=definitions
+        )
+        for p, sid, turns, tools in script.scenarios
+    }
     system = Message("system", script.system_text)
     await prefetch_first_turns(client, system, plans)
-    player = Player(system, client, _judge(judge_client), script.stop_on_failure)
+    player = Player(system, client, _judge(judge_client), script.stop_on_failure, live,
+                    script.max_tool_rounds, served.callers if served else None)  # fmt: skip
     return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
                   request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
 

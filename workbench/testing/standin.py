@@ -9,6 +9,10 @@ and Anthropic `POST /v1/messages`, with fixed latency, rule-based replies and in
 Replies: `replies` (a mapping from the last user message, or a function of it), else
 "echo: <last user message>". A request for structured output (OpenAI `response_format`, Anthropic
 `tools`) gets a judge verdict `{"reasoning": ..., "score": judge_score}`, or `verdict` verbatim.
+Tool calls (both APIs): `tool_rounds` maps the last user message (or a function of it) to rounds
+of calls, each a list of (name, arguments); a request offering `tools` gets the next round not
+yet answered since that user message (OpenAI `tool_calls`, Anthropic `tool_use` blocks), then
+the text reply followed by " | " and the last round's results.
 Faults (a queue, or per path): "429" (with Retry-After: `retry_after`), "500", "529", "401",
 "400" (a bad request whose message echoes the key presented, cut and whole, as a hostile or
 careless server may), "hang" (no answer for `hang_s`), "malformed" (a 200 whose body is not
@@ -55,7 +59,9 @@ class StandIn:
         max_lifetime_s: float = 300.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        tool_rounds: Mapping[str, Any] | Callable[[str], Any] | None = None,
     ) -> None:
+        self.tool_rounds = tool_rounds
         self.latency_s, self.replies, self.judge_score = latency_s, replies, judge_score
         self.verdict, self.retry_after, self.hang_s = verdict, retry_after, hang_s
         self.api_key, self.max_lifetime_s, self.host, self.port = (
@@ -220,11 +226,64 @@ def _words(messages: Any) -> int:
     return total
 
 
+def _is_tool_turn(message: Any) -> bool:
+    """A message of a tool exchange: OpenAI's `tool` results and assistant `tool_calls`,
+    Anthropic's `tool_result` and `tool_use` blocks."""
+    if not isinstance(message, dict):
+        return False
+    content = message.get("content")
+    blocks = content if isinstance(content, list) else []
+    kinds = {b.get("type") for b in blocks if isinstance(b, dict)}
+    return (
+        message.get("role") == "tool"
+        or bool(message.get("tool_calls"))
+        or bool(kinds & {"tool_result", "tool_use"})
+    )
+
+
+def _last_user(body: dict[str, Any]) -> tuple[str, list[Any]]:
+    """(the last user message that is not a tool result, the messages after it)."""
+    messages = [m for m in body.get("messages") or () if isinstance(m, dict)]
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if message.get("role") == "user" and not _is_tool_turn(message):
+            content = message.get("content", "")
+            if isinstance(content, list):
+                content = "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+            return str(content), messages[index + 1 :]
+    return "", messages
+
+
+def _results(after: list[Any]) -> list[str]:
+    """The results of the last tool round, in order."""
+    found: list[str] = []
+    for message in reversed(after):
+        if message.get("role") == "tool":
+            found.append(str(message.get("content")))
+            continue
+        content = message.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        results = [str(b.get("content")) for b in blocks if b.get("type") == "tool_result"]
+        if not results:
+            break
+        found.extend(reversed(results))
+    return list(reversed(found))
+
+
+def _tool_round(server: StandIn, body: dict[str, Any]) -> tuple[list[Any] | None, str]:
+    """(the calls to answer with, or None for text; the suffix of a final text reply)."""
+    last, after = _last_user(body)
+    rounds = server.tool_rounds
+    planned = rounds(last) if callable(rounds) else (rounds or {}).get(last)
+    done = sum(1 for m in after if m.get("role") == "assistant" and _is_tool_turn(m))
+    if planned and done < len(planned):
+        return list(planned[done]), ""
+    results = _results(after)
+    return None, (" | " + "; ".join(results)) if results else ""
+
+
 def _reply_text(server: StandIn, body: dict[str, Any]) -> str:
-    users = [
-        m for m in body.get("messages") or () if isinstance(m, dict) and m.get("role") == "user"
-    ]
-    last = str(users[-1].get("content", "")) if users else ""
+    last, _ = _last_user(body)
     replies = server.replies
     if callable(replies):
         return replies(last)
@@ -234,11 +293,18 @@ def _reply_text(server: StandIn, body: dict[str, Any]) -> str:
 
 
 def _answer(server: StandIn, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    structured = bool(body.get("response_format") or body.get("tools"))
+    forced = (body.get("tool_choice") or {}).get("type") == "tool"  # Anthropic's judge
+    structured = bool(body.get("response_format")) or forced
     verdict = {"reasoning": "stand-in verdict", "score": server.judge_score}
     text = server.verdict if server.verdict is not None else json.dumps(verdict)
+    calls: list[Any] | None = None
     if not structured:
         text = _reply_text(server, body)
+        if body.get("tools"):
+            calls, suffix = _tool_round(server, body)
+            text += suffix
+    if calls:
+        return _calls_answer(path, body, calls)
     prompt = _words(body.get("messages")) + len(str(body.get("system") or "").split())
     completion = max(1, len(text.split()))
     model = str(body.get("model", "stand-in"))
@@ -259,3 +325,27 @@ def _answer(server: StandIn, path: str, body: dict[str, Any]) -> dict[str, Any]:
     return {"id": "msg_standin", "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": "end_turn", "stop_sequence": None,
             "usage": {"input_tokens": prompt, "output_tokens": completion}}  # fmt: skip
+
+
+def _calls_answer(path: str, body: dict[str, Any], calls: list[Any]) -> dict[str, Any]:
+    """A reply asking for `calls` [(name, arguments)], in the API's own format."""
+    model = str(body.get("model", "stand-in"))
+    prompt = _words(body.get("messages"))
+    if path == OPENAI_PATH:
+        tool_calls = [
+            {"id": f"call_{i}", "type": "function",
+             "function": {"name": name, "arguments": json.dumps(args)}}
+            for i, (name, args) in enumerate(calls)
+        ]  # fmt: skip
+        message = {"role": "assistant", "content": None, "tool_calls": tool_calls}
+        choice = {"index": 0, "message": message, "finish_reason": "tool_calls"}
+        usage = {"prompt_tokens": prompt, "completion_tokens": 5, "total_tokens": prompt + 5}
+        return {"id": "chatcmpl-standin", "object": "chat.completion", "created": 0,
+                "model": model, "choices": [choice], "usage": usage}  # fmt: skip
+    content = [
+        {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": args}
+        for i, (name, args) in enumerate(calls)
+    ]
+    return {"id": "msg_standin", "type": "message", "role": "assistant", "model": model,
+            "content": content, "stop_reason": "tool_use", "stop_sequence": None,
+            "usage": {"input_tokens": prompt, "output_tokens": 5}}  # fmt: skip

@@ -267,7 +267,7 @@ def test_every_invalid_entry_is_reported_with_its_position(wb: Workbench) -> Non
         "scenarios[1].turns[4].expectations: an EXPECT turn needs at least one expectation",
         "scenarios[1].turns[5].expectations[0].threshold: must be between 0 and 1, got 3",
         "scenarios[2].colour: unknown key; known keys are name, description, locale, status, "
-        "tags, turns",
+        "tags, turns, tools",
         "scenarios[3]: must be a mapping, not a str",
         "suites[0].scenarios[2]: 'Fine' is listed twice",
     ]

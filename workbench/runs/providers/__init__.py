@@ -17,6 +17,8 @@ from workbench.runs.providers.base import (
     ModelClient,
     ProviderError,
     Role,
+    ToolCallRequest,
+    ToolDefinition,
 )
 from workbench.runs.providers.targets import Target
 
@@ -28,4 +30,6 @@ __all__ = [
     "ProviderError",
     "Role",
     "Target",
+    "ToolCallRequest",
+    "ToolDefinition",
 ]

@@ -13,19 +13,62 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from workbench.errors import ErrorKind as ErrorKind  # re-exported
 from workbench.errors import ProviderError as ProviderError  # re-exported
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 ProviderName = Literal["openai", "anthropic", "openai_compatible", "offline"]
 
-# An offline rule: (substring or compiled pattern, reply). A callable maps the last user message
-# to the reply instead.
-OfflineRule = tuple[Any, str]
+
+@dataclass(frozen=True, slots=True)
+class OfflineToolCalls:
+    """An offline rule's answer that calls tools (`workbench.tool_calls(...)`): this round's
+    calls, then what comes after their results: more calls, or the text reply, in which
+    "{results}" stands for the results of the round before, joined by "; "."""
+
+    calls: tuple[tuple[str, Mapping[str, Any]], ...]
+    then: str | OfflineToolCalls
+
+    def describe(self) -> str:
+        names = ", ".join(name for name, _ in self.calls)
+        then = self.then.describe() if isinstance(self.then, OfflineToolCalls) else self.then
+        return f"calls {names}, then {then}"
+
+
+def tool_calls(*calls: tuple[str, Mapping[str, Any]], then: str | OfflineToolCalls) -> Any:
+    """An offline rule that calls tools, for tutorials and tests:
+    `offline({"order": tool_calls(("lookup_order", {"order_id": "A1"}), then="It is {results}")})`.
+    """
+    return OfflineToolCalls(tuple((str(name), dict(args)) for name, args in calls), then)
+
+
+# An offline rule: (substring or compiled pattern, reply or tool calls). A callable maps the last
+# user message to the reply instead.
+OfflineRule = tuple[Any, Any]
 OfflineRules = tuple[OfflineRule, ...] | Callable[[str], str]
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A tool call the model asked for: its id, the tool's name and the arguments as JSON text
+    (OpenAI sends text; Anthropic's `input` object is dumped to text)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+ToolDefinition = Mapping[str, Any]
+"""{"name": ..., "description": ..., "parameters": JSON Schema}: each dialect wraps it."""
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
+    """One message. An assistant message may carry `tool_calls`; a "tool" message is one call's
+    result (`tool_call_id`, `is_error`), which each dialect writes in its own format."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCallRequest, ...] = ()
+    tool_call_id: str | None = None
+    is_error: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +81,7 @@ class Completion:
     cost_usd: float | None
     cached: bool = False
     attempts: int = 1  # requests made for this completion, retries included
+    tool_calls: tuple[ToolCallRequest, ...] = ()
 
 
 @runtime_checkable
@@ -48,6 +92,7 @@ class ModelClient(Protocol):
         *,
         json_schema: Mapping[str, Any] | None = None,
         temperature: float | None = None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> Completion: ...
 
     async def aclose(self) -> None: ...
@@ -61,6 +106,7 @@ class RawReply:
     model: str
     prompt_tokens: int | None
     completion_tokens: int | None
+    tool_calls: tuple[ToolCallRequest, ...] = ()
 
 
 class Provider(Protocol):
@@ -72,6 +118,7 @@ class Provider(Protocol):
         *,
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> RawReply: ...
 
     async def aclose(self) -> None: ...

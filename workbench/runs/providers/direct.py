@@ -16,7 +16,7 @@ from typing import Any
 
 from workbench.crypto.secret import Secret
 from workbench.runs.providers.anthropic import messages_body, parse_messages
-from workbench.runs.providers.base import Message, ProviderError, RawReply
+from workbench.runs.providers.base import Message, ProviderError, RawReply, ToolDefinition
 from workbench.runs.providers.errors import (
     MAX_ERROR_BODY,
     decode_json,
@@ -69,12 +69,13 @@ class DirectProvider:
         *,
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> RawReply:
         target, name = self._target, self._target.provider
         if name == "anthropic":
-            body = messages_body(target, messages, json_schema, temperature)
+            body = messages_body(target, messages, json_schema, temperature, tools)
         else:
-            body = chat_body(target, messages, json_schema, temperature)
+            body = chat_body(target, messages, json_schema, temperature, tools)
         if self._session is None:
             self._session = self._make_session()
         try:

@@ -15,18 +15,27 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workbench.runs.providers.base import Message, ProviderError, RawReply
+from workbench.runs.providers.base import (
+    Message,
+    OfflineToolCalls,
+    ProviderError,
+    RawReply,
+    ToolCallRequest,
+    ToolDefinition,
+)
 from workbench.runs.providers.targets import Target
 
 
-def offline_reply(target: Target, last_user: str) -> str | None:
-    """The reply a rule gives to `last_user`, or None when no rule matched."""
+def offline_reply(target: Target, last_user: str) -> Any:
+    """The reply a rule gives to `last_user` (text or `tool_calls(...)`), or None when no rule
+    matched. A rule function is asked once per request, each tool round included."""
     rules = target.offline_rules
     if callable(rules):
         reply = rules(last_user)
-        if not isinstance(reply, str):
+        if not isinstance(reply, str | OfflineToolCalls):
             raise ProviderError(
-                f"offline: the rule function returned {type(reply).__name__}, not a string",
+                f"offline: the rule function returned {type(reply).__name__}, not a string "
+                "or tool_calls(...)",
                 kind="bad_response",
                 retryable=False,
             )
@@ -54,8 +63,10 @@ class OfflineProvider:
         *,
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> RawReply:
         last = next((m.content for m in reversed(messages) if m.role == "user"), "")
+        calls: tuple[ToolCallRequest, ...] = ()
         if json_schema is not None:
             verdict = {
                 "reasoning": "offline provider: fixed verdict",
@@ -64,9 +75,50 @@ class OfflineProvider:
             reply = json.dumps(verdict)
         else:
             found = offline_reply(self._target, last)
-            reply = found if found is not None else self._target.offline_default or f"echo: {last}"
+            if isinstance(found, OfflineToolCalls):
+                reply, calls = _play_calls(found, messages, offered=bool(tools))
+            else:
+                chosen = found if found is not None else self._target.offline_default
+                reply = str(chosen or f"echo: {last}")
         prompt_words = sum(len(m.content.split()) for m in messages)
-        return RawReply(reply, self._target.model, prompt_words, len(reply.split()))
+        return RawReply(reply, self._target.model, prompt_words, len(reply.split()), calls)
 
     async def aclose(self) -> None:
         return None
+
+
+def _play_calls(
+    plan: OfflineToolCalls, messages: Sequence[Message], *, offered: bool
+) -> tuple[str, tuple[ToolCallRequest, ...]]:
+    """This round of `plan`: rounds already answered since the last user message are skipped;
+    without tools offered, straight to the final text."""
+    since_user: list[Message] = []
+    for message in reversed(messages):
+        if message.role == "user":
+            break
+        since_user.append(message)
+    since_user.reverse()
+    done = sum(1 for m in since_user if m.tool_calls)
+    step: str | OfflineToolCalls = plan
+    for _ in range(done if offered else 10_000):
+        if not isinstance(step, OfflineToolCalls):
+            break
+        step = step.then
+    if isinstance(step, OfflineToolCalls):
+        calls = tuple(
+            ToolCallRequest(f"call_{done}_{i}", name, json.dumps(args))
+            for i, (name, args) in enumerate(step.calls)
+        )
+        return "", calls
+    results = [m.content for m in reversed(_last_round(since_user))]
+    return step.replace("{results}", "; ".join(results)), ()
+
+
+def _last_round(since_user: Sequence[Message]) -> list[Message]:
+    """The tool results after the last assistant message with calls."""
+    out: list[Message] = []
+    for message in reversed(since_user):
+        if message.role != "tool":
+            break
+        out.append(message)
+    return out

@@ -25,13 +25,14 @@ from typing import Any
 
 from workbench.crypto.secret import Secret
 from workbench.runs.providers.anthropic import messages_body, parse_messages
-from workbench.runs.providers.base import Message, RawReply
+from workbench.runs.providers.base import Message, RawReply, ToolDefinition
 from workbench.runs.providers.errors import decode_json, translate
 from workbench.runs.providers.openai import chat_body, parse_chat
 from workbench.runs.providers.targets import Target
 
 BuildBody = Callable[
-    [Target, Sequence[Message], Mapping[str, Any] | None, float | None], dict[str, Any]
+    [Target, Sequence[Message], Mapping[str, Any] | None, float | None, Sequence[ToolDefinition]],
+    dict[str, Any],
 ]
 ReadReply = Callable[[Any, Target, bool], RawReply]  # (JSON, target, structured) -> reply
 
@@ -95,8 +96,9 @@ class SdkProvider:
         *,
         json_schema: Mapping[str, Any] | None,
         temperature: float | None,
+        tools: Sequence[ToolDefinition] = (),
     ) -> RawReply:
-        body = self.dialect.body(self._target, messages, json_schema, temperature)
+        body = self.dialect.body(self._target, messages, json_schema, temperature, tools)
         try:
             answer = await self._client.post(
                 self.dialect.path, body=body, cast_to=self._response_type

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from workbench.errors import ValidationError
-from workbench.runs.providers.base import OfflineRules, ProviderName
+from workbench.runs.providers.base import OfflineRules, OfflineToolCalls, ProviderName
 
 _MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}")
 _URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
@@ -134,8 +134,14 @@ def _describe_rules(rules: OfflineRules, default: str | None) -> dict[str, Any]:
     if callable(rules):
         name = getattr(rules, "__qualname__", type(rules).__name__)
         return {"function": f"{getattr(rules, '__module__', '?')}.{name}"}
-    shown = [[getattr(pattern, "pattern", pattern), reply[:200]] for pattern, reply in rules[:50]]
+    shown = [
+        [getattr(pattern, "pattern", pattern), _shown(reply)[:200]] for pattern, reply in rules[:50]
+    ]
     return {"rules": shown, "rule_count": len(rules), "default": default}
+
+
+def _shown(reply: Any) -> str:
+    return reply.describe() if isinstance(reply, OfflineToolCalls) else str(reply)
 
 
 def openai(model: str, *, base_url: str | None = None, **params: Any) -> Target:
@@ -223,12 +229,14 @@ def _offline_rules(rules: Any) -> OfflineRules:
             "or a function"
         )
     items = list(rules.items()) if isinstance(rules, Mapping) else list(rules)
-    out: list[tuple[Any, str]] = []
+    out: list[tuple[Any, Any]] = []
     for position, item in enumerate(items, start=1):  # "rule 1" is the first, as people count
         if not (isinstance(item, tuple | list) and len(item) == 2):
             raise ValidationError(f"offline rule {position} must be a (pattern, reply) pair")
         pattern, reply = item
-        if not isinstance(pattern, str | re.Pattern) or not isinstance(reply, str):
+        if not isinstance(pattern, str | re.Pattern) or not isinstance(
+            reply, str | OfflineToolCalls
+        ):
             raise ValidationError(
                 f"offline rule {position}: the pattern must be a string or re.compile(...) "
                 "and the reply a string"

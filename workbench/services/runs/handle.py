@@ -38,6 +38,10 @@ class RunResults:
         and a person's `label` (wb.reviews) beside the automated `status`."""
         return self._study.results_frame(self.id)
 
+    def tool_calls_frame(self) -> pd.DataFrame:
+        """One row per tool call the assistant made (see `wb.runs.tool_calls_frame`)."""
+        return self._study.tool_calls_frame(self.id)
+
     def summary(self, *, labels: bool = False) -> pd.DataFrame:
         """Pass rate per scenario and expectation; ERROR results are never counted as failed.
         `labels=True` counts a person's pass/fail label (wb.reviews) where there is one."""

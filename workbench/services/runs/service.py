@@ -15,16 +15,18 @@ from __future__ import annotations
 import builtins
 import os
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from workbench.db.engine import Database
 from workbench.errors import ValidationError
 from workbench.runs import lifecycle
+from workbench.runs.engine import DEFAULT_MAX_TOOL_ROUNDS
 from workbench.runs.follow import follow
 from workbench.runs.judge import JUDGE_PROMPT_VERSION
 from workbench.runs.ledger import FINAL
+from workbench.runs.mcp import list_tool_names
 from workbench.runs.play import PlayRequest, RunKeys, play
 from workbench.runs.providers import Target
 from workbench.services._base import UserScopedService, run_errors, session_driver
@@ -53,12 +55,28 @@ from workbench.services.runs.setup import (
     stored_cache_ttl,
 )
 from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
+from workbench.services.runs.tool_setup import (
+    RunTools,
+    check_max_tool_rounds,
+    check_run_tools,
+    rounds_option,
+)
+from workbench.services.runs.tool_setup import with_tools as snapshots_with_tools
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
+
+
+def kernel_only_tools(given: RunTools, executor: object) -> None:
+    """Live functions and MCP servers are this kernel's: workers and Dask cannot call them."""
+    if (given.functions or given.servers) and executor != "kernel":
+        raise ValidationError(
+            "tools= (live Python functions, MCP servers) need executor='kernel': workers "
+            "and Dask cannot call this kernel's functions"
+        )
 
 
 class RunService(UserScopedService):
@@ -90,8 +108,15 @@ class RunService(UserScopedService):
         cache_ttl: timedelta | float | None = None,
         executor: object = "kernel",
         detach: bool = False,
+        tools: object = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
+
+        Scenarios with tools offer them to the target; `tools={"name": function}` answers
+        those calls with your Python functions instead of the mocks, `tools=mcp_stdio(...)`
+        (or a list of both) offers an MCP server's tools too (kernel runs only), and
+        `max_tool_rounds` bounds the tool rounds of one EXPECT turn (see docs/runs.md).
 
         `executor="workers"` only queues the run for `workbench worker` processes; a Dask
         `Client` plays it on its cluster (`detach=True`: it goes on after this kernel closes).
@@ -106,7 +131,11 @@ class RunService(UserScopedService):
         ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
-        plan = self._plan(suite, prompt, variables)
+        given = check_run_tools(tools)
+        rounds = check_max_tool_rounds(max_tool_rounds)
+        kernel_only_tools(given, executor)
+        offered = set(given.functions) | list_tool_names(given.servers)
+        plan = self._plan(suite, prompt, variables, offered)
         check_size(len(plan.scenarios), repeats)
         keys = run_keys(self._keys, target, judge)
         run_id = str(uuid.uuid4())
@@ -115,13 +144,14 @@ class RunService(UserScopedService):
             check_playable_elsewhere(target, judge)
             dask = self._dask_client(executor, concurrency, detach)  # before any row
             self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
-                         stop_on_failure, ttl)  # fmt: skip
+                         stop_on_failure, ttl, rounds)  # fmt: skip
             if dask is not None:
                 self._submit_to_dask(dask, run_id, detach)
             return self._follow(run_id, total, progress)
         owner = new_owner()
-        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
-        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
+        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds)
+        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
+                              live_tools=given.functions, mcp_servers=given.servers)  # fmt: skip
         return self._play(request, keys, total, progress)
 
     def resume(
@@ -134,6 +164,7 @@ class RunService(UserScopedService):
         progress: bool = True,
         executor: object = "kernel",
         detach: bool = False,
+        tools: object = None,
     ) -> RunHandle:
         """Play the attempts of a cancelled or interrupted run that have no result yet.
 
@@ -142,9 +173,13 @@ class RunService(UserScopedService):
         function), or to say which one you mean: it must match the run's. A run started with
         `cache=True` keeps its cache and TTL. `executor` hands it to workers or a Dask cluster,
         as in `start` (a run started in a kernel that closed, or on a cluster that went away,
-        goes on anywhere: `wb.runs.resume(run_id, executor=client, detach=True)`)."""
+        goes on anywhere: `wb.runs.resume(run_id, executor=client, detach=True)`). Live tool
+        functions are not stored: pass `tools=` again for a run started with them (else the
+        scenarios' mocks answer)."""
         check_counts(1, concurrency)
         check_executor(executor, detach)
+        given = check_run_tools(tools)
+        kernel_only_tools(given, executor)
         row = self._study.row(run_id)
         if row.status not in ("cancelled", "interrupted"):
             raise ValidationError(
@@ -164,7 +199,8 @@ class RunService(UserScopedService):
         owner = new_owner()
         todo = self._reopen(run_id, owner)
         ttl = stored_cache_ttl(row.options)
-        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
+        request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
+                              live_tools=given.functions, mcp_servers=given.servers)  # fmt: skip
         return self._play(request, keys, todo, progress)
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
@@ -247,6 +283,10 @@ class RunService(UserScopedService):
         """One row per expectation attempt of a run of yours (also `wb.runs.get(id).frame()`)."""
         return self._study.results_frame(run_id)
 
+    def tool_calls_frame(self, run_id: str) -> pd.DataFrame:
+        """One row per tool call of a run of yours (also `run.tool_calls_frame()`)."""
+        return self._study.tool_calls_frame(run_id)
+
     def summary(self, run_id: str, *, labels: bool = False) -> pd.DataFrame:
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts);
         `labels=True` counts a person's pass/fail label (wb.reviews) where there is one."""
@@ -306,10 +346,17 @@ class RunService(UserScopedService):
         """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
         self._study.mark_interrupted()
 
-    def _plan(self, suite: str, prompt: str, variables: Mapping[str, object] | None) -> RunPlan:
+    def _plan(
+        self,
+        suite: str,
+        prompt: str,
+        variables: Mapping[str, object] | None,
+        offered: Collection[str] = (),
+    ) -> RunPlan:
         with self._transaction() as session:
             suite_row = find_suite(session, self._user_id, suite)
             scenarios = snapshot_scenarios(session, self._user_id, suite_row)
+            scenarios = snapshots_with_tools(session, self._user_id, scenarios, offered)
             prompt_row = find_prompt(session, self._user_id, prompt)
         system = rendered(self._prompts, prompt_row, variables)
         return RunPlan(suite_row.id, suite_row.name, prompt_row, system, scenarios)
@@ -324,9 +371,11 @@ class RunService(UserScopedService):
         repeats: int,
         stop_on_failure: bool,
         ttl: timedelta | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     ) -> None:
         """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts."""
-        run = self._new_run(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
+        run = self._new_run(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
+                            max_tool_rounds)  # fmt: skip
         with self._transaction() as session:
             lifecycle.create(session_driver(session), run)
 
@@ -340,6 +389,7 @@ class RunService(UserScopedService):
         repeats: int,
         stop_on_failure: bool,
         ttl: timedelta | None = None,
+        max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
     ) -> lifecycle.NewRun:
         return lifecycle.NewRun(
             id=run_id, user_id=self._user_id, owner=owner, suite_id=plan.suite_id,
@@ -347,7 +397,8 @@ class RunService(UserScopedService):
             prompt_updated_at=plan.prompt.updated_at, system_text=plan.system_text,
             system_sha256=plan.system_sha256, target=target.settings(),
             judge=judge.settings() if judge else None, judge_prompt_version=JUDGE_PROMPT_VERSION,
-            repeats=repeats, options=run_options(stop_on_failure, ttl), scenarios=plan.scenarios,
+            repeats=repeats, scenarios=plan.scenarios,
+            options=run_options(stop_on_failure, ttl) | rounds_option(max_tool_rounds),
             created_at=utcnow(),
         )  # fmt: skip
 

@@ -30,6 +30,7 @@ from workbench.runs.analysis import compare_runs, export, flaky_frame, pass_rate
 from workbench.runs.analysis.attempts import attempts_frame, transcript
 from workbench.runs.analysis.numbering import checked
 from workbench.runs.analysis.results import results_frame, summarise
+from workbench.runs.analysis.tool_calls import tool_calls_frame
 from workbench.runs.cache import ResponseCache, ttl_of
 from workbench.services._base import UserScopedService, session_driver
 from workbench.services._fields import checked_id
@@ -104,6 +105,13 @@ class RunStudy(UserScopedService):
         self.get(run_id)  # NotFound unless yours; a run whose kernel died is marked first
         with self._single_statement_driver() as connection:
             return results_frame(connection, self._user_id, run_id)
+
+    def tool_calls_frame(self, run_id: str) -> pd.DataFrame:
+        """One row per tool call of a run of yours: scenario, repeat, turn, round, name,
+        arguments, result, source (mock, live or none), latency and error."""
+        self.get(run_id)
+        with self._single_statement_driver() as connection:
+            return tool_calls_frame(connection, self._user_id, run_id)
 
     def summary(self, run_id: str, *, labels: bool = False) -> pd.DataFrame:
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts);

@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from workbench.db.columns import new_uuid
+from workbench.services.scenarios.extensions import TOOLS, tools_document, write_documents
 from workbench.services.scenarios.types import ExpectationSpec, ScenarioCreate, TurnSpec
 from workbench.services.scenarios.versions import snapshot_of
 
@@ -130,18 +131,27 @@ def insert_scenarios(session: Session, user_id: str, items: Sequence[NewScenario
             for item in items
         ),
     )
-    insert_turns(session, [(item.id, item.spec.turns) for item in items])
+    turn_ids = insert_turns(session, [(item.id, item.spec.turns) for item in items])
     insert_versions(
         session, [(item.id, 1, item.spec, item.note, item.created_at) for item in items]
     )
+    documents = []
+    for item, ids in zip(items, turn_ids, strict=True):
+        document = tools_document(item.spec.tools, item.spec.turns, ids)
+        if document is not None:
+            documents.append((item.id, 1, TOOLS, document))
+    write_documents(session, user_id, documents)
 
 
-def insert_turns(session: Session, scenarios: Sequence[tuple[str, Sequence[TurnSpec]]]) -> None:
-    """Insert the turns of many scenarios, then their expectations."""
+def insert_turns(
+    session: Session, scenarios: Sequence[tuple[str, Sequence[TurnSpec]]]
+) -> list[list[int]]:
+    """Insert the turns of many scenarios, then their expectations; each scenario's turn ids."""
     count = sum(len(turns) for _, turns in scenarios)
     if not count:
-        return
-    turn_ids = iter(session.scalars(TURN_IDS, {"count": count}).all())
+        return [[] for _ in scenarios]
+    all_ids = session.scalars(TURN_IDS, {"count": count}).all()
+    turn_ids = iter(all_ids)
     turn_rows: list[tuple[Any, ...]] = []
     expectation_rows: list[tuple[Any, ...]] = []
     for scenario_id, turns in scenarios:
@@ -160,6 +170,11 @@ def insert_turns(session: Session, scenarios: Sequence[tuple[str, Sequence[TurnS
             EXPECTATION_COLUMNS,
             expectation_rows,
         )
+    out, start = [], 0
+    for _, turns in scenarios:
+        out.append(list(all_ids[start : start + len(turns)]))
+        start += len(turns)
+    return out
 
 
 def expectation_row(

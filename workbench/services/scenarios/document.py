@@ -37,6 +37,15 @@ from typing import Any, Final
 from workbench.db.enums import ScenarioTurnType
 from workbench.errors import quoted
 from workbench.services.common import is_list, is_mapping
+from workbench.services.scenarios.tool_validation import check_tool_checks
+from workbench.services.scenarios.tools import (
+    TOOL_CHECK_TYPES,
+    ToolCheckSpec,
+    check_document,
+    check_from_document,
+    tool_document,
+    tool_from_document,
+)
 from workbench.services.scenarios.types import ExpectationSpec, ScenarioCreate, TurnSpec
 from workbench.services.scenarios.validation import (
     REPORTED,
@@ -48,8 +57,10 @@ from workbench.services.scenarios.validation import (
 )
 
 FORMAT: Final = "workbench.scenarios/v1"
-SCENARIO_KEYS: Final = ("name", "description", "locale", "status", "tags", "turns")
+SCENARIO_KEYS: Final = ("name", "description", "locale", "status", "tags", "turns", "tools")
 EXPECTATION_KEYS: Final = ("type", "value", "values", "case_sensitive", "threshold")
+TOOL_CHECK_KEYS: Final = ("type", "names", "args", "times", "args_schema")
+TOOL_KEYS: Final = ("name", "description", "parameters", "returns", "cases")
 SUITE_KEYS: Final = ("name", "description", "tags", "scenarios")
 
 
@@ -74,13 +85,15 @@ def scenario_entry(spec: ScenarioCreate) -> dict[str, Any]:
         "status": str(spec.status),
         "tags": list(spec.tags),
         "turns": [turn_entry(turn) for turn in spec.turns],
+        **({"tools": [tool_document(tool) for tool in spec.tools]} if spec.tools else {}),
     }
 
 
 def turn_entry(turn: TurnSpec) -> dict[str, Any]:
     if turn.type is ScenarioTurnType.USER:
         return {"user": turn.text}
-    return {"expect": [expectation_entry(spec) for spec in turn.expectations]}
+    checks = [expectation_entry(spec) for spec in turn.expectations]
+    return {"expect": checks + [check_document(check) for check in turn.tool_checks]}
 
 
 def expectation_entry(spec: ExpectationSpec) -> dict[str, Any]:
@@ -181,20 +194,42 @@ def read_scenario(entry: Any, path: str, problems: list[str]) -> ScenarioCreate 
     unknown_keys(entry, SCENARIO_KEYS, path, found)
     turns, turn_problems = read_turns(entry.get("turns", []), path)
     found += turn_problems
+    tools = read_tools(entry.get("tools") or [], path, found)
     spec = ScenarioCreate(
         name=entry.get("name"),  # type: ignore[arg-type]  # checked below
         description=entry.get("description"),
         locale=entry.get("locale", "en"),
         status=entry.get("status", "DRAFT"),
         tags=entry.get("tags") or (),
+        tools=tools,
     )
     normalised, field_problems = check_scenario(spec)
     found += [problem.at(path) for problem in field_problems]
     found += [problem.at(path) for problem in check_turns(turns)]
+    found += [problem.at(path) for problem in check_tool_checks(turns, None)]
     problems += found
     if found:
         return None
     return replace(normalised, turns=tuple(turns))
+
+
+def read_tools(raw: Any, path: str, problems: list[str]) -> tuple[Any, ...]:
+    """Tool entries as specs; a malformed one is recorded and left out."""
+    if not is_list(raw):
+        problems.append(f"{path}.tools: must be a list, not {kind(raw)}")
+        return ()
+    tools = []
+    for index, item in enumerate(raw):
+        where = f"{path}.tools[{index}]"
+        if not is_mapping(item):
+            problems.append(f"{where}: must be a mapping, not {kind(item)}")
+            continue
+        unknown_keys(item, TOOL_KEYS, where, problems)
+        try:
+            tools.append(tool_from_document({"parameters": None, **item}))
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(f"{where}: cannot be read ({error!r:.100})")
+    return tuple(tools)
 
 
 def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
@@ -225,7 +260,9 @@ def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
             continue
         expectations, found = read_expectations(item["expect"], where)
         problems += found
-        turns.append(TurnSpec(ScenarioTurnType.EXPECT, None, expectations))
+        checks = tuple(e for e in expectations if isinstance(e, ToolCheckSpec))
+        texts = tuple(e for e in expectations if not isinstance(e, ToolCheckSpec))
+        turns.append(TurnSpec(ScenarioTurnType.EXPECT, None, texts, checks))
     return turns, problems
 
 
@@ -240,6 +277,13 @@ def read_expectations(raw: Any, path: str) -> tuple[Any, list[str]]:
         if not is_mapping(item):
             problems.append(f"{where}: must be a mapping with a 'type', not {kind(item)}")
             specs.append(REPORTED)
+            continue
+        if item.get("type") in TOOL_CHECK_TYPES:
+            unknown_keys(item, TOOL_CHECK_KEYS, where, problems)
+            try:
+                specs.append(check_from_document(item))
+            except (KeyError, TypeError, ValueError) as error:
+                problems.append(f"{where}: cannot be read as a tool check ({error!r:.100})")
             continue
         unknown_keys(item, EXPECTATION_KEYS, where, problems)
         values = item.get("values") or ()

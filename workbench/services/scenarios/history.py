@@ -15,15 +15,28 @@ version; the status stays as it is, since moving between statuses has its own ru
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Scenario, ScenarioVersion
 from workbench.errors import NotFound, quoted
 from workbench.services._base import UserScopedService
+from workbench.services.scenarios.extensions import (
+    TOOLS,
+    ToolsDocument,
+    latest_documents,
+    read_tools,
+)
 from workbench.services.scenarios.save import save_scenario
 from workbench.services.scenarios.store import AnyRow, select_scenario
-from workbench.services.scenarios.types import ScenarioDiff, ScenarioVersionView, ScenarioView
+from workbench.services.scenarios.types import (
+    ScenarioCreate,
+    ScenarioDiff,
+    ScenarioVersionView,
+    ScenarioView,
+)
 from workbench.services.scenarios.validation import validate_scenario
 from workbench.services.scenarios.versions import content_of, diff_contents
 
@@ -48,12 +61,13 @@ class ScenarioHistory(UserScopedService):
                 .where(ScenarioVersion.scenario_id == scenario_id)
                 .order_by(ScenarioVersion.version.desc())
             ).all()
-        return [version_view(row) for row in rows]
+            return [version_view(row, self._tools_at(session, row)) for row in rows]
 
     def get_version(self, scenario_id: str, version: int) -> ScenarioVersionView:
         """The scenario as it was saved at `version`."""
         with self._transaction() as session:
-            return version_view(self._version_row(session, scenario_id, version))
+            row = self._version_row(session, scenario_id, version)
+            return version_view(row, self._tools_at(session, row))
 
     def diff(self, scenario_id: str, from_version: int, to_version: int) -> ScenarioDiff:
         """What changed between two versions; `print()` it for a readable list.
@@ -64,10 +78,11 @@ class ScenarioHistory(UserScopedService):
         with self._transaction() as session:
             before = self._version_row(session, scenario_id, from_version)
             after = self._version_row(session, scenario_id, to_version)
-        changes = diff_contents(
-            content_of(before.snapshot, version=from_version),
-            content_of(after.snapshot, version=to_version),
-        )
+            old = with_version_tools(content_of(before.snapshot, version=from_version),
+                                     self._tools_at(session, before))  # fmt: skip
+            new = with_version_tools(content_of(after.snapshot, version=to_version),
+                                     self._tools_at(session, after))  # fmt: skip
+        changes = diff_contents(old, new)
         return ScenarioDiff(scenario_id, from_version, to_version, changes)
 
     def restore(
@@ -76,7 +91,10 @@ class ScenarioHistory(UserScopedService):
         """Bring back `version`'s content as a new version (the status is left as it is)."""
         with self._transaction() as session:
             row = self._version_row(session, scenario_id, version)
-            content = validate_scenario(content_of(row.snapshot, version=version))
+            content = with_version_tools(
+                content_of(row.snapshot, version=version), self._tools_at(session, row)
+            )
+            content = validate_scenario(content)
             values = {
                 "name": content.name,
                 "description": content.description,
@@ -92,7 +110,17 @@ class ScenarioHistory(UserScopedService):
                 expected_version=expected_version,
                 allowed_from=None,
                 note=f"restored version {version}",
+                tools=content.tools,
             )
+
+    def _tools_at(self, session: Session, row: AnyRow) -> VersionTools | None:
+        """The tools document saved with this version (or before it: a web app's save)."""
+        found = latest_documents(
+            session, self._user_id, [row.scenario_id], TOOLS, version=row.version
+        ).get(row.scenario_id)
+        if found is None:
+            return None
+        return VersionTools(read_tools(found[1]), exact=found[0] == row.version)
 
     def _version_row(self, session: Session, scenario_id: str, version: int) -> AnyRow:
         row = session.execute(
@@ -113,8 +141,28 @@ class ScenarioHistory(UserScopedService):
         return row
 
 
-def version_view(row: AnyRow) -> ScenarioVersionView:
-    content = content_of(row.snapshot, version=row.version)
+@dataclass(frozen=True)
+class VersionTools:
+    document: ToolsDocument
+    exact: bool
+    """Saved with this very version; else an older one's (the version is a web app's save,
+    whose turns the checks were not written for: only the tools are carried)."""
+
+
+def with_version_tools(content: ScenarioCreate, tools: VersionTools | None) -> ScenarioCreate:
+    """A version's content with the tools and tool checks saved with it (by position)."""
+    if tools is None:
+        return content
+    turns = list(content.turns)
+    if tools.exact:
+        for _turn_id, position, checks in tools.document.checks:
+            if 0 <= position < len(turns):
+                turns[position] = replace(turns[position], tool_checks=checks)
+    return replace(content, tools=tools.document.tools, turns=tuple(turns))
+
+
+def version_view(row: AnyRow, tools: VersionTools | None = None) -> ScenarioVersionView:
+    content = with_version_tools(content_of(row.snapshot, version=row.version), tools)
     return ScenarioVersionView(
         scenario_id=row.scenario_id,
         version=row.version,
@@ -126,4 +174,5 @@ def version_view(row: AnyRow) -> ScenarioVersionView:
         status=content.status,
         tags=content.tags,
         turns=content.turns,
+        tools=content.tools,
     )

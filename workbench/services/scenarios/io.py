@@ -28,6 +28,7 @@ from workbench.db.models import Scenario, ScenarioSuite, ScenarioSuiteItem
 from workbench.errors import NotFound, ValidationError, quoted
 from workbench.services._base import UserScopedService
 from workbench.services.scenarios.document import SuiteEntry, document, read_document
+from workbench.services.scenarios.extensions import with_tools
 from workbench.services.scenarios.formats import check_format, dump, format_of_path, load
 from workbench.services.scenarios.importing import ImportPlan
 from workbench.services.scenarios.store import (
@@ -117,7 +118,8 @@ class ScenarioIO(UserScopedService):
             if scenario_id not in found:
                 raise not_found(scenario_id)
         turns = load_turns(session, [row.id for row in rows])
-        return [view_of(row, turns.get(row.id, ())).to_create() for row in rows]
+        views = [view_of(row, turns.get(row.id, ())) for row in rows]
+        return [view.to_create() for view in with_tools(session, self._user_id, views)]
 
     def _suites(
         self, session: Session, suite_ids: Sequence[str] | None, *, everything: bool

@@ -18,14 +18,18 @@ from workbench.db.enums import ScenarioStatus
 from workbench.db.models import Scenario, ScenarioTurn
 from workbench.db.security.deletes import delete_rows
 from workbench.errors import Conflict, ValidationError, quoted
-from workbench.services.common import Unset
+from workbench.services.common import UNSET, Unset
 from workbench.services.scenarios.bulk import insert_turns, insert_versions
-from workbench.services.scenarios.store import (
-    SCENARIO_COLUMNS,
-    load_turns,
-    select_scenario,
-    view_of,
+from workbench.services.scenarios.extensions import (
+    TOOLS,
+    latest_documents,
+    load_view,
+    read_tools,
+    tools_document,
+    write_documents,
 )
+from workbench.services.scenarios.store import SCENARIO_COLUMNS, select_scenario
+from workbench.services.scenarios.tools import ToolSpec
 from workbench.services.scenarios.types import ScenarioView, TurnSpec
 from workbench.timeutil import utcnow
 
@@ -47,8 +51,12 @@ def save_scenario(
     expected_version: int | None,
     allowed_from: Set[ScenarioStatus] | None,
     note: str,
+    tools: tuple[ToolSpec, ...] | Unset = UNSET,
 ) -> ScenarioView:
-    """Write `values` (attribute → value) and `turns` as a new version; the new view."""
+    """Write `values` (attribute → value), `turns` and `tools` as a new version; the new view.
+
+    The tools document goes forward with every version: when neither turns nor tools change,
+    the previous one is copied as it was (the turn ids it names are unchanged)."""
     now = utcnow()
     if "tags" in values:
         values = {**values, "tags": list(values["tags"])}
@@ -64,16 +72,38 @@ def save_scenario(
     ).first()
     if row is None:
         explain_refusal(session, user_id, scenario_id, expected_version, allowed_from)
+    previous = latest_documents(session, user_id, [scenario_id], TOOLS).get(scenario_id)
     if isinstance(turns, Unset):
-        current = load_turns(session, [scenario_id]).get(scenario_id, ())
+        turn_ids: list[int] = []
     else:
         # Expectations go with their turns (ON DELETE CASCADE).
         delete_rows(session, ScenarioTurn, ScenarioTurn.scenario_id == scenario_id)
-        insert_turns(session, [(scenario_id, turns)])
-        current = turns
-    view = view_of(row, current)
+        turn_ids = insert_turns(session, [(scenario_id, turns)])[0]
+    document = _next_document(previous, turns, turn_ids, tools)
+    if document is not None:
+        write_documents(session, user_id, [(scenario_id, row.version, TOOLS, document)])
+    view = load_view(session, user_id, scenario_id)
     insert_versions(session, [(scenario_id, view.version, view.to_create(), note, now)])
     return view
+
+
+def _next_document(
+    previous: tuple[int, dict[str, Any]] | None,
+    turns: tuple[TurnSpec, ...] | Unset,
+    turn_ids: list[int],
+    tools: tuple[ToolSpec, ...] | Unset,
+) -> dict[str, Any] | None:
+    """The tools document of the new version (validated by the caller's checks)."""
+    if isinstance(turns, Unset) and isinstance(tools, Unset):
+        return None if previous is None else previous[1]
+    old = read_tools(previous[1]) if previous is not None else None
+    kept_tools = tools if not isinstance(tools, Unset) else (old.tools if old else ())
+    if isinstance(turns, Unset):
+        # The turns (and their ids) stay: so do the checks, as they were, fitting or not.
+        document = tools_document(kept_tools, [], []) or {"tools": [], "checks": []}
+        document["checks"] = previous[1].get("checks", []) if previous is not None else []
+        return document if document["tools"] or document["checks"] else None
+    return tools_document(kept_tools, turns, turn_ids)
 
 
 def explain_refusal(

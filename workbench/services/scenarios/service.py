@@ -31,10 +31,10 @@ from workbench.db.security.deletes import delete_rows
 from workbench.errors import Duplicate, NotFound, quoted
 from workbench.services.common import UNSET, Page
 from workbench.services.scenarios.bulk import NewScenario, insert_scenarios
+from workbench.services.scenarios.extensions import load_view
 from workbench.services.scenarios.history import ScenarioHistory
 from workbench.services.scenarios.listing import SortKey, TagMatch, list_scenarios
 from workbench.services.scenarios.save import TRANSITIONS, explain_refusal, save_scenario
-from workbench.services.scenarios.store import load_view
 from workbench.services.scenarios.types import (
     ScenarioCreate,
     ScenarioSummary,
@@ -114,6 +114,7 @@ class ScenarioService(ScenarioHistory):
                 expected_version=expected_version,
                 allowed_from=allowed,
                 note="updated",
+                tools=changes.tools,
             )
 
     def delete(self, scenario_id: str, *, expected_version: int | None = None) -> None:

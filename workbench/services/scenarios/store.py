@@ -129,8 +129,3 @@ def select_scenario(session: Session, user_id: str, scenario_id: str) -> AnyRow:
     if row is None:
         raise not_found(scenario_id)
     return row
-
-
-def load_view(session: Session, user_id: str, scenario_id: str) -> ScenarioView:
-    row = select_scenario(session, user_id, scenario_id)
-    return view_of(row, load_turns(session, [scenario_id]).get(scenario_id, ()))

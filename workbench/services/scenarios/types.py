@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.services.common import UNSET, Unset, coerce_enum, is_list
+from workbench.services.scenarios.tools import ToolCheckSpec, ToolSpec
 
 DEFAULT_SEMANTIC_THRESHOLD: Final = 0.7
 
@@ -58,15 +59,18 @@ class ExpectationSpec:
 
 @dataclass(frozen=True)
 class TurnSpec:
-    """One turn: USER with its `text`, or EXPECT with its `expectations`."""
+    """One turn: USER with its `text`, or EXPECT with its `expectations` and `tool_checks`
+    (checks on the tool calls made during the turn, kept in the workbench schema)."""
 
     type: ScenarioTurnType | str
     text: str | None = None
     expectations: tuple[ExpectationSpec, ...] = ()
+    tool_checks: tuple[ToolCheckSpec, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", coerce_enum(ScenarioTurnType, self.type))
         object.__setattr__(self, "expectations", _as_tuple(self.expectations))
+        object.__setattr__(self, "tool_checks", _as_tuple(self.tool_checks))
 
 
 def user(text: str) -> TurnSpec:
@@ -74,9 +78,13 @@ def user(text: str) -> TurnSpec:
     return TurnSpec(ScenarioTurnType.USER, text=text)
 
 
-def expect(*expectations: ExpectationSpec) -> TurnSpec:
-    """An EXPECT turn: `expect(must_contain("order"), must_not_contain("sorry"))`."""
-    return TurnSpec(ScenarioTurnType.EXPECT, expectations=expectations)
+def expect(*checks: ExpectationSpec | ToolCheckSpec) -> TurnSpec:
+    """An EXPECT turn: `expect(must_contain("order"), called("lookup_order"))`.
+
+    Text checks and tool checks may be mixed; tool checks are numbered after the text checks."""
+    tool_checks = tuple(check for check in checks if isinstance(check, ToolCheckSpec))
+    expectations = tuple(check for check in checks if not isinstance(check, ToolCheckSpec))
+    return TurnSpec(ScenarioTurnType.EXPECT, expectations=expectations, tool_checks=tool_checks)
 
 
 def must_contain(value: str, *, case_sensitive: bool = False) -> ExpectationSpec:
@@ -122,11 +130,13 @@ class ScenarioCreate:
     status: ScenarioStatus | str = ScenarioStatus.DRAFT
     tags: tuple[str, ...] = ()
     turns: tuple[TurnSpec, ...] = ()
+    tools: tuple[ToolSpec, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", coerce_enum(ScenarioStatus, self.status))
         object.__setattr__(self, "tags", _as_tuple(self.tags))
         object.__setattr__(self, "turns", _as_tuple(self.turns))
+        object.__setattr__(self, "tools", _as_tuple(self.tools))
 
 
 @dataclass(frozen=True)
@@ -142,14 +152,14 @@ class ScenarioUpdate:
     status: ScenarioStatus | str | Unset = UNSET
     tags: tuple[str, ...] | Unset = UNSET
     turns: tuple[TurnSpec, ...] | Unset = UNSET
+    tools: tuple[ToolSpec, ...] | Unset = UNSET
 
     def __post_init__(self) -> None:
         if self.status is not UNSET:
             object.__setattr__(self, "status", coerce_enum(ScenarioStatus, self.status))
-        if self.tags is not UNSET:
-            object.__setattr__(self, "tags", _as_tuple(self.tags))
-        if self.turns is not UNSET:
-            object.__setattr__(self, "turns", _as_tuple(self.turns))
+        for name in ("tags", "turns", "tools"):
+            if getattr(self, name) is not UNSET:
+                object.__setattr__(self, name, _as_tuple(getattr(self, name)))
 
 
 def count_expectations(turns: Sequence[TurnSpec]) -> int:
@@ -170,6 +180,11 @@ class ScenarioView:
     created_at: datetime
     updated_at: datetime
     turns: tuple[TurnSpec, ...]
+    tools: tuple[ToolSpec, ...] = ()
+    """The scenario's tools and mocks (workbench schema), as saved with this version."""
+    tool_problems: tuple[str, ...] = ()
+    """Tool checks that no longer fit their turn (the web app changed the turns since): they are
+    attached to no turn, and a run refuses the scenario until it is saved again."""
 
     @property
     def turn_count(self) -> int:
@@ -188,6 +203,7 @@ class ScenarioView:
             status=self.status,
             tags=self.tags,
             turns=self.turns,
+            tools=self.tools,
         )
         return replace(spec, **changes)
 
@@ -223,6 +239,7 @@ class ScenarioVersionView:
     status: ScenarioStatus | str
     tags: tuple[str, ...]
     turns: tuple[TurnSpec, ...]
+    tools: tuple[ToolSpec, ...] = ()
 
 
 @dataclass(frozen=True)

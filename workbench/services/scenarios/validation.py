@@ -19,23 +19,23 @@ import enum
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Final
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError, quoted
-from workbench.services._fields import MAX_NAME_LENGTH, MAX_TAG_LENGTH, storage_problem
+from workbench.services._fields import MAX_NAME_LENGTH, MAX_TAG_LENGTH
 from workbench.services.common import UNSET, is_list
 from workbench.services.limits import (
     MAX_EXPECTATIONS_PER_TURN,
-    MAX_PATTERN_LENGTH,
     MAX_SCENARIO_TEXT,
     MAX_TAGS,
     MAX_TURNS,
     count_problem,
-    length_problem,
     name_problem,
 )
+from workbench.services.scenarios.problem import Problem, regex_problems, text_problem
+from workbench.services.scenarios.tool_validation import check_tool_checks, check_tools
 from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioCreate,
@@ -58,37 +58,6 @@ REPORTED: Final[Any] = type("Reported", (), {"__repr__": lambda self: "REPORTED"
 entries after it keep their positions and are still checked."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a scenario. `turn` and `expectation` are 0-based indexes."""
-
-    field: str
-    message: str
-    turn: int | None = None
-    expectation: int | None = None
-
-    def describe(self) -> str:
-        """For people: "turn 3, expectation 2, value: ..." (positions counted from 1)."""
-        parts = []
-        if self.turn is not None:
-            parts.append(f"turn {self.turn + 1}")
-        if self.expectation is not None:
-            parts.append(f"expectation {self.expectation + 1}")
-        parts.append(self.field)
-        return f"{', '.join(parts)}: {self.message}"
-
-    def at(self, prefix: str) -> str:
-        """For documents: "scenarios[3].turns[2].expectations[1].value: ..." (0-based)."""
-        path = prefix
-        if self.turn is not None:
-            path += f".turns[{self.turn}]"
-        if self.expectation is not None:
-            path += f".expectations[{self.expectation}]"
-        if self.field and not (self.field == "turn" or self.field == "expectation"):
-            path += f".{self.field}" if path else self.field
-        return f"{path}: {self.message}"
-
-
 def raise_if_any(problems: Sequence[Problem], what: str) -> None:
     """Raise one `ValidationError` listing every problem, or return if there are none."""
     if not problems:
@@ -99,20 +68,6 @@ def raise_if_any(problems: Sequence[Problem], what: str) -> None:
         f"{what} cannot be saved ({count}):\n" + "\n".join(f"- {line}" for line in lines),
         problems=lines,
     )
-
-
-def text_problem(value: Any, *, required: bool) -> str | None:
-    """What is wrong with `value` as stored text, or None."""
-    if value is None:
-        return "is required" if required else None
-    if not isinstance(value, str):
-        return f"must be text, not {type(value).__name__}"
-    problem = storage_problem(value) or length_problem(value)
-    if problem is not None:
-        return problem
-    if required and not value.strip():
-        return "is empty"
-    return None
 
 
 def check_name(name: Any, *, field: str = "name") -> tuple[str, list[Problem]]:
@@ -196,17 +151,6 @@ def check_expectation(spec: Any, turn: int, index: int) -> list[Problem]:
     return problems
 
 
-def regex_problems(pattern: str) -> list[str]:
-    too_long = length_problem(pattern, MAX_PATTERN_LENGTH)
-    if too_long is not None:  # before compiling: a 1 MB pattern took 7 s to compile
-        return [f"the REGEX pattern {too_long}"]
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        return [f"REGEX does not compile: {error}"]
-    return []
-
-
 def values_problems(spec: ExpectationSpec) -> list[tuple[str, str]]:
     if spec.type is not ExpectationType.MUST_CONTAIN_ANY:
         return [("values", f"{spec.type} takes `value`, not `values`")] if spec.values else []
@@ -261,7 +205,7 @@ def check_turn(turn: Any, index: int, seen_user: bool) -> list[Problem]:
         problems.append(Problem("turn", message, turn=index))
     if turn.text is not None:
         problems.append(Problem("text", "an EXPECT turn has no text", turn=index))
-    if not turn.expectations:
+    if not turn.expectations and not turn.tool_checks:
         message = "an EXPECT turn needs at least one expectation"
         problems.append(Problem("expectations", message, turn=index))
     too_many = count_problem(len(turn.expectations), MAX_EXPECTATIONS_PER_TURN, "expectations")
@@ -308,9 +252,19 @@ def check_scenario(spec: ScenarioCreate) -> tuple[ScenarioCreate, list[Problem]]
     tags, tag_problems = check_tags(spec.tags)
     problems += tag_problems
     problems += check_turns(spec.turns)
+    problems += check_tools_of(spec.tools, spec.turns)
     if not problems:
         problems += check_total_text(spec)
     return replace(spec, name=name, tags=tags), problems
+
+
+def check_tools_of(tools: Any, turns: Any) -> list[Problem]:
+    """The tools' problems, then the tool checks'. A check may name a tool the scenario does not
+    define (a run may offer it: `wb.runs.start(tools=...)` checks every name at start)."""
+    problems = check_tools(tools)
+    if not is_list(turns):
+        return problems
+    return problems + check_tool_checks(turns, None)
 
 
 def check_total_text(spec: ScenarioCreate) -> list[Problem]:
@@ -351,7 +305,10 @@ def validate_update(changes: ScenarioUpdate) -> ScenarioUpdate:
     if changes.tags is not UNSET:
         tags, found = check_tags(changes.tags)
         normalised, problems = replace(normalised, tags=tags), problems + found
+    if changes.tools is not UNSET:
+        problems += check_tools(changes.tools)
     if changes.turns is not UNSET:
+        problems += check_tool_checks(changes.turns, None) if is_list(changes.turns) else []
         found = check_turns(changes.turns)
         if not found:
             found = check_total_text(ScenarioCreate(name="", turns=changes.turns))

@@ -20,6 +20,7 @@ from typing import Any
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.errors import ValidationError
 from workbench.services.common import coerce_enum
+from workbench.services.scenarios.tools import ToolSpec, canonical, tool_document
 from workbench.services.scenarios.types import (
     ExpectationSpec,
     ScenarioChange,
@@ -115,7 +116,9 @@ def describe_turn(turn: TurnSpec) -> str:
     """`USER 'Hi'` or `EXPECT [MUST_CONTAIN 'hello', REGEX '\\d+']`."""
     if turn.type is ScenarioTurnType.USER:
         return f"USER {turn.text!r}"
-    return "EXPECT [" + ", ".join(describe_expectation(e) for e in turn.expectations) + "]"
+    checks = [describe_expectation(e) for e in turn.expectations]
+    checks += [check.describe() for check in turn.tool_checks]
+    return "EXPECT [" + ", ".join(checks) + "]"
 
 
 def diff_contents(before: ScenarioCreate, after: ScenarioCreate) -> tuple[ScenarioChange, ...]:
@@ -127,7 +130,27 @@ def diff_contents(before: ScenarioCreate, after: ScenarioCreate) -> tuple[Scenar
             changes.append(ScenarioChange(field, "changed", _show(old), _show(new)))
     changes.extend(_tag_changes(before.tags, after.tags))
     changes.extend(_turn_changes(before.turns, after.turns))
+    changes.extend(_tool_changes(before.tools, after.tools))
     return tuple(changes)
+
+
+def _tool_changes(old: Sequence[ToolSpec], new: Sequence[ToolSpec]) -> list[ScenarioChange]:
+    """Tools added, removed or changed (by name)."""
+    before = {spec.name: spec for spec in old}
+    after = {spec.name: spec for spec in new}
+    changes = []
+    for name, spec in after.items():
+        if name not in before:
+            changes.append(ScenarioChange(f"tool {name!r}", "added", after=spec.description))
+        elif before[name] != spec:
+            old_text, new_text = (canonical(tool_document(t))[:200] for t in (before[name], spec))
+            changes.append(ScenarioChange(f"tool {name!r}", "changed", old_text, new_text))
+    changes += [
+        ScenarioChange(f"tool {name!r}", "removed", before=spec.description)
+        for name, spec in before.items()
+        if name not in after
+    ]
+    return changes
 
 
 def _show(value: Any) -> str:
