@@ -3,4 +3,4 @@
 A test checks it equals the head of `migrations/versions`.
 """
 
-HEAD_REVISION = "0005_admin_lock"
+HEAD_REVISION = "0006_reply_cut"

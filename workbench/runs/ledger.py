@@ -7,7 +7,11 @@
   of a result wins, a second writer's rows are dropped, and an attempt already finished by
   someone else keeps its status.
 - `ResultWriter` batches what arrives (every ~50 ms or `max_rows` attempts), so a crash loses at
-  most the batch in flight, and never holds results until the end.
+  most the batch in flight, and never holds results until the end. What a provider sent is made
+  storable first (storable.py); a batch that still fails is split in halves and written again
+  until the one attempt it cannot store is found, and that attempt is stored as an error with
+  the reason: one bad reply never loses another's result. A database that cannot be reached
+  stops the writer; `close()` then raises `ResultsNotStored` with the count (resume replays them).
 
 All functions take a psycopg connection inside a transaction; `DatabaseThread` runs them off
 the event loop, one at a time (a test's database is a single connection).
@@ -18,14 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import psycopg
+import sqlalchemy.exc
 
 from workbench.db.engine import Database
+from workbench.errors import ResultsNotStored
+from workbench.runs import storable
 from workbench.runs.engine import AttemptResult
 
 T = TypeVar("T")
@@ -117,10 +125,10 @@ class Finished:
 # binding Python lists as arrays escapes every element in Python (most of a batch's time).
 TURNS = """
 INSERT INTO workbench.turn_result (attempt_id, run_id, user_id, turn_index, message_count, model,
-    reply, latency_s, prompt_tokens, completion_tokens, cost_usd, cached, error)
-SELECT a, %(run_id)s, %(user_id)s, t, n, m, r, l, p, c, u, coalesce(k, false), e
+    reply, latency_s, prompt_tokens, completion_tokens, cost_usd, cached, error, reply_cut)
+SELECT a, %(run_id)s, %(user_id)s, t, n, m, r, l, p, c, u, coalesce(k, false), e, coalesce(z, false)
 FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, n int, m text, r text,
-    l float8, p int, c int, u float8, k bool, e text)
+    l float8, p int, c int, u float8, k bool, e text, z bool)
 ON CONFLICT (attempt_id, turn_index) DO NOTHING
 """
 
@@ -164,24 +172,21 @@ def write_results(
     conn.execute(FINISH, {"user_id": user_id, "owner": owner, "rows": _storable_json(attempts)})
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _storable_json(rows: Any) -> str:
-    """`rows` as JSON that PostgreSQL accepts: a model may answer with a NUL character, which
-    jsonb (and text) cannot hold, so it is stored as U+FFFD. The check is on the dumped text,
-    so the usual NUL-free batch costs one substring search."""
-    text = json.dumps(rows, default=str)
-    if "\\u0000" not in text:
-        return text
-    return json.dumps(_without_nul(rows), default=str)
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_without_nul(item) for item in value]
-    return value
+    """`rows` as JSON that PostgreSQL accepts. Replies are made storable where they are made
+    (generate.py), but an expectation's detail or an error may still quote a provider's text:
+    a NUL character or a lone surrogate (which jsonb and text cannot hold), a NaN. The check is
+    on the dumped text, so the usual batch costs a substring search and a flag test."""
+    try:
+        text = json.dumps(rows, default=str, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN, an infinity, or an integer too long to print
+        return json.dumps(storable.json_value(rows), ensure_ascii=False)
+    if "\\u0000" in text or (not text.isascii() and _SURROGATE.search(text)):
+        return json.dumps(storable.json_value(rows), ensure_ascii=False)
+    return text
 
 
 def _turn_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
@@ -193,7 +198,8 @@ def _turn_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
             done = turn.completion
             if done is not None:
                 row.update(m=done.model, r=done.text, l=done.latency_s, p=done.prompt_tokens,
-                           c=done.completion_tokens, u=done.cost_usd, k=done.cached)  # fmt: skip
+                           c=done.completion_tokens, u=done.cost_usd, k=done.cached,
+                           z=done.cut)  # fmt: skip
             rows.append(row)
     return rows
 
@@ -243,8 +249,15 @@ class DatabaseThread:
         self._pool.shutdown(wait=True)
 
 
+Stored = Callable[[str], None]  # called with each stored attempt's status
+
+
 class ResultWriter:
-    """Collects finished attempts and writes them in batches as they arrive."""
+    """Collects finished attempts and writes them in batches as they arrive.
+
+    `on_stored` hears of each attempt once its result is in the database (never before), so
+    counts shown from it never claim a result that is not stored. After a write that fails for
+    good, `broken` is true (executors stop claiming) and `close()` raises `ResultsNotStored`."""
 
     def __init__(
         self,
@@ -255,14 +268,23 @@ class ResultWriter:
         owner: str,
         interval_s: float = 0.05,
         max_rows: int = 200,
+        on_stored: Stored = lambda status: None,
     ) -> None:
         self._db, self._interval, self._max = db, interval_s, max_rows
         self._ids = {"run_id": run_id, "user_id": user_id, "owner": owner}
+        self._on_stored = on_stored
         self._buffer: list[Finished] = []
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self.written = 0
+        self.unstored = 0
+        self.failure: BaseException | None = None
+
+    @property
+    def broken(self) -> bool:
+        """A write failed for good: nothing more will be stored by this writer."""
+        return self.failure is not None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._loop())
@@ -273,7 +295,7 @@ class ResultWriter:
             self._wake.set()
 
     async def _loop(self) -> None:
-        while not self._closing:
+        while not self._closing and not self.broken:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
@@ -283,13 +305,88 @@ class ResultWriter:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        await self._db.call(write_results, finished=batch, **self._ids)
+        await self._write(batch)
+
+    async def _write(self, batch: list[Finished]) -> None:
+        """Write `batch`; if it fails, its halves (down to the one attempt that cannot be)."""
+        if self.broken:
+            self.unstored += len(batch)
+            return
+        try:
+            await self._db.call(write_results, finished=batch, **self._ids)
+        except Exception as error:
+            if unreachable(error):
+                self.failure = error
+                self.unstored += len(batch)
+            elif len(batch) == 1:
+                await self._store_as_error(batch[0], error)
+            else:
+                half = len(batch) // 2
+                await self._write(batch[:half])
+                await self._write(batch[half:])
+            return
+        self._stored(batch)
+
+    async def _store_as_error(self, item: Finished, error: Exception) -> None:
+        """The one attempt whose result cannot be stored: stored as an error saying why."""
+        reason = f"the result could not be stored ({reason_of(error)}); kept as an error"
+        result = AttemptResult("error", reason, item.result.latency_s, (), ())
+        replacement = Finished(item.attempt_id, result)
+        try:
+            await self._db.call(write_results, finished=[replacement], **self._ids)
+        except Exception as again:  # not even an error row: nothing can be stored
+            self.failure = again
+            self.unstored += 1
+            return
+        self._stored([replacement])
+
+    def _stored(self, batch: list[Finished]) -> None:
         self.written += len(batch)
+        for item in batch:
+            self._on_stored(item.result.status)
 
     async def close(self) -> None:
-        """Stop the loop and write what is left (also after a cancel: finished work is kept)."""
+        """Stop the loop and write what is left (also after a cancel: finished work is kept).
+
+        Raises `ResultsNotStored` if any result could not be written."""
         self._closing = True
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
         await self.flush()
+        if self.unstored:
+            raise self.not_stored(self.failure)
+
+    def not_stored(self, failure: BaseException | None) -> ResultsNotStored:
+        """The error that says what was not stored, why, and that a resume plays it again."""
+        run_id = self._ids["run_id"]
+        why = reason_of(failure) if failure is not None else "unknown"
+        return ResultsNotStored(
+            f"Run {run_id} stopped: the database could not be written to (it said: {why}), "
+            f"so {self.unstored} finished attempt(s) are not stored. wb.runs.resume({run_id!r}) "
+            "plays them again, with those not played yet, once the database can be reached.",
+            run_id=run_id,
+            count=self.unstored,
+        )
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached (no write can succeed now), rather
+    than that it refused these rows (then a smaller batch may be written)."""
+    if isinstance(error, sqlalchemy.exc.DisconnectionError | sqlalchemy.exc.TimeoutError):
+        return True
+    cause = getattr(error, "orig", None) or error
+    if isinstance(cause, psycopg.InterfaceError):
+        return True
+    if isinstance(cause, psycopg.OperationalError):
+        state = cause.sqlstate  # None: no server answered; 08: connection; 57P: shut down
+        return state is None or state.startswith(("08", "57P", "53"))
+    return isinstance(error, sqlalchemy.exc.InterfaceError)
+
+
+def reason_of(error: BaseException) -> str:
+    """The first line of the driver's message (never the statement or its parameters, which
+    SQLAlchemy would add and which hold replies), bounded."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    return storable.text(lines[0])[:200]

@@ -25,7 +25,7 @@ SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, {shown("a
        {shown("e.turn_index")} AS turn, {shown("e.expectation_index")} AS expectation, e.type,
        e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
-       t.completion_tokens, t.cost_usd, t.cached,
+       t.completion_tokens, t.cost_usd, t.cached, t.reply_cut,
        coalesce(t.error, e.detail ->> 'error') AS error, e.detail
 FROM workbench.expectation_result e
 JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = %(u)s AND a.run_id = %(r)s
@@ -54,6 +54,7 @@ RESULT_COLUMNS = {
     "completion_tokens": "Int64",
     "cost_usd": "Float64",
     "cached": "boolean",
+    "reply_cut": "boolean",
     "error": "string",
     "detail": JSON,
 }

@@ -38,6 +38,7 @@ class Completion:
     cost_usd: float | None
     cached: bool = False
     attempts: int = 1  # requests made for this completion, retries included
+    cut: bool = False  # the reply was longer than the target's max_reply_bytes: this is its head
 
 
 @runtime_checkable
@@ -61,6 +62,7 @@ class RawReply:
     model: str
     prompt_tokens: int | None
     completion_tokens: int | None
+    cut: bool = False  # the body was longer than the transport read (providers/bounded.py)
 
 
 class Provider(Protocol):

@@ -18,6 +18,7 @@ counted, limited and timed in one place. The bodies and replies are the dialect 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from typing import Any
 
 from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, RawReply
-from workbench.runs.providers.errors import decode_json, translate
+from workbench.runs.providers.bounded import body_limit, decode, read_limited
+from workbench.runs.providers.errors import translate
 from workbench.runs.providers.openai import chat_body, parse_chat
 from workbench.runs.providers.targets import Target
 
@@ -91,16 +93,25 @@ class SdkProvider:
         temperature: float | None,
     ) -> RawReply:
         body = self.dialect.body(self._target, messages, json_schema, temperature)
+        limit = body_limit(self._target.max_reply_bytes)
         try:
+            # stream=True: the SDK hands back the response unread, and the body is read here in
+            # chunks up to the limit (bounded.py); the rest is never read. (An error status is
+            # read whole by the SDK itself, to build its exception.)
             answer = await self._client.post(
-                self.dialect.path, body=body, cast_to=self._response_type
+                self.dialect.path, body=body, cast_to=self._response_type, stream=True
             )
+            try:
+                raw, cut = await read_limited(answer.aiter_bytes(), limit)
+            finally:
+                await answer.aclose()
         except Exception as exc:
             raise translate(
                 exc, self._sdk_module, provider=self._target.provider, secret=self._client.api_key
             ) from None
-        data = decode_json(answer.content, self._target.provider)
-        return self.dialect.read(data, self._target, json_schema is not None)
+        data = decode(raw, cut, self._target.provider)
+        reply = self.dialect.read(data, self._target, json_schema is not None)
+        return dataclasses.replace(reply, cut=True) if cut else reply
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -26,7 +26,7 @@ from workbench.runs import lifecycle
 from workbench.runs.follow import follow
 from workbench.runs.judge import JUDGE_PROMPT_VERSION
 from workbench.runs.ledger import FINAL
-from workbench.runs.play import PlayRequest, RunKeys, play
+from workbench.runs.play import PlayRequest, RunKeys, play, playing_here
 from workbench.runs.providers import Target
 from workbench.services._base import UserScopedService, session_driver
 from workbench.services.keys.service import KeyReveal
@@ -57,7 +57,22 @@ if TYPE_CHECKING:
 
 
 def new_owner() -> str:
-    return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_THIS_KERNEL}{uuid.uuid4().hex[:8]}"
+
+
+_THIS_KERNEL = f"kernel:{socket.gethostname()}:{os.getpid()}:"
+
+
+def ended_here(status: str, owner: str | None) -> bool:
+    """A run still 'running' whose player was in this kernel and has stopped: its end could not
+    be written (the database went away, `ResultsNotStored`). It resumes at once, without
+    waiting for its heartbeat to go stale."""
+    return (
+        status == "running"
+        and owner is not None
+        and owner.startswith(_THIS_KERNEL)
+        and not playing_here(owner)
+    )
 
 
 class RunService(UserScopedService):
@@ -140,7 +155,7 @@ class RunService(UserScopedService):
         `cache=True` keeps its cache and TTL."""
         check_counts(1, concurrency)
         row = self._study.row(run_id)
-        if row.status not in ("cancelled", "interrupted"):
+        if row.status not in ("cancelled", "interrupted") and not ended_here(row.status, row.owner):
             raise ValidationError(
                 f"Run {run_id} is {row.status}; only cancelled or interrupted runs resume."
             )
