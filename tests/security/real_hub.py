@@ -98,9 +98,9 @@ class HubSettings:
                 f"c.ConfigurableHTTPProxy.command = [{self.proxy_command!r}]",
                 f"c.JupyterHub.db_url = {self.state_db_url!r}",
                 f"c.JupyterHub.cookie_secret_file = {str(self.scratch / 'cookie_secret')!r}",
-                f"c.JupyterHub.services = [{admin!r}]",
-                "c.JupyterHub.load_roles = [{'name': 'workbench-test-admin', "
-                f"'scopes': {scopes!r}, 'services': ['workbench-test']}}]",
+                f"c.JupyterHub.services.append({admin!r})",
+                "c.JupyterHub.load_roles.append({'name': 'workbench-test-admin', "
+                f"'scopes': {scopes!r}, 'services': ['workbench-test']}})",
                 f"c.SimpleLocalProcessSpawner.home_dir_template = "
                 f"{str(self.scratch / 'home' / '{username}')!r}",
                 f"c.Spawner.args = {SERVER_ARGS!r}",
@@ -185,10 +185,12 @@ def request(method: str, url: str, token: str, body: object = None) -> tuple[int
         return error.code, error.read().decode(errors="replace")
 
 
-def start_hub(settings: HubSettings, environment: dict[str, str]) -> RealHub:
-    """Write the docs' config plus the test settings, start the hub, wait for its API."""
+def start_hub(settings: HubSettings, environment: dict[str, str], extra: str = "") -> RealHub:
+    """Write the docs' config (plus `extra`, more of the docs' lines) and the test settings,
+    start the hub, wait for its API."""
     config = settings.scratch / "jupyterhub_config.py"
-    config.write_text(docs_config() + "\n" + settings.config_lines(), encoding="utf-8")
+    text = "\n".join([docs_config(), extra, settings.config_lines()])
+    config.write_text(text, encoding="utf-8")
     log_path = settings.scratch / "hub.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -20,7 +20,8 @@ async def follow(
 ) -> str:
     """Report each newly finished attempt to `on_progress` until the run ends; its status.
 
-    A run queued for workers stays followed while it is interrupted: workers may still come."""
+    A run nobody has played for `STALE_SECONDS` ends the follow as `interrupted` (a run queued
+    for workers too): following never waits for players that may never come."""
     db = DatabaseThread(database)
     ids = {"run_id": run_id, "user_id": user_id}
     shown: dict[str, int] = {}
@@ -31,8 +32,8 @@ async def follow(
                 for _ in range(now.get(status, 0) - shown.get(status, 0)):
                     on_progress(status)
             shown = now
-            status, owner = await db.call(lifecycle.state, **ids)
-            if lifecycle.has_ended(status, owner):
+            status, _owner = await db.call(lifecycle.state, **ids)
+            if lifecycle.has_ended(status):
                 return status
             await asyncio.sleep(every_s)
     finally:

@@ -30,12 +30,12 @@ WORKERS_OWNER = "workers"
 """The owner of a run started with `executor="workers"` (or Dask): no kernel plays it."""
 
 
-def has_ended(status: str, owner: str | None) -> bool:
-    """Nobody will play the run any more: finished or cancelled, or interrupted while no worker
-    may still come (a run queued for workers stays open while it is interrupted)."""
-    return status in ("finished", "cancelled") or (
-        status == "interrupted" and owner != WORKERS_OWNER
-    )
+def has_ended(status: str) -> bool:
+    """Nobody is playing the run: finished, cancelled, or interrupted (no kernel, worker or Dask
+    task has beaten for `STALE_SECONDS`). An interrupted run may still be played again, by
+    `resume` or by workers that come later (their first beat makes it `running` again), but
+    nobody following it waits for that: `attach(...).wait()` never hangs on a run nobody plays."""
+    return status in ("finished", "cancelled", "interrupted")
 
 
 UNPLAYED = ("pending", "claimed", "cancelled")

@@ -18,18 +18,38 @@ from __future__ import annotations
 
 import asyncio
 import os
+import warnings
 from typing import Any
 
 from distributed import Client, WorkerPlugin, fire_and_forget, get_worker
 
 from workbench.db.engine import open_database
 from workbench.db.security.identity import role_user
-from workbench.errors import AuthError
+from workbench.errors import AuthError, ConfigError, ValidationError
 from workbench.services.runs.worker import RunWorker, WorkerSettings
 
 PLUGIN_NAME = "workbench-credentials"
 CARRIED_ENV = ("ENCRYPTION_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 """Environment variables the plugin brings to workers when the client's process has them."""
+
+
+class DetachedOnHub(UserWarning):
+    """A detached run on a hub plays with a database role that stops when the server stops."""
+
+
+DETACHED_ON_HUB = (
+    "Run {run_id} is detached: it goes on when this kernel or your browser closes. It plays "
+    "with your hub database role, which is locked when your JupyterHub server stops or is "
+    "culled; the run is then interrupted, and wb.runs.resume({run_id!r}, executor=client, "
+    "detach=True) from your next server plays the rest (docs/scaling.md)."
+)
+
+
+def warn_if_role_ends_with_server(database: Any, run_id: str) -> None:
+    """Say at start that a detached run cannot outlive the user's hub server (the post-stop
+    hook locks the role its workers sign in with), when that is so."""
+    if os.environ.get("JUPYTERHUB_API_TOKEN") and role_user(database) is not None:
+        warnings.warn(DETACHED_ON_HUB.format(run_id=run_id), DetachedOnHub, stacklevel=4)
 
 
 class WorkbenchCredentials(WorkerPlugin):
@@ -55,10 +75,66 @@ class WorkbenchCredentials(WorkerPlugin):
 
 class DaskExecutor:
     """A client with lease settings: `executor=DaskExecutor(client, lease_s=5)` (a plain
-    `Client` gets the ledger's defaults: 60 s leases, beats every 10 s)."""
+    `Client` gets the ledger's defaults: 60 s leases, beats every 10 s). `workers_timeout_s`:
+    how long a start waits for a first worker in a cluster that has none (one still scaling up)
+    before it refuses the run."""
 
-    def __init__(self, client: Client, *, lease_s: float = 60.0, heartbeat_s: float = 10.0):
+    def __init__(
+        self,
+        client: Client,
+        *,
+        lease_s: float = 60.0,
+        heartbeat_s: float = 10.0,
+        workers_timeout_s: float = 30.0,
+    ) -> None:
         self.client, self.lease_s, self.heartbeat_s = client, lease_s, heartbeat_s
+        self.workers_timeout_s = workers_timeout_s
+
+
+def checked_client(executor: Client | DaskExecutor, *, concurrency: int, detach: bool) -> tuple[
+    Client, WorkerSettings
+]:  # fmt: skip
+    """The client to submit to and its workers' settings, once it can play a run: open, with a
+    worker, and (detached) on a cluster that outlives this kernel. Every check comes before the
+    run's rows are written, so a refused run leaves nothing behind."""
+    if isinstance(executor, DaskExecutor):
+        client, wait_s = executor.client, executor.workers_timeout_s
+        settings = WorkerSettings(concurrency, executor.lease_s, executor.heartbeat_s)
+    else:
+        client, wait_s, settings = executor, 30.0, WorkerSettings(concurrency)
+    if client.status != "running":
+        raise ValidationError(
+            f"This Dask client is {client.status}: connect a new one (Client(cluster) or "
+            "cluster.get_client()) and start the run again."
+        )
+    if detach and getattr(client.cluster, "shutdown_on_close", False):
+        gateway = type(client.cluster).__name__ == "GatewayCluster"
+        raise ConfigError(_GATEWAY_DETACH if gateway else _LOCAL_DETACH)
+    if not client.scheduler_info()["workers"]:
+        try:
+            client.wait_for_workers(1, timeout=wait_s)
+        except TimeoutError:
+            raise ConfigError(
+                f"No Dask worker joined this cluster within {wait_s:g} s: scale it first "
+                "(cluster.scale(2) or cluster.adapt(minimum=1)), then start the run "
+                "(DaskExecutor(client, workers_timeout_s=...) waits longer)."
+            ) from None
+    return client, settings
+
+
+_GATEWAY_DETACH = (
+    "A detached run must outlive this kernel, but this cluster stops when its client closes "
+    "(dask-gateway's default). Create it with gateway.new_cluster(shutdown_on_close=False) (or "
+    "set cluster.shutdown_on_close = False before starting), and stop it yourself once the run "
+    "has finished: cluster.shutdown(), or the gateway's idle timeout "
+    "(c.ClusterConfig.idle_timeout). The workbench never stops a cluster it did not create."
+)
+_LOCAL_DETACH = (
+    "A detached run must outlive this kernel, but this cluster object stops when the kernel "
+    "ends (a LocalCluster made here does). Connect to a scheduler started outside the kernel "
+    "instead, by address: Client('tcp://host:8786') (`dask scheduler` and `dask worker`), or a "
+    "dask-gateway cluster made with shutdown_on_close=False."
+)
 
 
 def register_credentials(client: Client, database_url: str) -> None:

@@ -140,4 +140,8 @@ class RunHandle(RunResults):
         return self
 
     def __repr__(self) -> str:
-        return f"<Run {self.id} {self._background.outcome()}: {self._progress.describe()}>"
+        outcome = self._background.outcome()
+        shown = f"<Run {self.id} {outcome}: {self._progress.describe()}>"
+        if outcome == "interrupted":  # nobody plays it: say how to finish it
+            shown += f" (nobody is playing it: wb.runs.resume({self.id!r}) plays the rest)"
+        return shown

@@ -37,6 +37,8 @@ from workbench.services.runs.setup import (
     RunPlan,
     cache_settings,
     check_counts,
+    check_executor,
+    check_playable_elsewhere,
     check_target,
     find_prompt,
     find_suite,
@@ -47,7 +49,6 @@ from workbench.services.runs.setup import (
     stored_cache_ttl,
 )
 from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
-from workbench.services.runs.worker import WorkerSettings
 from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -115,11 +116,7 @@ class RunService(UserScopedService):
         where it can (entries younger than `cache_ttl`, 14 days by default; see docs/runs.md).
         """
         check_counts(repeats, concurrency)
-        dask = executor not in ("kernel", "workers")
-        if dask and type(executor).__name__ not in ("Client", "DaskExecutor"):
-            raise ValidationError(
-                f"executor must be 'kernel', 'workers' or a dask Client, got {executor!r}"
-            )
+        check_executor(executor, detach)
         ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
@@ -128,10 +125,12 @@ class RunService(UserScopedService):
         run_id = str(uuid.uuid4())
         total = len(plan.scenarios) * repeats
         if executor != "kernel":
+            check_playable_elsewhere(target, judge)
+            dask = self._dask_client(executor, concurrency, detach)  # before any row
             self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
                          stop_on_failure, ttl)  # fmt: skip
-            if dask:
-                self._submit_to_dask(executor, run_id, concurrency, detach)
+            if dask is not None:
+                self._submit_to_dask(dask, run_id, detach)
             return self._follow(run_id, total, progress)
         owner = new_owner()
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl)
@@ -146,14 +145,19 @@ class RunService(UserScopedService):
         judge: Target | None = None,
         concurrency: int = 16,
         progress: bool = True,
+        executor: object = "kernel",
+        detach: bool = False,
     ) -> RunHandle:
         """Play the attempts of a cancelled or interrupted run that have no result yet.
 
         The run's own target (and judge) are played again, with every setting they were started
         with; pass `target=` (and `judge=`) only for an offline target (which may hold a
         function), or to say which one you mean: it must match the run's. A run started with
-        `cache=True` keeps its cache and TTL."""
+        `cache=True` keeps its cache and TTL. `executor` hands it to workers or a Dask cluster,
+        as in `start` (a run started in a kernel that closed, or on a cluster that went away,
+        goes on anywhere: `wb.runs.resume(run_id, executor=client, detach=True)`)."""
         check_counts(1, concurrency)
+        check_executor(executor, detach)
         row = self._study.row(run_id)
         if row.status not in ("cancelled", "interrupted") and not ended_here(row.status, row.owner):
             raise ValidationError(
@@ -163,10 +167,15 @@ class RunService(UserScopedService):
         if row.judge is not None:
             judge = same_target(judge, row.judge, "judge")
         keys = run_keys(self._keys, target, judge)
+        if executor != "kernel":
+            check_playable_elsewhere(target, judge)
+            dask = self._dask_client(executor, concurrency, detach)
+            todo = self._reopen(run_id, lifecycle.WORKERS_OWNER)
+            if dask is not None:
+                self._submit_to_dask(dask, run_id, detach)
+            return self._follow(run_id, todo, progress)
         owner = new_owner()
-        with self._transaction() as session:
-            todo = lifecycle.reopen(session_driver(session), run_id=run_id, user_id=self._user_id,
-                                    owner=owner)  # fmt: skip
+        todo = self._reopen(run_id, owner)
         ttl = stored_cache_ttl(row.options)
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl)
         return self._play(request, keys, todo, progress)
@@ -177,8 +186,8 @@ class RunService(UserScopedService):
         with self._transaction() as session:
             connection = session_driver(session)
             tally = lifecycle.counts(connection, run_id=run_id, user_id=self._user_id)
-            status, owner = lifecycle.state(connection, run_id=run_id, user_id=self._user_id)
-        if not lifecycle.has_ended(status, owner):
+            status, _owner = lifecycle.state(connection, run_id=run_id, user_id=self._user_id)
+        if not lifecycle.has_ended(status):
             return self._follow(run_id, sum(tally.values()), progress)
         # A run that has ended is shown ended at once, with its counts: nothing to follow.
         shown = Progress(sum(tally.values()), show=progress)
@@ -321,16 +330,27 @@ class RunService(UserScopedService):
             return sum(lifecycle.counts(session_driver(session), run_id=run_id,
                                         user_id=self._user_id).values())  # fmt: skip
 
-    def _submit_to_dask(self, client: Any, run_id: str, concurrency: int, detach: bool) -> None:
-        from distributed import Client
+    def _reopen(self, run_id: str, owner: str) -> int:
+        with self._transaction() as session:
+            connection = session_driver(session)
+            return lifecycle.reopen(connection, run_id=run_id, user_id=self._user_id, owner=owner)
 
-        from workbench.services.runs.dask import submit
+    def _dask_client(self, executor: object, concurrency: int, detach: bool) -> Any:
+        """The checked Dask client and its workers' settings, or None for `"workers"`."""
+        if executor == "workers":
+            return None
+        from workbench.services.runs.dask import checked_client
 
+        return checked_client(executor, concurrency=concurrency, detach=detach)  # type: ignore[arg-type]
+
+    def _submit_to_dask(self, dask: Any, run_id: str, detach: bool) -> None:
+        from workbench.services.runs.dask import submit, warn_if_role_ends_with_server
+
+        if detach:
+            warn_if_role_ends_with_server(self._database, run_id)
+
+        client, settings = dask
         url = self._database.url.render_as_string(hide_password=False)
-        settings = WorkerSettings(concurrency)
-        if not isinstance(client, Client):  # a DaskExecutor: the client and lease settings
-            settings = WorkerSettings(concurrency, client.lease_s, client.heartbeat_s)
-            client = client.client
         futures = submit(client, database_url=url, run_id=run_id, user_id=self._user_id,
                          settings=settings, detach=detach)  # fmt: skip
         self._dask_futures = futures  # not detached: the tasks live as long as this service

@@ -63,6 +63,36 @@ def check_target(target: object, field: str) -> Target:
     return target
 
 
+EXECUTORS = ("kernel", "workers")
+
+
+def check_executor(executor: object, detach: object) -> None:
+    """`executor` is "kernel", "workers" or a Dask client (checked further once it is used:
+    services/runs/dask.py); `detach` only means something on Dask."""
+    if not isinstance(detach, bool):
+        raise ValidationError(f"detach must be True or False, got {str(detach)[:50]!r}")
+    named = isinstance(executor, str) and executor in EXECUTORS
+    if not named and type(executor).__name__ not in ("Client", "DaskExecutor"):
+        raise ValidationError(
+            f"executor must be 'kernel', 'workers' or a dask Client, got {str(executor)[:80]!r}"
+        )
+    if detach and executor == "kernel":
+        raise ValidationError(
+            "detach=True needs a Dask client as executor: a run in this kernel stops with it. "
+            "Pass executor=client (a dask Client), or executor='workers' for "
+            "`workbench worker` processes (a queued run never depends on this kernel)."
+        )
+
+
+def check_playable_elsewhere(target: Target, judge: Target | None) -> None:
+    """Workers and Dask rebuild targets from the stored run, which holds no offline rules."""
+    if "offline" in (target.provider, judge.provider if judge else None):
+        raise ValidationError(
+            "An offline target plays only in this kernel (its rules are not stored): use "
+            "executor='kernel', or a provider target for workers and Dask."
+        )
+
+
 def cache_settings(cache: object, ttl: timedelta | float | None) -> timedelta | None:
     """The cache TTL of `wb.runs.start(cache=..., cache_ttl=...)`, None when the cache is off."""
     if not isinstance(cache, bool):
