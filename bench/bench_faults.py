@@ -50,9 +50,7 @@ TABLES = ("run", "run_attempt", "turn_result", "expectation_result", "response_c
 def hostile_messages(count: int) -> dict[str, str]:
     """1% of the scenarios per hostile kind: scenario i gets kind i % 100 (when one)."""
     return {
-        f"question {i} part 0": HOSTILE[i % 100]
-        for i in range(count)
-        if i % 100 < len(HOSTILE)
+        f"question {i} part 0": HOSTILE[i % 100] for i in range(count) if i % 100 < len(HOSTILE)
     }
 
 
@@ -153,8 +151,10 @@ def main() -> int:
             missed.append(f"{keys} rows hold the key")
     else:
         leaking = ", ".join(t for t, ok in redacting.items() if not ok)
-        print(f"NOT ASSERTED: keys found (0 expected): this code does not redact the key used "
-              f"from the errors of the {leaking} transport (issue 18 item 4, another branch)")  # fmt: skip
+        print(
+            "NOT ASSERTED: keys found (0 expected): this code does not redact the key used from "
+            f"the errors of the {leaking} transport (issue 18 item 4, another branch)"
+        )
     for line in missed:
         print("MISSED:", line)
     return 1 if missed else 0

@@ -11,8 +11,9 @@ from sqlalchemy import text
 from tests.runs.conftest import Setup
 from tests.runs.test_ledger import count, db_thread, ids, ledger_run, result  # noqa: F401
 from workbench.runs.engine import AttemptResult, ExpectationRow, TurnRow
-from workbench.runs.ledger import Finished, ResultWriter, _storable_json, claim
+from workbench.runs.ledger import Finished, _storable_json, claim
 from workbench.runs.providers import Completion
+from workbench.runs.writer import ResultWriter
 
 
 def unstorable() -> AttemptResult:

@@ -22,12 +22,11 @@ from workbench.runs.ledger import (
     Claimed,
     DatabaseThread,
     Finished,
-    ResultWriter,
     claim,
     heartbeat,
     release,
-    unreachable,
 )
+from workbench.runs.writer import ResultWriter, unreachable
 
 Progress = Callable[[str], None]  # called with each stored attempt's status
 
