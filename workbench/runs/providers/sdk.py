@@ -7,8 +7,10 @@ cast_to=httpx2.Response)` (its README's "Undocumented endpoints"): the SDK still
 the headers (Anthropic's `anthropic-version` too), the URL, the timeout, its aiohttp transport
 (`DefaultAioHttpClient`) and the exceptions (APIStatusError and friends, which errors.translate
 maps to ProviderError kinds), but the reply is read as JSON here rather than built into its
-typed models. bench/bench_http.py measures that typed construction (with the request-parameter
-transform) as about a third of the SDK's per-request CPU (1.4 ms against 0.9 ms for the raw
+typed models, and read with a limit: `stream=True` hands the response back unread, and at most
+`bounded.body_limit(target.max_reply_bytes)` bytes of it are read (docs/providers.md).
+bench/bench_http.py measures that typed construction (with the request-parameter transform) as
+about a third of the SDK's per-request CPU (1.4 ms against 0.9 ms for the raw
 call; a bare aiohttp loop takes 0.25 ms).
 
 The SDKs' own retries are off (`max_retries=0`): generate.py retries, so every attempt is
