@@ -89,6 +89,15 @@ def redacts_the_key(target: Target, transport: str) -> bool:
     return KEY not in asyncio.run(ask())
 
 
+def cut_replies(wb: Workbench, run_id: str) -> int:
+    with wb.database.transaction() as session:
+        found = session.scalar(
+            text("SELECT count(*) FROM workbench.turn_result WHERE run_id = :r AND reply_cut"),
+            {"r": run_id},
+        )
+    return int(found or 0)
+
+
 def stored(wb: Workbench, run_id: str) -> tuple[int, int]:
     """(finished attempts, expectation results) of the run in the database."""
     with wb.database.transaction() as session:
@@ -130,8 +139,7 @@ def main() -> int:
                                 concurrency=CONCURRENCY, progress=False).wait()  # fmt: skip
             attempts, results = stored(wb, run.id)
             total_attempts, total_results = total_attempts + attempts, total_results + results
-            frame = run.frame()
-            cut = len(frame[frame["reply_cut"]][["scenario", "repeat"]].drop_duplicates())
+            cut = cut_replies(wb, run.id)  # SQL: run.frame() would import pandas mid-measure
             print(
                 f"{transport}: {attempts} / {count} attempts stored ({results} expectation "
                 f"results, {cut} cut replies) in {time.perf_counter() - started:.1f} s"
