@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import Any
 
 from sqlalchemy import text
 
@@ -63,3 +64,30 @@ def test_text_and_numbers_a_provider_sent_are_made_storable_in_the_batch() -> No
     assert "\ud800" not in dumped and "\\u0000" not in dumped
     assert '"quote": "a\ufffdb\ufffdc"' in dumped and '"n": "nan"' in dumped
     assert '"t": [1, 2]' in dumped and '"\ufffdkey": "inf"' in dumped
+
+
+def test_long_replies_are_written_in_bounded_batches(
+    ledger_run: tuple[Setup, str],  # noqa: F811
+) -> None:
+    setup, _ = ledger_run
+    db = db_thread(setup)
+    claimed = db.run_sync(claim, owner="w", limit=6, **ids(setup))
+    batches: list[int] = []
+    write = db.call
+
+    async def counted(function: Any, /, **kwargs: Any) -> Any:
+        if "finished" in kwargs:
+            batches.append(len(kwargs["finished"]))
+        return await write(function, **kwargs)
+
+    db.call = counted  # type: ignore[method-assign]
+
+    async def play() -> None:
+        writer = ResultWriter(db, owner="w", max_characters=2_500, **ids(setup))
+        for item in claimed:
+            writer.add(Finished(item.attempt_id, result("x" * 1_000)))
+        await writer.close()
+
+    asyncio.run(play())
+    assert batches == [3, 3]  # 3,000 characters reach the limit: a batch ends there
+    assert count(setup, "turn_result") == 6

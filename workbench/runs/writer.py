@@ -25,6 +25,11 @@ from workbench.runs.ledger import DatabaseThread, Finished, write_results
 
 Stored = Callable[[str], None]  # called with each stored attempt's status
 
+MAX_BATCH_CHARACTERS = 32_000_000
+"""Replies in one batch, at most (about): a batch is one JSON document per table, and jsonb
+refuses one over 256 MB; its memory stays bounded too. A single reply is capped by its target's
+`max_reply_bytes`, so only a batch of many long ones is split by this."""
+
 
 class ResultWriter:
     """Collects finished attempts and writes them in batches as they arrive.
@@ -42,9 +47,11 @@ class ResultWriter:
         owner: str,
         interval_s: float = 0.05,
         max_rows: int = 200,
+        max_characters: int = MAX_BATCH_CHARACTERS,
         on_stored: Stored = lambda status: None,
     ) -> None:
         self._db, self._interval, self._max = db, interval_s, max_rows
+        self._max_characters, self._characters = max_characters, 0
         self._ids = {"run_id": run_id, "user_id": user_id, "owner": owner}
         self._on_stored = on_stored
         self._buffer: list[Finished] = []
@@ -65,7 +72,8 @@ class ResultWriter:
 
     def add(self, item: Finished) -> None:
         self._buffer.append(item)
-        if len(self._buffer) >= self._max:
+        self._characters += _characters(item)
+        if len(self._buffer) >= self._max or self._characters >= self._max_characters:
             self._wake.set()
 
     async def _loop(self) -> None:
@@ -78,8 +86,18 @@ class ResultWriter:
     async def flush(self) -> None:
         if not self._buffer:
             return
-        batch, self._buffer = self._buffer, []
-        await self._write(batch)
+        batch, self._buffer, self._characters = self._buffer, [], 0
+        # What arrived while the last batch was written may be more than one batch's worth.
+        chunk: list[Finished] = []
+        size = 0
+        for item in batch:
+            chunk.append(item)
+            size += _characters(item)
+            if len(chunk) >= self._max or size >= self._max_characters:
+                await self._write(chunk)
+                chunk, size = [], 0
+        if chunk:
+            await self._write(chunk)
 
     async def _write(self, batch: list[Finished]) -> None:
         """Write `batch`; if it fails, its halves (down to the one attempt that cannot be)."""
@@ -142,6 +160,11 @@ class ResultWriter:
             run_id=run_id,
             count=self.unstored,
         )
+
+
+def _characters(item: Finished) -> int:
+    """The length of an attempt's replies (what makes a batch large)."""
+    return sum(len(turn.completion.text) for turn in item.result.turns if turn.completion)
 
 
 def unreachable(error: BaseException) -> bool:
