@@ -131,3 +131,13 @@ class ProviderError(WorkbenchError):
 
     def __repr__(self) -> str:
         return f"ProviderError({str(self)!r}, kind={self.kind!r}, status={self.status!r})"
+
+
+class ResultsNotStored(WorkbenchError):
+    """Finished attempts whose results could not be written (the database went away): the run
+    stopped, and `wb.runs.resume(run_id)` plays those attempts again."""
+
+    def __init__(self, message: str, *, run_id: str, count: int) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.count = count

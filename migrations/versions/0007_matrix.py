@@ -1,7 +1,7 @@
 """Matrices of runs (issue 23): one run per prompt x target cell, studied together.
 
 Revision ID: 0007_matrix
-Revises: 0005_admin_lock
+Revises: 0006_reply_cut
 Create Date: 2026-12-07
 
 A matrix is a row of settings (suite, repeats, judge, concurrency) and its cells, one per
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 
 revision = "0007_matrix"
-down_revision = "0005_admin_lock"
+down_revision = "0006_reply_cut"
 branch_labels = None
 depends_on = None
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -166,6 +167,8 @@ class TurnResult(Base):
     cost_usd: Mapped[float | None] = mapped_column(Double)
     cached: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
+    # The reply was longer than the target's max_reply_bytes: `reply` is its head.
+    reply_cut: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ExpectationResult(Base):

@@ -118,9 +118,10 @@ class CachedClient:
         completion = await self._client.complete(
             messages, json_schema=json_schema, temperature=temperature
         )
-        await self._db.call(
-            store, user_id=self._user_id, key=key, target=self.target, completion=completion
-        )
+        if not completion.cut:  # a cut reply is not served again as if it were whole
+            await self._db.call(
+                store, user_id=self._user_id, key=key, target=self.target, completion=completion
+            )
         return completion
 
     async def prefetch(self, conversations: Iterable[Sequence[Message]]) -> int:

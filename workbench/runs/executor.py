@@ -22,13 +22,13 @@ from workbench.runs.ledger import (
     Claimed,
     DatabaseThread,
     Finished,
-    ResultWriter,
     claim,
     heartbeat,
     release,
 )
+from workbench.runs.writer import ResultWriter, unreachable
 
-Progress = Callable[[str], None]  # called with each finished attempt's status
+Progress = Callable[[str], None]  # called with each stored attempt's status
 
 
 @dataclass
@@ -56,22 +56,36 @@ class InKernelExecutor:
     """Up to `concurrency` asyncio workers in this process, fed by batched claims."""
 
     async def execute(self, job: RunJob) -> None:
-        writer = ResultWriter(job.db, run_id=job.run_id, user_id=job.user_id, owner=job.owner)
+        """Raises `ResultsNotStored` when the database could not be reached to store results or
+        claim more (then what this executor still holds is left to its leases: a resume hands
+        it back)."""
+        ids = {"run_id": job.run_id, "user_id": job.user_id, "owner": job.owner}
+        # Progress is told of an attempt once its result is stored, not when it was played.
+        writer = ResultWriter(job.db, run_id=job.run_id, user_id=job.user_id, owner=job.owner,
+                              on_stored=job.on_progress)  # fmt: skip
         writer.start()
         beat = asyncio.get_running_loop().create_task(_beat(job))
         crew = _Crew(job, writer)
         feed = _Feed(job, on_claimed=crew.grow)
         crew.feed = feed
+        failure: BaseException | None = None
         try:
-            await crew.run()
+            # Every worker ends before the writer closes (one that fails stops the others'
+            # claims): no result arrives after the last write, and none is dropped.
+            failure = await crew.run()
         finally:
             await feed.close()
             beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A heartbeat that failed (the database went away) says nothing the writer won't.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await beat
-            await writer.close()
-            ids = {"run_id": job.run_id, "user_id": job.user_id, "owner": job.owner}
-            await job.db.call(release, **ids)
+            await writer.close()  # ResultsNotStored if a result could not be written
+            if failure is None or not unreachable(failure):
+                await job.db.call(release, **ids)
+        if failure is not None:
+            if unreachable(failure):  # a claim found no database: the same story, nothing lost
+                raise writer.not_stored(failure) from None
+            raise failure
 
 
 class _Crew:
@@ -89,17 +103,24 @@ class _Crew:
         while len(self._tasks) < min(self._job.concurrency, claimed):
             self._tasks.append(loop.create_task(_work(self._job, self.feed, self._writer)))
 
-    async def run(self) -> None:
+    async def run(self) -> Exception | None:
+        """Until every worker has ended; the first failure, if one failed (the others finish
+        what they were playing, then stop: `_work` stops the feed)."""
         self.grow(1)  # the first worker's first `next()` makes the first claim
+        failure: Exception | None = None
         try:
             done = 0
             while done < len(self._tasks):  # workers added while waiting are awaited too
-                await self._tasks[done]
+                try:
+                    await self._tasks[done]
+                except Exception as error:
+                    failure = failure or error
                 done += 1
         finally:
-            for task in self._tasks:  # one worker failed (or we were cancelled): stop the rest
+            for task in self._tasks:  # cancelled from outside (Ctrl-C): stop the rest
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        return failure
 
 
 class _Feed:
@@ -117,13 +138,14 @@ class _Feed:
         self._error: Exception | None = None  # a failed claim, raised to the next worker asking
         self._queue: deque[Claimed] = deque()
         self._done = False
+        self.stopped = False  # a worker failed: the others finish what they play, then stop
         self._refill: asyncio.Task[None] | None = None
         # Large enough that claims are rare, small enough that leases stay with live work.
         self._batch = min(max(4 * job.concurrency, 50), 500)
         self._low = job.concurrency
 
     async def next(self) -> Claimed | None:
-        while True:
+        while not self.stopped:
             if self._error is not None:
                 raise self._error
             if self._queue:
@@ -135,10 +157,14 @@ class _Feed:
             self._start_refill()
             assert self._refill is not None
             await asyncio.shield(self._refill)
+        return None
 
     def _start_refill(self) -> None:
         if self._refill is None and not self._done:
             self._refill = asyncio.get_running_loop().create_task(self._claim())
+            # A claim that fails while nobody waits on it is seen by the next `next()` (which
+            # claims again); its own error is taken here, never left "never retrieved".
+            self._refill.add_done_callback(_retrieved)
 
     async def _claim(self) -> None:
         job = self._job
@@ -171,13 +197,22 @@ class _Feed:
                 await refill
 
 
+def _retrieved(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 async def _work(job: RunJob, feed: _Feed, writer: ResultWriter) -> None:
-    plans, play, progress = job.plans, job.player.play, job.on_progress
-    while (item := await feed.next()) is not None:
-        REPEAT.set(item.repeat)  # the response cache keys sampled repeats apart
-        result = await play(plans[item.position])
-        writer.add(Finished(item.attempt_id, result))
-        progress(result.status)
+    plans, play = job.plans, job.player.play
+    try:
+        # A writer that cannot store any more stops the run: nothing more is played (or paid).
+        while not writer.broken and (item := await feed.next()) is not None:
+            REPEAT.set(item.repeat)  # the response cache keys sampled repeats apart
+            result = await play(plans[item.position])
+            writer.add(Finished(item.attempt_id, result))
+    except Exception:
+        feed.stopped = True
+        raise
 
 
 async def _beat(job: RunJob) -> None:

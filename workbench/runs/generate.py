@@ -12,6 +12,7 @@ failed attempts before it); `Completion.attempts` counts the requests made.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import os
 import random
@@ -22,6 +23,7 @@ from typing import Any
 
 from workbench.crypto.secret import Secret
 from workbench.errors import ConfigError, ValidationError
+from workbench.runs import storable
 from workbench.runs.limits import Limits, shared_limits
 from workbench.runs.pricing import cost_usd
 from workbench.runs.providers.base import (
@@ -164,8 +166,8 @@ class GenerateClient:
             if cost is None and raw.model != self.target.model:
                 cost = cost_usd(self.target.model, raw.prompt_tokens, raw.completion_tokens)
             return Completion(
-                raw.text, raw.model, latency, raw.prompt_tokens, raw.completion_tokens, cost,
-                attempts=attempt, tool_calls=raw.tool_calls,
+                raw.text, raw.model, latency, raw.prompt_tokens, raw.completion_tokens,
+                storable.cost(cost), attempts=attempt, tool_calls=raw.tool_calls, cut=raw.cut,
             )  # fmt: skip
 
     async def _once(
@@ -205,13 +207,31 @@ class GenerateClient:
             raise
         finally:
             limits.concurrency.release()
+        latency = time.perf_counter() - started
         limits.concurrency.succeeded()
+        raw = storable_reply(raw, self.target.max_reply_bytes)
         if limits.tpm is not None:
-            limits.tpm.charge((raw.prompt_tokens or 0) + (raw.completion_tokens or 0))
-        return raw, time.perf_counter() - started
+            # At most a minute's worth: a count no minute allows is no reason to wait for hours.
+            used = (raw.prompt_tokens or 0) + (raw.completion_tokens or 0)
+            limits.tpm.charge(min(used, limits.tpm.per_minute))
+        return raw, latency
 
     async def aclose(self) -> None:
         await self._provider.aclose()
+
+
+def storable_reply(raw: RawReply, max_bytes: int) -> RawReply:
+    """`raw` as the database can store it (storable.py): text cleaned and cut to `max_bytes`,
+    token counts that fit their columns. The checks then run on what is stored."""
+    text, cut = storable.cap(storable.text(raw.text), max_bytes)
+    return dataclasses.replace(
+        raw,
+        text=text,
+        model=storable.text(str(raw.model))[:200],
+        prompt_tokens=storable.tokens(raw.prompt_tokens),
+        completion_tokens=storable.tokens(raw.completion_tokens),
+        cut=raw.cut or cut,
+    )
 
 
 def _final(error: ProviderError, attempts: int) -> ProviderError:

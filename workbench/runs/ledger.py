@@ -6,8 +6,8 @@
   per table (`unnest` of arrays), `ON CONFLICT DO NOTHING` on the unique keys: the first writer
   of a result wins, a second writer's rows are dropped, and an attempt already finished by
   someone else keeps its status.
-- `ResultWriter` batches what arrives (every ~50 ms or `max_rows` attempts), so a crash loses at
-  most the batch in flight, and never holds results until the end.
+- `ResultWriter` (writer.py) batches what arrives and calls `write_results`, splitting a batch
+  the database refuses until the one attempt it cannot store is found.
 
 All functions take a psycopg connection inside a transaction; `DatabaseThread` runs them off
 the event loop, one at a time (a test's database is a single connection).
@@ -16,8 +16,8 @@ the event loop, one at a time (a test's database is a single connection).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import psycopg
 
 from workbench.db.engine import Database
+from workbench.runs import storable
 from workbench.runs.engine import AttemptResult
 
 T = TypeVar("T")
@@ -117,10 +118,10 @@ class Finished:
 # binding Python lists as arrays escapes every element in Python (most of a batch's time).
 TURNS = """
 INSERT INTO workbench.turn_result (attempt_id, run_id, user_id, turn_index, message_count, model,
-    reply, latency_s, prompt_tokens, completion_tokens, cost_usd, cached, error)
-SELECT a, %(run_id)s, %(user_id)s, t, n, m, r, l, p, c, u, coalesce(k, false), e
+    reply, latency_s, prompt_tokens, completion_tokens, cost_usd, cached, error, reply_cut)
+SELECT a, %(run_id)s, %(user_id)s, t, n, m, r, l, p, c, u, coalesce(k, false), e, coalesce(z, false)
 FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, n int, m text, r text,
-    l float8, p int, c int, u float8, k bool, e text)
+    l float8, p int, c int, u float8, k bool, e text, z bool)
 ON CONFLICT (attempt_id, turn_index) DO NOTHING
 """
 
@@ -176,24 +177,21 @@ def write_results(
     conn.execute(FINISH, {"user_id": user_id, "owner": owner, "rows": _storable_json(attempts)})
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _storable_json(rows: Any) -> str:
-    """`rows` as JSON that PostgreSQL accepts: a model may answer with a NUL character, which
-    jsonb (and text) cannot hold, so it is stored as U+FFFD. The check is on the dumped text,
-    so the usual NUL-free batch costs one substring search."""
-    text = json.dumps(rows, default=str)
-    if "\\u0000" not in text:
-        return text
-    return json.dumps(_without_nul(rows), default=str)
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_without_nul(item) for item in value]
-    return value
+    """`rows` as JSON that PostgreSQL accepts. Replies are made storable where they are made
+    (generate.py), but an expectation's detail or an error may still quote a provider's text:
+    a NUL character or a lone surrogate (which jsonb and text cannot hold), a NaN. The check is
+    on the dumped text, so the usual batch costs a substring search and a flag test."""
+    try:
+        text = json.dumps(rows, default=str, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN, an infinity, or an integer too long to print
+        return json.dumps(storable.json_value(rows), ensure_ascii=False)
+    if "\\u0000" in text or (not text.isascii() and _SURROGATE.search(text)):
+        return json.dumps(storable.json_value(rows), ensure_ascii=False)
+    return text
 
 
 def _turn_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
@@ -205,7 +203,8 @@ def _turn_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
             done = turn.completion
             if done is not None:
                 row.update(m=done.model, r=done.text, l=done.latency_s, p=done.prompt_tokens,
-                           c=done.completion_tokens, u=done.cost_usd, k=done.cached)  # fmt: skip
+                           c=done.completion_tokens, u=done.cost_usd, k=done.cached,
+                           z=done.cut)  # fmt: skip
             rows.append(row)
     return rows
 
@@ -253,55 +252,3 @@ class DatabaseThread:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
-
-
-class ResultWriter:
-    """Collects finished attempts and writes them in batches as they arrive."""
-
-    def __init__(
-        self,
-        db: DatabaseThread,
-        *,
-        run_id: str,
-        user_id: str,
-        owner: str,
-        interval_s: float = 0.05,
-        max_rows: int = 200,
-    ) -> None:
-        self._db, self._interval, self._max = db, interval_s, max_rows
-        self._ids = {"run_id": run_id, "user_id": user_id, "owner": owner}
-        self._buffer: list[Finished] = []
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._task: asyncio.Task[None] | None = None
-        self.written = 0
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    def add(self, item: Finished) -> None:
-        self._buffer.append(item)
-        if len(self._buffer) >= self._max:
-            self._wake.set()
-
-    async def _loop(self) -> None:
-        while not self._closing:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
-            self._wake.clear()
-            await self.flush()
-
-    async def flush(self) -> None:
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
-        await self._db.call(write_results, finished=batch, **self._ids)
-        self.written += len(batch)
-
-    async def close(self) -> None:
-        """Stop the loop and write what is left (also after a cancel: finished work is kept)."""
-        self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self.flush()

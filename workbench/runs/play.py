@@ -36,7 +36,7 @@ from workbench.runs.mcp import McpStdio, McpTools, open_servers
 from workbench.runs.providers import Message, ModelClient, Target
 from workbench.runs.tools import LiveTool
 
-Progress = Callable[[str], None]  # called with each finished attempt's status
+Progress = Callable[[str], None]  # called with each stored attempt's status
 
 POLL_SECONDS = 0.5
 """How often an idle worker looks again while others hold leases: they may hand attempts back
@@ -94,6 +94,16 @@ def _secret(key: str | None) -> Secret | None:
     return None if key is None else Secret(key)
 
 
+_PLAYING: set[str] = set()
+"""The owners playing a run in this process right now."""
+
+
+def playing_here(owner: str) -> bool:
+    """Whether `owner` is playing in this process (False once its `play` returned or raised:
+    a run it left 'running' because the database went away has no player any more)."""
+    return owner in _PLAYING
+
+
 @dataclass(frozen=True)
 class Played:
     status: str  # finished, cancelled or interrupted (an owner's); finished for a worker
@@ -123,7 +133,8 @@ async def play(
         played += 1
         on_progress(status)
 
-    status = "interrupted"
+    status, failed = "interrupted", True
+    _PLAYING.add(request.owner)
     try:
         async with open_servers(request.mcp_servers) as served:  # stopped on any exit
             job = await _job(db, request, client, judge_client, progress, served)
@@ -132,21 +143,29 @@ async def play(
                     await _play_to_the_end(job)
                 else:
                     await InKernelExecutor().execute(job)
-        status = "finished"
+        status, failed = "finished", False
     except asyncio.CancelledError:
-        status = "cancelled"
+        status, failed = "cancelled", False
         if request.shared:
             raise  # `workbench worker` says so; what it held is handed back below
     finally:
         if beat is not None:
             beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await beat
         await client.aclose()
         if judge_client is not client:
             await judge_client.aclose()
-        await _end(db, request, status)
-        db.close()
+        try:
+            await _end(db, request, status)
+        except Exception:
+            # The error already on its way (say ResultsNotStored: the database went away)
+            # says more than the same database refusing the run's end.
+            if not failed:
+                raise
+        finally:
+            db.close()
+            _PLAYING.discard(request.owner)
     return Played(status, played)
 
 

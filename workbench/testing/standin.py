@@ -18,6 +18,12 @@ Faults (a queue, or per path): "429" (with Retry-After: `retry_after`), "500", "
 careless server may), "hang" (no answer for `hang_s`), "malformed" (a 200 whose body is not
 JSON), "drop" (the connection closed without an answer). The server stops by itself after
 `max_lifetime_s`.
+
+Hostile replies (issue 18), for the user messages that `hostile` maps to one of `HOSTILE`:
+"surrogate" (a reply holding a lone surrogate, escaped as JSON allows), "huge_numbers" (usage
+of 10**12 prompt and 10**20 completion tokens), "oversize" (a reply of `oversize_bytes`,
+streamed in chunks so the server itself stays small), "key_echo" (a 400 whose error message
+echoes the API key the request carried, as some servers do).
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from aiohttp import web
 from workbench.testing._spawn import SpawnedStandIn
 
 FAULTS = ("429", "500", "529", "401", "400", "hang", "malformed", "drop")
+HOSTILE = ("surrogate", "huge_numbers", "oversize", "key_echo")
+SURROGATE_REPLY = "bad\ud800surrogate"
+HUGE_USAGE = {"prompt": 10**12, "completion": 10**20}
 OPENAI_PATH, ANTHROPIC_PATH = "/v1/chat/completions", "/v1/messages"
 
 
@@ -56,6 +65,8 @@ class StandIn:
         retry_after: float = 0.0,
         hang_s: float = 30.0,
         api_key: str | None = None,
+        hostile: Mapping[str, str] | None = None,
+        oversize_bytes: int = 50_000_000,
         max_lifetime_s: float = 300.0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -70,6 +81,10 @@ class StandIn:
             host,
             port,
         )
+        unknown = sorted(set((hostile or {}).values()) - set(HOSTILE))
+        if unknown:
+            raise ValueError(f"unknown hostile reply kind(s) {unknown}; known: {HOSTILE}")
+        self.hostile, self.oversize_bytes = dict(hostile or {}), oversize_bytes
         self.counts: Counter[str] = Counter()  # requests received per path
         self.faults_served: Counter[str] = Counter()
         self.in_flight = 0
@@ -178,6 +193,10 @@ class StandIn:
             if fault is not None:
                 self.faults_served[fault.kind] += 1
                 return await self._fault(request, fault)
+            kind = self.hostile.get(_last_user(body)[0]) if self.hostile else None
+            if kind is not None:
+                self.faults_served[kind] += 1
+                return await self._hostile(request, path, body, kind)
             return web.json_response(_answer(self, path, body))
         finally:
             self.in_flight -= 1
@@ -211,6 +230,50 @@ class StandIn:
         return web.json_response(
             {"type": "error", "error": error}, status=int(kind), headers=headers
         )
+
+    async def _hostile(
+        self, request: web.Request, path: str, body: dict[str, Any], kind: str
+    ) -> web.StreamResponse:
+        if kind == "key_echo":
+            message = f"invalid request made with key {_key_of(request)}; check your account"
+            error = {"type": "invalid_request_error", "message": message}
+            return web.json_response({"type": "error", "error": error}, status=400)
+        if kind == "surrogate":
+            return web.json_response(_answer(self, path, body, text=SURROGATE_REPLY))
+        answer = _answer(self, path, body)
+        if kind == "huge_numbers":
+            usage = answer["usage"]
+            if path == OPENAI_PATH:
+                usage["prompt_tokens"], usage["completion_tokens"] = HUGE_USAGE.values()
+            else:
+                usage["input_tokens"], usage["output_tokens"] = HUGE_USAGE.values()
+            return web.json_response(answer)
+        return await self._oversize(request, answer)
+
+    async def _oversize(self, request: web.Request, answer: dict[str, Any]) -> web.StreamResponse:
+        """`answer` with its reply text `oversize_bytes` long, written in 64 KiB chunks."""
+        marker = "\u0000MARK\u0000"
+        head, tail = json.dumps(_with_text(answer, marker)).split(json.dumps(marker)[1:-1])
+        response = web.StreamResponse(headers={"content-type": "application/json"})
+        await response.prepare(request)
+        try:
+            await response.write(head.encode())
+            chunk = b"x" * 65536
+            for _ in range(self.oversize_bytes // len(chunk)):
+                await response.write(chunk)
+            await response.write(tail.encode())
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client stopped reading and closed: what a bounded client does
+        return response
+
+
+def _with_text(answer: dict[str, Any], text: str) -> dict[str, Any]:
+    if "choices" in answer:
+        answer["choices"][0]["message"]["content"] = text
+    else:
+        answer["content"] = [{"type": "text", "text": text}]
+    return answer
 
 
 def _key_of(request: web.Request) -> str:
@@ -292,17 +355,20 @@ def _reply_text(server: StandIn, body: dict[str, Any]) -> str:
     return f"echo: {last}"
 
 
-def _answer(server: StandIn, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def _answer(
+    server: StandIn, path: str, body: dict[str, Any], *, text: str | None = None
+) -> dict[str, Any]:
     forced = (body.get("tool_choice") or {}).get("type") == "tool"  # Anthropic's judge
     structured = bool(body.get("response_format")) or forced
     verdict = {"reasoning": "stand-in verdict", "score": server.judge_score}
-    text = server.verdict if server.verdict is not None else json.dumps(verdict)
     calls: list[Any] | None = None
-    if not structured:
-        text = _reply_text(server, body)
-        if body.get("tools"):
-            calls, suffix = _tool_round(server, body)
-            text += suffix
+    if text is None:
+        text = server.verdict if server.verdict is not None else json.dumps(verdict)
+        if not structured:
+            text = _reply_text(server, body)
+            if body.get("tools"):
+                calls, suffix = _tool_round(server, body)
+                text += suffix
     if calls:
         return _calls_answer(path, body, calls)
     prompt = _words(body.get("messages")) + len(str(body.get("system") or "").split())

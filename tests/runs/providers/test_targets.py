@@ -47,6 +47,7 @@ def options(**params: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any
         "rpm": COUNT,
         "tpm": COUNT,
         "transport": st.sampled_from(["sdk", "direct"]),
+        "max_reply_bytes": st.integers(1_000, 100_000_000),
         **params,
     }
     return st.fixed_dictionaries({}, optional=every)
@@ -93,7 +94,7 @@ CONVERSATION = (Message("system", "Be brief."), Message("user", "hello"))
 # What a request and its retries are made of, besides the body; offline-only fields aside.
 REQUEST_FIELDS = (
     "provider", "model", "base_url", "timeout_s", "max_retries", "concurrency", "rpm", "tpm",
-    "transport",
+    "transport", "max_reply_bytes",
 )  # fmt: skip
 OFFLINE_ONLY = ("offline_rules", "offline_default", "judge_score")
 

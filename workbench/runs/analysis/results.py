@@ -25,7 +25,7 @@ SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, {shown("a
        {shown("e.turn_index")} AS turn, {shown("e.expectation_index")} AS expectation, e.type,
        e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
-       t.completion_tokens, t.cost_usd, t.cached,
+       t.completion_tokens, t.cost_usd, t.cached, t.reply_cut,
        coalesce(t.error, e.detail ->> 'error') AS error, e.detail, e.id AS result_id,
        l.label
 FROM workbench.expectation_result e
@@ -57,6 +57,7 @@ RESULT_COLUMNS = {
     "completion_tokens": "Int64",
     "cost_usd": "Float64",
     "cached": "boolean",
+    "reply_cut": "boolean",
     "error": "string",
     "detail": JSON,
     "result_id": "Int64",

@@ -82,6 +82,7 @@ class Completion:
     cached: bool = False
     attempts: int = 1  # requests made for this completion, retries included
     tool_calls: tuple[ToolCallRequest, ...] = ()
+    cut: bool = False  # the reply was longer than the target's max_reply_bytes: this is its head
 
 
 @runtime_checkable
@@ -107,6 +108,7 @@ class RawReply:
     prompt_tokens: int | None
     completion_tokens: int | None
     tool_calls: tuple[ToolCallRequest, ...] = ()
+    cut: bool = False  # the body was longer than the transport read (providers/bounded.py)
 
 
 class Provider(Protocol):

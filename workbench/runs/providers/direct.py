@@ -11,15 +11,16 @@ SDK path sends and parses the replies with the same functions (`chat_body`/`pars
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.crypto.secret import Secret
 from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, ProviderError, RawReply, ToolDefinition
+from workbench.runs.providers.bounded import body_limit, decode, read_limited
 from workbench.runs.providers.errors import (
     MAX_ERROR_BODY,
-    decode_json,
     redact,
     refused,
     retry_after,
@@ -31,6 +32,8 @@ from workbench.runs.providers.targets import Target
 ANTHROPIC_URL = "https://api.anthropic.com"
 OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_VERSION = "2023-06-01"
+ERROR_BODY_BYTES = 4096  # an error body is read this far: 600 bytes of it are kept
+CHUNK_BYTES = 64 * 1024
 
 
 class DirectProvider:
@@ -80,8 +83,11 @@ class DirectProvider:
             self._session = self._make_session()
         try:
             async with self._session.post(self._url, json=body) as answer:
-                raw = await answer.read()
                 status, headers = answer.status, answer.headers
+                # Read in chunks up to a limit (bounded.py); what is left is never read: leaving
+                # the block unread closes the connection.
+                limit = ERROR_BODY_BYTES if status >= 400 else body_limit(target.max_reply_bytes)
+                raw, cut = await read_limited(answer.content.iter_chunked(CHUNK_BYTES), limit)
         except self._aiohttp.ClientError as exc:
             raise refused(exc, name) or ProviderError(
                 f"{name}: connection failed ({type(exc).__name__})",
@@ -89,13 +95,15 @@ class DirectProvider:
                 retryable=True,
             ) from None
         if status >= 400:
-            error = _status_error(name, status, headers, raw, self._secret)
+            error = _status_error(name, status, headers, bytes(raw), self._secret)
             del raw  # the body may echo the key: no frame a traceback prints may keep it
             raise error
-        data = decode_json(raw, name)
+        data = decode(raw, cut, name)
         if name == "anthropic":
-            return parse_messages(data, target, structured=json_schema is not None)
-        return parse_chat(data, target)
+            reply = parse_messages(data, target, structured=json_schema is not None)
+        else:
+            reply = parse_chat(data, target)
+        return dataclasses.replace(reply, cut=True) if cut else reply
 
     async def aclose(self) -> None:
         if self._session is not None:

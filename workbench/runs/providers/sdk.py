@@ -7,8 +7,10 @@ cast_to=httpx2.Response)` (its README's "Undocumented endpoints"): the SDK still
 the headers (Anthropic's `anthropic-version` too), the URL, the timeout, its aiohttp transport
 (`DefaultAioHttpClient`) and the exceptions (APIStatusError and friends, which errors.translate
 maps to ProviderError kinds), but the reply is read as JSON here rather than built into its
-typed models. bench/bench_http.py measures that typed construction (with the request-parameter
-transform) as about a third of the SDK's per-request CPU (1.4 ms against 0.9 ms for the raw
+typed models, and read with a limit: `stream=True` hands the response back unread, and at most
+`bounded.body_limit(target.max_reply_bytes)` bytes of it are read (docs/providers.md).
+bench/bench_http.py measures that typed construction (with the request-parameter transform) as
+about a third of the SDK's per-request CPU (1.4 ms against 0.9 ms for the raw
 call; a bare aiohttp loop takes 0.25 ms).
 
 The SDKs' own retries are off (`max_retries=0`): generate.py retries, so every attempt is
@@ -18,6 +20,7 @@ counted, limited and timed in one place. The bodies and replies are the dialect 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +29,8 @@ from typing import Any
 from workbench.crypto.secret import Secret
 from workbench.runs.providers.anthropic import messages_body, parse_messages
 from workbench.runs.providers.base import Message, RawReply, ToolDefinition
-from workbench.runs.providers.errors import decode_json, translate
+from workbench.runs.providers.bounded import body_limit, decode, read_limited
+from workbench.runs.providers.errors import translate
 from workbench.runs.providers.openai import chat_body, parse_chat
 from workbench.runs.providers.targets import Target
 
@@ -99,16 +103,25 @@ class SdkProvider:
         tools: Sequence[ToolDefinition] = (),
     ) -> RawReply:
         body = self.dialect.body(self._target, messages, json_schema, temperature, tools)
+        limit = body_limit(self._target.max_reply_bytes)
         try:
+            # stream=True: the SDK hands back the response unread, and the body is read here in
+            # chunks up to the limit (bounded.py); the rest is never read. (An error status is
+            # read whole by the SDK itself, to build its exception.)
             answer = await self._client.post(
-                self.dialect.path, body=body, cast_to=self._response_type
+                self.dialect.path, body=body, cast_to=self._response_type, stream=True
             )
+            try:
+                raw, cut = await read_limited(answer.aiter_bytes(), limit)
+            finally:
+                await answer.aclose()
         except Exception as exc:
             raise translate(
                 exc, self._sdk_module, provider=self._target.provider, secret=self._secret
             ) from None
-        data = decode_json(answer.content, self._target.provider)
-        return self.dialect.read(data, self._target, json_schema is not None)
+        data = decode(raw, cut, self._target.provider)
+        reply = self.dialect.read(data, self._target, json_schema is not None)
+        return dataclasses.replace(reply, cut=True) if cut else reply
 
     async def aclose(self) -> None:
         await self._client.close()

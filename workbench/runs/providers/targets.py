@@ -17,12 +17,14 @@ from typing import Any
 
 from workbench.errors import ValidationError
 from workbench.runs.providers.base import OfflineRules, OfflineToolCalls, ProviderName
+from workbench.runs.storable import DEFAULT_MAX_REPLY_BYTES
 
 _MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}")
 _URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
 
 # Options every target takes (they become Target fields, not request parameters).
-_LIMITS = ("timeout_s", "max_retries", "concurrency", "rpm", "tpm", "transport")
+_LIMITS = ("timeout_s", "max_retries", "concurrency", "rpm", "tpm", "transport", "max_reply_bytes")
+MAX_REPLY_BYTES_RANGE = (1_000, 100_000_000)
 TARGET_TRANSPORTS = ("sdk", "direct")
 _OPENAI_PARAMS = (
     "temperature",
@@ -64,6 +66,9 @@ class Target:
     transport: str = "sdk"
     """How requests travel: "sdk" (the official SDKs, default) or "direct" (one aiohttp
     session, about a third of the CPU per request; for very large runs). See open_client."""
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+    """The most of a reply that is read and kept, in bytes of UTF-8 (1 MB by default): a longer
+    reply is stored cut, marked `reply_cut`, and checked as kept (providers/bounded.py)."""
 
     @property
     def env_var(self) -> str | None:
@@ -93,6 +98,8 @@ class Target:
                 out[name] = value
         if self.transport != "sdk":  # recorded only when chosen: older runs' settings stay equal
             out["transport"] = self.transport
+        if self.max_reply_bytes != DEFAULT_MAX_REPLY_BYTES:  # the same
+            out["max_reply_bytes"] = self.max_reply_bytes
         if self.provider == "offline":
             out["offline"] = _describe_rules(self.offline_rules, self.offline_default)
             out["judge_score"] = self.judge_score
@@ -148,9 +155,10 @@ def openai(model: str, *, base_url: str | None = None, **params: Any) -> Target:
     """An OpenAI chat-completions target; the key comes from the vault or OPENAI_API_KEY.
 
     `base_url` points the official API at a proxy or gateway (default: api.openai.com).
-    Every target also takes `timeout_s`, `max_retries`, `concurrency`, `rpm`, `tpm` and
+    Every target also takes `timeout_s`, `max_retries`, `concurrency`, `rpm`, `tpm`,
     `transport` ("sdk", the official SDK, by default; "direct" for very large runs: about a
-    third of the client CPU per request; it travels with the run to Dask and worker processes).
+    third of the client CPU per request; it travels with the run to Dask and worker processes)
+    and `max_reply_bytes` (1 MB by default: a longer reply is stored cut, marked `reply_cut`).
     """
     url = _url(base_url) if base_url is not None else None
     return _build("openai", model, params, _OPENAI_PARAMS, temperature_max=2.0, base_url=url)
@@ -317,5 +325,7 @@ def _check_limits(limits: Mapping[str, Any]) -> None:
             _number(name, value, 0.001, 3600.0)
         elif name == "max_retries":
             _integer(name, value, 0, 20)
+        elif name == "max_reply_bytes":
+            _integer(name, value, *MAX_REPLY_BYTES_RANGE)
         elif value is not None:
             _integer(name, value, 1, 10_000_000)

@@ -45,6 +45,7 @@ from workbench.services.runs.setup import (
     check_playable_elsewhere,
     check_size,
     check_target,
+    ended_here,
     find_prompt,
     find_suite,
     new_owner,
@@ -56,9 +57,9 @@ from workbench.services.runs.setup import (
 )
 from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
 from workbench.services.runs.tool_setup import (
-    RunTools,
     check_max_tool_rounds,
     check_run_tools,
+    kernel_only_tools,
     rounds_option,
 )
 from workbench.services.runs.tool_setup import with_tools as snapshots_with_tools
@@ -68,15 +69,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
-
-
-def kernel_only_tools(given: RunTools, executor: object) -> None:
-    """Live functions and MCP servers are this kernel's: workers and Dask cannot call them."""
-    if (given.functions or given.servers) and executor != "kernel":
-        raise ValidationError(
-            "tools= (live Python functions, MCP servers) need executor='kernel': workers "
-            "and Dask cannot call this kernel's functions"
-        )
 
 
 class RunService(UserScopedService):
@@ -181,7 +173,7 @@ class RunService(UserScopedService):
         given = check_run_tools(tools)
         kernel_only_tools(given, executor)
         row = self._study.row(run_id)
-        if row.status not in ("cancelled", "interrupted"):
+        if row.status not in ("cancelled", "interrupted") and not ended_here(row.status, row.owner):
             raise ValidationError(
                 f"Run {run_id} is {row.status}; only cancelled or interrupted runs resume."
             )

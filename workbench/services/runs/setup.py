@@ -23,7 +23,7 @@ from workbench.db.models import Prompt, ScenarioSuite
 from workbench.errors import ConfigError, NotFound, ValidationError, quoted
 from workbench.runs.cache import ttl_of
 from workbench.runs.lifecycle import ScenarioSnapshot
-from workbench.runs.play import RunKeys
+from workbench.runs.play import RunKeys, playing_here
 from workbench.runs.providers import Target
 from workbench.services.keys.service import KeyReveal
 from workbench.services.limits import (
@@ -37,10 +37,24 @@ from workbench.services.prompts.service import PromptService
 from workbench.services.prompts.templates import MissingVariables
 from workbench.services.suggest import POOL, did_you_mean
 
+THIS_KERNEL = f"kernel:{socket.gethostname()}:{os.getpid()}:"
+
 
 def new_owner() -> str:
     """The owner of a run played in this kernel (its lease names it)."""
-    return f"kernel:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{THIS_KERNEL}{uuid.uuid4().hex[:8]}"
+
+
+def ended_here(status: str, owner: str | None) -> bool:
+    """A run still 'running' whose player was in this kernel and has stopped: its end could not
+    be written (the database went away, `ResultsNotStored`). It resumes at once, without
+    waiting for its heartbeat to go stale."""
+    return (
+        status == "running"
+        and owner is not None
+        and owner.startswith(THIS_KERNEL)
+        and not playing_here(owner)
+    )
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,12 @@ def with_tools(
             problems=problems,
         )
     return out
+
+
+def kernel_only_tools(given: RunTools, executor: object) -> None:
+    """Live functions and MCP servers are this kernel's: workers and Dask cannot call them."""
+    if (given.functions or given.servers) and executor != "kernel":
+        raise ValidationError(
+            "tools= (live Python functions, MCP servers) need executor='kernel': workers "
+            "and Dask cannot call this kernel's functions"
+        )
