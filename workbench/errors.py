@@ -133,9 +133,10 @@ class ProviderError(WorkbenchError):
         return f"ProviderError({str(self)!r}, kind={self.kind!r}, status={self.status!r})"
 
 
-class ResultsNotStored(WorkbenchError):
+class ResultsNotStored(ConfigError):
     """Finished attempts whose results could not be written (the database went away): the run
-    stopped, and `wb.runs.resume(run_id)` plays those attempts again."""
+    stopped, and `wb.runs.resume(run_id)` plays those attempts again. A `ConfigError`, as every
+    call that finds the database gone raises."""
 
     def __init__(self, message: str, *, run_id: str, count: int) -> None:
         super().__init__(message)

@@ -21,7 +21,13 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from workbench.db.engine import Database, connection_error
-from workbench.errors import ConfigError, DatabaseError, Duplicate, ValidationError
+from workbench.errors import (
+    ConfigError,
+    DatabaseError,
+    Duplicate,
+    ResultsNotStored,
+    ValidationError,
+)
 
 # When the server went away, returning a dead connection to the pool fails too and SQLAlchemy
 # logs "Exception during reset or similar" with a traceback; with no handler of its own that
@@ -86,6 +92,9 @@ def run_errors(database: Database, run_id: str) -> Iterator[None]:
             raise statement_error(OperationalError(None, None, error)) from None
         found = reconnect_error(database, OperationalError(None, None, error))
         raise ConfigError(f"{found} {resume_hint(run_id)}") from None
+    except ResultsNotStored as error:  # says what was lost and how to resume: add how to go on
+        said = f"{error} The database is not answering this handle: {reconnect_hint(database)}."
+        raise ResultsNotStored(said, run_id=error.run_id, count=error.count) from None
     except ConfigError as error:
         raise ConfigError(f"{error} {resume_hint(run_id)}") from None
 
@@ -114,12 +123,15 @@ def connection_lost(error: DBAPIError) -> bool:
 def reconnect_error(database: Database, error: DBAPIError) -> ConfigError:
     """`connection_error`'s message and what to do: connect again (restarting a local server)."""
     found = connection_error(database.url, database.source, error)
-    again = (
-        "run workbench.connect() again: it starts the embedded server if it stopped"
-        if database.local
-        else "once the server is back, run workbench.connect() again (or sign in again)"
-    )
+    again = reconnect_hint(database)
     return ConfigError(f"{found} The database is not answering this handle: {again}.")
+
+
+def reconnect_hint(database: Database) -> str:
+    """How to go on once the database stopped answering a handle."""
+    if database.local:
+        return "run workbench.connect() again: it starts the embedded server if it stopped"
+    return "once the server is back, run workbench.connect() again (or sign in again)"
 
 
 def statement_error(error: DBAPIError) -> DatabaseError:
