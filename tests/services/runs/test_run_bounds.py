@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -188,4 +189,8 @@ def test_no_hostile_argument_to_a_run_escapes_as_a_raw_error(setup: Setup, tmp_p
                 pass
             except Exception as error:
                 raw.append(f"{name}({str(value)[:20]!r}): {type(error).__name__}: {error}"[:200])
+    # The test's connection is shared with the runs' threads: let any run thread end first.
+    for thread in threading.enumerate():
+        if thread.name.startswith("workbench-run"):
+            thread.join(30)
     assert not raw, "\n".join(raw[:20])
