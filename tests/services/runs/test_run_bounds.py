@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from sqlalchemy import text
 
 import workbench
 from tests.runs.conftest import Setup
-from workbench.errors import ValidationError
+from workbench.errors import ValidationError, WorkbenchError
 from workbench.services.limits import MAX_CONCURRENCY, MAX_REPEATS
 from workbench.testing.standin import StandIn
 
@@ -100,3 +102,95 @@ def test_a_run_plays_with_no_more_workers_than_attempts(setup: Setup) -> None:
     run.wait(60)
     assert len(run.frame()) == 4 and seen
     assert max(seen) < 20, max(seen)  # two attempts: two workers and the run's own tasks
+
+
+HOSTILE: list[object] = [
+    12, None, 1.5, math.nan, True, b"x", "bad\ud800", "nul\x00", 2**63, -(2**63) - 1, 10**400,
+    [1], {"a": 1}, "x" * 100_000, 0, -1,
+]  # fmt: skip
+
+
+def start(setup: Setup, **options: Any) -> Any:
+    base = {"suite": setup.suite_id, "prompt": setup.prompt_id, "progress": False}
+    return setup.wb.runs.start(**base, target=workbench.offline(), **options)
+
+
+def test_no_hostile_argument_to_a_run_escapes_as_a_raw_error(setup: Setup, tmp_path: Path) -> None:
+    """A run's own calls and the target builders given each hostile value: a WorkbenchError
+    or an answer, never `TypeError`, `OverflowError`, `UnicodeEncodeError` or `OSError`."""
+    run = start(setup).wait(60)
+    stored = setup.wb.runs.get(run.id)
+    with pytest.raises(ValidationError, match="Cannot write the export"):
+        setup.wb.runs.export(run.id, path=tmp_path / "no such folder" / "x.json")
+    calls = {
+        "transcript.position": lambda v: run.transcript(position=v),
+        "transcript.repeat": lambda v: run.transcript(position=1, repeat=v),
+        "stored.transcript": lambda v: stored.transcript(position=v),
+        "compare": lambda v: run.compare(v),
+        "wb.compare": lambda v: setup.wb.runs.compare(run.id, v),
+        "export.format": lambda v: setup.wb.runs.export(run.id, format=v),
+        "export.path": lambda v: setup.wb.runs.export(run.id, path=v),
+        "wait": lambda v: run.wait(v),
+        "results_frame": lambda v: setup.wb.runs.results_frame(v),
+        "attach.progress": lambda v: setup.wb.runs.attach(run.id, progress=v),
+        "start.repeats": lambda v: setup.wb.runs.start(
+            suite=setup.suite_id,
+            prompt=setup.prompt_id,
+            target=workbench.offline(),
+            progress=False,
+            repeats=v,
+        ),
+        "start.stop": lambda v: setup.wb.runs.start(
+            suite=setup.suite_id,
+            prompt=setup.prompt_id,
+            target=workbench.offline(),
+            progress=False,
+            stop_on_failure=v,
+            concurrency=0,
+        ),
+        "start.cache": lambda v: setup.wb.runs.start(
+            suite=setup.suite_id,
+            prompt=setup.prompt_id,
+            target=workbench.offline(),
+            progress=False,
+            cache=v,
+            concurrency=0,
+        ),
+        "start.variables": lambda v: setup.wb.runs.start(
+            suite=setup.suite_id,
+            prompt=setup.prompt_id,
+            target=workbench.offline(),
+            progress=False,
+            variables=v,
+            concurrency=0,
+        ),
+        "start.variables2": lambda v: setup.wb.runs.start(
+            suite=setup.suite_id,
+            prompt=setup.prompt_id,
+            target=workbench.offline(),
+            progress=False,
+            variables={"tone": v},
+            concurrency=0,
+        ),
+        "offline.judge_score": lambda v: workbench.offline(judge_score=v),
+        "openai.timeout": lambda v: workbench.openai("m", timeout_s=v),
+        "openai.model": lambda v: workbench.openai(v),
+        "openai.base_url": lambda v: workbench.openai("m", base_url=v),
+        "openai.temperature": lambda v: workbench.openai("m", temperature=v),
+        "openai.stop": lambda v: workbench.openai("m", stop=v),
+        "openai.concurrency": lambda v: workbench.openai("m", concurrency=v),
+    }
+    raw = []
+    for name, call in calls.items():
+        for value in HOSTILE:
+            try:
+                call(value)
+            except WorkbenchError:
+                pass
+            except Exception as error:
+                raw.append(f"{name}({str(value)[:20]!r}): {type(error).__name__}: {error}"[:200])
+    # The test's connection is shared with the runs' threads: let any run thread end first.
+    for thread in threading.enumerate():
+        if thread.name.startswith("workbench-run"):
+            thread.join(30)
+    assert not raw, "\n".join(raw[:20])

@@ -214,7 +214,11 @@ def offline(
     normalised = _offline_rules(rules)
     if default is not None and not isinstance(default, str):
         raise ValidationError("offline(default=...) must be a string")
-    if not isinstance(judge_score, int | float) or not 0.0 <= float(judge_score) <= 1.0:
+    if (
+        isinstance(judge_score, bool)
+        or not isinstance(judge_score, int | float)
+        or not 0 <= judge_score <= 1
+    ):
         raise ValidationError(f"judge_score must be a number from 0 to 1, got {judge_score!r}")
     target = _build("offline", model, params, ("temperature", "max_tokens"), temperature_max=2.0)
     return Target(

@@ -29,6 +29,7 @@ from workbench.services._fields import (
     clean_name,
     clean_tags,
     raise_problems,
+    storage_problem,
     text_problems,
 )
 from workbench.services._listing import (
@@ -39,6 +40,7 @@ from workbench.services._listing import (
     list_args,
 )
 from workbench.services.common import Page
+from workbench.services.limits import length_problem
 from workbench.services.prompts.names import ids_named, the_one_named, warn_if_taken
 from workbench.services.prompts.templates import parse_template
 from workbench.services.prompts.types import (
@@ -254,6 +256,15 @@ class PromptService(UserScopedService):
                     )
                 )
                 stored = {key: value for key, value in rows}
+        # A value given here (not a stored variable, checked when saved) is checked here: the
+        # text a run renders is stored, and PostgreSQL refuses NULs and lone surrogates.
+        problems = [
+            f"value of {quoted(name)}: {problem}"
+            for name in dict.fromkeys(template.placeholders)
+            if name in given
+            and (problem := storage_problem(str(given[name])) or length_problem(str(given[name])))
+        ]
+        raise_problems("Cannot fill the prompt's placeholders", problems)
         return template.render({**stored, **given})
 
     def frame(self, **filters: Any) -> pd.DataFrame:

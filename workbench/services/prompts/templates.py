@@ -23,9 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workbench.errors import ValidationError, quoted
-from workbench.services._fields import raise_problems, storage_problem
 from workbench.services.common import IDENTIFIER_RULE, is_identifier
-from workbench.services.limits import length_problem
 
 OPEN, CLOSE, ESCAPED_OPEN = "{{", "}}", "\\{{"
 
@@ -60,16 +58,9 @@ class Template:
         missing = [name for name in self.placeholders if name not in variables]
         if missing:
             raise missing_values(missing, self)
-        values = {name: str(variables[name]) for name in self.placeholders}
-        # A value given here (not stored) is checked here: the rendered text is stored by runs.
-        problems = [
-            f"value of {quoted(name)}: {problem}"
-            for name, value in values.items()
-            if (problem := storage_problem(value) or length_problem(value)) is not None
-        ]
-        raise_problems("Cannot fill the prompt's placeholders", problems)
         return "".join(
-            values[part.name] if isinstance(part, Placeholder) else part for part in self.parts
+            str(variables[part.name]) if isinstance(part, Placeholder) else part
+            for part in self.parts
         )
 
 

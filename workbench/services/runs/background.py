@@ -17,6 +17,10 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from workbench.errors import ValidationError
+
+MAX_WAIT_S = 10**9  # about 31 years: past it a deadline is no longer a float worth adding to
+
 Main = Callable[[], Coroutine[Any, Any, str]]  # the run's coroutine; returns the run's status
 
 
@@ -104,6 +108,15 @@ class Background:
 
     def wait(self, timeout: float | None, what: str) -> None:
         """Block until `main` ended (its error raised here); Ctrl-C (SIGINT) cancels it."""
+        if timeout is not None and (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 <= timeout <= MAX_WAIT_S
+        ):
+            raise ValidationError(
+                f"timeout must be a number of seconds from 0 to {MAX_WAIT_S:,}, or None to wait "
+                f"until the run ends; got {str(timeout)[:50]!r}"
+            )
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             # Short waits, so Ctrl-C (SIGINT) is seen at once, whatever the platform's locks do.

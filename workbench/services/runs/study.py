@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Run
-from workbench.errors import NotFound, ValidationError
+from workbench.errors import NotFound, ValidationError, quoted
 from workbench.runs import lifecycle
 from workbench.runs.analysis import compare_runs, export, flaky_frame, pass_rate_frame, trend_frame
 from workbench.runs.analysis.attempts import attempts_frame, transcript
@@ -72,6 +72,18 @@ def stored_run(row: Run, study: RunStudy) -> StoredRun:
         row.totals,
         study,
     )
+
+
+def write_export(path: str | os.PathLike[str], text: str) -> None:
+    """`text` written to `path`; a path the system refuses is a `ValidationError` saying why."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except (OSError, ValueError, UnicodeEncodeError) as error:  # ValueError: a NUL in the path
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise ValidationError(
+            f"Cannot write the export to {quoted(str(path))}: {reason[:200]}. Choose a path in "
+            "a folder that exists and that you may write to."
+        ) from None
 
 
 class RunStudy(UserScopedService):
@@ -190,6 +202,10 @@ class RunStudy(UserScopedService):
         """A run's results as JSON, CSV or JUnit XML text, also written to `path` if given."""
         if format not in ("json", "csv", "junit"):
             raise ValidationError(f"format must be 'json', 'csv' or 'junit', got {format!r}")
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise ValidationError(
+                f"path must be a file path (str or Path), not {type(path).__name__}"
+            )
         run_id = run_id_of(run)
         stored = self.get(run_id)  # NotFound unless yours
         frame = self.results_frame(run_id)
@@ -201,7 +217,7 @@ class RunStudy(UserScopedService):
         else:
             text = export.to_junit(frame, meta)
         if path is not None:
-            Path(path).write_text(text, encoding="utf-8")
+            write_export(path, text)
         return text
 
     def clear_cache(self, *, older_than: timedelta | float | None = None) -> int:
