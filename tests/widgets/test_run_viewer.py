@@ -10,10 +10,12 @@ import pytest
 import workbench
 from tests.conftest import user_handle
 from tests.runs.conftest import Setup, make_setup
+from workbench import called, not_called, tool, tool_calls
 from workbench.db.engine import Database
 from workbench.errors import NotFound, ValidationError
 from workbench.handle import Workbench
 from workbench.services.scenarios.types import (
+    ScenarioCreate,
     ScenarioUpdate,
     expect,
     must_contain,
@@ -144,3 +146,31 @@ def test_transcripts_and_attempts_are_the_owners_only(setup: Setup, other_wb: Wo
         setup.wb.runs.transcript(run.id, position=9)
     with pytest.raises(ValidationError, match="positions count from 1"):
         setup.wb.runs.transcript(run.id, position=-1)
+
+
+def test_the_transcript_shows_each_tool_call_and_highlights_failed_tool_checks(
+    wb: Workbench,
+) -> None:
+    order = {"type": "object", "properties": {"order_id": {"type": "string"}}}
+    lookup = tool("lookup_order", "Look up", parameters=order, returns={"status": "shipped"})
+    scenario = wb.scenarios.create(ScenarioCreate(name="Orders", tools=[lookup], turns=[
+        user("where is A1"),
+        expect(must_contain("shipped"), called("lookup_order", args={"order_id": "A1"}),
+               not_called("lookup_order")),
+    ]))  # fmt: skip
+    suite = wb.suites.create(name="Tools", scenario_ids=[scenario.id])
+    prompt = wb.prompts.create(name="Agent", content="Help.")
+    rules = {"where": tool_calls(("lookup_order", {"order_id": "A1"}), ("nope", {}),
+                                 then="It is {results}")}  # fmt: skip
+    run = wb.runs.start(suite=suite.id, prompt=prompt.id, target=workbench.offline(rules),
+                        progress=False).wait(60)  # fmt: skip
+    viewer = RunViewer(run)
+    viewer.select(1)
+    shown = viewer.transcript.value
+    assert "<code>lookup_order({&quot;order_id&quot;: &quot;A1&quot;})</code> → " in shown
+    assert "{&quot;status&quot;: &quot;shipped&quot;}" in shown
+    assert "tool round 1 · mock" in shown and "error: there is no tool named" in shown
+    quoted_args = "args={&#x27;order_id&#x27;: &#x27;A1&#x27;}"
+    assert f"expectation 2 · TOOL_CALLED lookup_order {quoted_args}" in shown
+    failed = '<li style="background:#fde2e1'
+    assert failed in shown and "TOOL_NOT_CALLED lookup_order: <b>FAILED</b>" in shown

@@ -7,7 +7,9 @@ goes wrong with one call (a name the model made up, a mock with no matching case
 that raises or returns something that is not JSON) becomes an error *result* the model
 receives, as a real tool's failure would; the call is stored with its error and the run goes on.
 
-Arguments and results are stored bounded (`STORED_CHARS`), like replies.
+Arguments and results are stored bounded (`STORED_CHARS`), like replies, and with anything
+shaped like a provider key (`sk-...`, which OpenAI's and Anthropic's keys all are) redacted: a
+live function may well return what it read from the environment.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +31,7 @@ STORED_CHARS = 20_000
 SENT_CHARS = 100_000
 """Characters of a result sent back to the model (a live function may return a lot)."""
 LIVE_TIMEOUT_S = 60.0
+PROVIDER_KEY = re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}")
 
 LiveTool = Callable[..., Any]
 
@@ -73,10 +77,16 @@ class ToolCallRow:
     latency_s: float
 
     def row(self) -> dict[str, Any]:
+        """The row as the ledger stores it: bounded, provider keys redacted."""
         return {"t": self.turn_index, "r": self.round, "i": self.call_index, "n": self.name,
-                "g": self.arguments[:STORED_CHARS],
-                "o": None if self.result is None else self.result[:STORED_CHARS],
-                "s": self.source, "e": self.error, "l": self.latency_s}  # fmt: skip
+                "g": _stored(self.arguments), "o": _stored(self.result), "s": self.source,
+                "e": _stored(self.error), "l": self.latency_s}  # fmt: skip
+
+
+def _stored(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return PROVIDER_KEY.sub("[redacted]", text[:STORED_CHARS])
 
 
 async def answer(

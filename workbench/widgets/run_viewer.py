@@ -179,6 +179,7 @@ def transcript_html(shown: dict[str, Any]) -> str:
         if turn["type"] == "USER":
             parts.append(f"<div>{number}<b>user</b>: {esc(str(turn['text'] or ''))}</div>")
             continue
+        parts.extend(_call_html(call) for call in turn.get("tool_calls") or ())
         reply = turn.get("reply")
         said = esc(reply) if isinstance(reply, str) else "<i>(no reply)</i>"
         cached = " <small>(cached)</small>" if turn.get("cached") else ""
@@ -211,6 +212,24 @@ def dollars(cost: float) -> str:
     return f"${text}"
 
 
+CALL_SHOWN = 500  # characters of a call's arguments and of its result in the transcript
+
+
+def _call_html(call: dict[str, Any]) -> str:
+    """One tool call under its turn: round, name(arguments) → result or error, and its source."""
+    esc = html.escape
+    arguments = str(call.get("arguments") or "")[:CALL_SHOWN]
+    head = f"tool round {call.get('round')} · {call.get('source')}"
+    if call.get("error"):
+        outcome = f'<span style="{ERROR_STYLE}">error: {esc(str(call["error"]))}</span>'
+    else:
+        outcome = esc(str(call.get("result") or "")[:CALL_SHOWN])
+    return (
+        f'<div class="wb-tool-call"><small>{esc(head)}</small> '
+        f"<code>{esc(str(call.get('name')))}({esc(arguments)})</code> → {outcome}</div>"
+    )
+
+
 def _check_html(check: dict[str, Any]) -> str:
     esc = html.escape
     status = check.get("status")
@@ -218,7 +237,9 @@ def _check_html(check: dict[str, Any]) -> str:
         str(status), ""
     )
     spec = check.get("spec") or {}
-    wanted = spec.get("value") or ", ".join(spec.get("values") or [])
+    wanted = spec.get("value") or ", ".join(spec.get("values") or spec.get("names") or [])
+    if spec.get("args") is not None:
+        wanted += f" args={spec['args']}"
     number = f"expectation {esc(str(check.get('expectation')))} · "
     line = f"{number}{esc(str(check.get('type')))} {esc(str(wanted))!s}: <b>{esc(str(status))}</b>"
     detail = check.get("detail") or {}

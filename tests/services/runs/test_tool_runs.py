@@ -271,3 +271,18 @@ def test_args_match_subsets_and_patterns(wb: Workbench) -> None:
     run = start(made, workbench.offline(RULES)).wait(60)
     assert run.frame()["status"].tolist() == ["PASSED", "FAILED", "FAILED", "PASSED"]
     assert run.frame()["detail"].iloc[2] == {"calls": ["lookup_order"], "matching": 1}
+
+
+def test_keys_a_live_function_returns_are_not_stored(wb: Workbench) -> None:
+    made = setup_with(wb, [user("Where is my order A1?"), expect(called("lookup_order"))])
+    key = "sk-proj-" + "A1b2C3d4" * 4
+
+    def lookup_order(order_id: str) -> dict[str, str]:
+        raise ValueError(f"bad token {key}")
+
+    run = start(made, workbench.offline(RULES), tools={"lookup_order": lookup_order}).wait(60)
+    calls = run.tool_calls_frame()
+    assert calls["error"].iloc[0] == "ValueError: bad token [redacted]"
+    with wb.database.transaction() as session:
+        dumped = session.scalar(text("SELECT string_agg(t::text, '') FROM workbench.tool_call t"))
+    assert key not in str(dumped) and "[redacted]" in str(dumped)

@@ -47,6 +47,13 @@ WHERE user_id = %(u)s AND run_id = %(r)s AND attempt_id = %(a)s
 ORDER BY turn_index, expectation_index
 """
 
+TOOL_CALLS = """
+SELECT turn_index, round, name, arguments, result, source, error, latency_s
+FROM workbench.tool_call
+WHERE user_id = %(u)s AND run_id = %(r)s AND attempt_id = %(a)s
+ORDER BY turn_index, round, call_index
+"""
+
 ATTEMPT_COLUMNS = {
     "position": "Int64",
     "scenario_id": "string",
@@ -78,8 +85,10 @@ def transcript(
 ) -> dict[str, Any]:
     """The attempt at `position`, `repeat` (both as shown: from 1): its turns in order, USER
     text, or EXPECT with its reply, the model, tokens, latency and cost of the call, and its
-    checked expectations (status and detail: what matched, or the judge's reasoning and score);
-    and the run's system prompt as sent. Turns and expectations are numbered as shown too."""
+    checked expectations (status and detail: what matched, or the judge's reasoning and score)
+    with its tool checks after them and the tool calls it made (`tool_calls`: round, name,
+    arguments, result, source, error); and the run's system prompt as sent. Turns and
+    expectations are numbered as shown too."""
     where = {"p": stored(position, "position"), "k": stored(repeat, "repeat")}
     params = {"u": user_id, "r": run_id, **where}
     found = connection.execute(ATTEMPT, params).fetchone()
@@ -94,7 +103,14 @@ def transcript(
     checks: dict[int, dict[int, dict[str, Any]]] = {}
     for turn, index, kind, outcome, detail in connection.execute(CHECKS, params).fetchall():
         checks.setdefault(turn, {})[index] = {"type": kind, "status": outcome, "detail": detail}
+    calls: dict[int, list[dict[str, Any]]] = {}
+    for turn, *call in connection.execute(TOOL_CALLS, params).fetchall():
+        names = ("round", "name", "arguments", "result", "source", "error", "latency_s")
+        calls.setdefault(turn, []).append(dict(zip(names, call, strict=True)))
     shown_turns = [_turn(index, turn, replies, checks) for index, turn in enumerate(turns)]
+    for index, entry in enumerate(shown_turns):
+        if entry["type"] == "EXPECT":
+            entry["tool_calls"] = calls.get(index, [])
     return {
         "scenario": name,
         "position": position,
@@ -131,6 +147,7 @@ def _turn(
             "spec": spec,
             **results.get(i, {"type": spec.get("type"), "status": None}),
         }
-        for i, spec in enumerate(turn.get("expectations") or [])
-    ]
+        for i, spec in enumerate([*(turn.get("expectations") or []),
+                                  *(turn.get("tool_checks") or [])])
+    ]  # fmt: skip
     return entry
