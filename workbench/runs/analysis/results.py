@@ -26,7 +26,8 @@ SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, {shown("a
        e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
        t.completion_tokens, t.cost_usd, t.cached,
-       coalesce(t.error, e.detail ->> 'error') AS error, e.detail
+       coalesce(t.error, e.detail ->> 'error') AS error, e.detail ->> 'verdict' AS verdict,
+       e.detail ->> 'reasoning' AS reasoning, e.detail
 FROM workbench.expectation_result e
 JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = %(u)s AND a.run_id = %(r)s
 JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
@@ -55,6 +56,8 @@ RESULT_COLUMNS = {
     "cost_usd": "Float64",
     "cached": "boolean",
     "error": "string",
+    "verdict": "string",
+    "reasoning": "string",
     "detail": JSON,
 }
 _STATUS = list(RESULT_COLUMNS).index("status")
@@ -67,27 +70,33 @@ def results_frame(connection: psycopg.Connection[Any], user_id: str, run_id: str
     records = []
     for row in rows:
         record = dict(zip(names, row, strict=True))
-        if row[_STATUS] == "ERROR":  # an ERROR is not a failure: `passed` is empty, never False
+        # An ERROR is not a failure, nor an INCONCLUSIVE criterion (issue 21): `passed` is
+        # empty, never False.
+        if row[_STATUS] in ("ERROR", "INCONCLUSIVE"):
             record["passed"] = None
         records.append(record)
     return typed_frame(records, RESULT_COLUMNS)
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario, turn and expectation: passed, failed, errors, and pass rate over checked."""
+    """Per scenario, turn and expectation: passed, failed, errors, inconclusive (a conversation
+    criterion's verdict, issue 21: counted apart, like errors never as failed) and the pass rate
+    over passed + failed."""
     import pandas as pd
 
     keys = ["scenario", "turn", "expectation", "type"]
     if results.empty:
-        empty = [*keys, "passed", "failed", "errors", "pass_rate", "ci_low", "ci_high"]
+        empty = [*keys, "passed", "failed", "errors", "inconclusive", "pass_rate", "ci_low",
+                 "ci_high"]  # fmt: skip
         return pd.DataFrame(columns=empty)
     counts = (
         results.assign(
             passed=results["status"] == "PASSED",
             failed=results["status"] == "FAILED",
             errors=results["status"] == "ERROR",
+            inconclusive=results["status"] == "INCONCLUSIVE",
         )
-        .groupby(keys, sort=False, observed=True)[["passed", "failed", "errors"]]
+        .groupby(keys, sort=False, observed=True)[["passed", "failed", "errors", "inconclusive"]]
         .sum()
         .reset_index()
     )

@@ -183,10 +183,14 @@ def find_key(keys: KeyReveal, target: Target, role: str) -> str | None:
     )
 
 
-def run_keys(keys: KeyReveal, target: Target, judge: Target | None) -> RunKeys:
-    """The keys of a run's target and judge (`find_key`), on their way to `open_client`."""
+def run_keys(
+    keys: KeyReveal, target: Target, judge: Target | None, simulator: Target | None = None
+) -> RunKeys:
+    """The keys of a run's target, judge and simulator (`find_key`), on their way to
+    `open_client`."""
     judge_key = find_key(keys, judge, "judge") if judge is not None else None
-    return RunKeys(find_key(keys, target, "target"), judge_key)
+    sim_key = find_key(keys, simulator, "simulator") if simulator is not None else None
+    return RunKeys(find_key(keys, target, "target"), judge_key, sim_key)
 
 
 def rendered(prompts: PromptService, prompt: Prompt, variables: Mapping[str, object] | None) -> str:
