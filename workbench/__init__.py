@@ -13,7 +13,8 @@ Writing scenarios:
     ScenarioCreate, ScenarioUpdate, user, expect,
     must_contain, must_contain_any, must_not_contain, regex, semantic
 Tools the assistant may call, and checks on its calls (per EXPECT turn):
-    tool, called, not_called, calls_in_order; tool_calls (an offline rule that calls tools)
+    tool, called, not_called, calls_in_order; tool_calls (an offline rule that calls tools);
+    mcp_stdio (an MCP server as a run's tools=)
 Users who leave the script (a model plays the user), and criteria on the whole conversation:
     simulated_user, judge_conversation
 Prompts: render_template.  The database: Database, open_database.
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from workbench import frames, plots
     from workbench.db.engine import Database, open_database
     from workbench.handle import Workbench
+    from workbench.runs.mcp import mcp_stdio
     from workbench.runs.providers.base import tool_calls
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
     from workbench.services.prompts.templates import render_template
@@ -107,6 +109,7 @@ _LAZY = {
     # Simulated users (issue 21): simulated_user(goal=...), judge_conversation("criterion", ...)
     "simulated_user": "workbench.services.scenarios.simulated",
     "judge_conversation": "workbench.services.scenarios.simulated",
+    "mcp_stdio": "workbench.runs.mcp",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
     "render_template": "workbench.services.prompts.templates",
     # Run targets: workbench.openai("gpt-4o-mini", temperature=0), anthropic(...), offline(...)
@@ -148,6 +151,7 @@ __all__ = [
     "expect",
     "frames",
     "judge_conversation",
+    "mcp_stdio",
     "must_contain",
     "must_contain_any",
     "must_not_contain",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ipywidgets import Textarea
 
-from workbench import ScenarioCreate, ScenarioUpdate, expect, must_contain, user
+from workbench import ScenarioCreate, ScenarioUpdate, called, expect, must_contain, tool, user
 from workbench.db.enums import ExpectationType, ScenarioStatus
 from workbench.handle import Workbench
 from workbench.widgets.scenario_editor import ScenarioEditor
@@ -206,3 +206,19 @@ def test_the_problems_shown_read_as_text_in_the_editors_numbering(wb: Workbench)
         "turn 2, expectation 1, value: MUST_CONTAIN needs a value",
     ]
     assert repr(editor.conflict) == "ConflictPanel(no conflict)"
+
+
+def test_saving_in_the_editor_keeps_tools_and_tool_checks(wb: Workbench) -> None:
+    lookup = tool("lookup_order", "Look up", returns={"status": "shipped"})
+    made = wb.scenarios.create(ScenarioCreate(name="Tools kept", tools=[lookup], turns=[
+        user("where is A1"), expect(must_contain("shipped"), called("lookup_order")),
+    ]))  # fmt: skip
+    editor = ScenarioEditor(wb.scenarios, made.id)
+    assert "lookup_order" in editor.tools_note.value
+    editor.turns[0].text.value = "where is my order A1"
+    assert editor.turns[1].tool_checks == (called("lookup_order"),)  # the row is built
+    editor.save()
+    saved = wb.scenarios.get(made.id)
+    assert saved.version == 2 and saved.turns[0].text == "where is my order A1"
+    assert saved.tools == (lookup,)
+    assert saved.turns[1].tool_checks == (called("lookup_order"),)

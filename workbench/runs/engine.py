@@ -118,6 +118,7 @@ def build_plan(
     merge_users: bool,
     tools: Mapping[str, Any] | None = None,
     live_tools: Mapping[str, LiveTool] | None = None,
+    served: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ScenarioPlan:
     """The steps of a scenario snapshot (`run_scenario.turns`); trailing USER turns dropped."""
     steps: list[StepPlan] = []
@@ -145,7 +146,7 @@ def build_plan(
         steps.append(StepPlan(turn_index, messages, expectations, checks,
                               conversation_judge=judged))  # fmt: skip
         waiting = []
-    box = toolbox(tools, live_tools or {})
+    box = toolbox(tools, live_tools or {}, served)
     return ScenarioPlan(position, scenario_id, tuple(steps), box)
 
 
@@ -181,6 +182,7 @@ class Player:
     stop_on_failure: bool
     live_tools: Mapping[str, LiveTool] | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
+    served: Mapping[str, LiveTool] | None = None  # MCP servers' tools, by name
     simulator: ModelClient | None = None
     """Plays simulated users (issue 21); None: the client of `judge_client`, else the target."""
     judge_client: ModelClient | None = None
@@ -255,7 +257,8 @@ class Player:
             messages.append(Message("assistant", completion.text, completion.tool_calls))
             for index, call in enumerate(completion.tool_calls):
                 sent, failed, row = await answer(call, box, live, turn_index=step.turn_index,
-                                                 round=round_number, index=index)  # fmt: skip
+                                                 round=round_number, index=index,
+                                                 served=self.served)  # fmt: skip
                 made.append(row)
                 messages.append(Message("tool", sent, tool_call_id=call.id, is_error=failed))
         raise ToolRoundsExceeded(

@@ -32,6 +32,7 @@ from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.generate import open_client
 from workbench.runs.judge import judge
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
+from workbench.runs.mcp import McpStdio, McpTools, open_servers
 from workbench.runs.providers import Message, ModelClient, Target
 from workbench.runs.simulation import play_special
 from workbench.runs.tools import LiveTool
@@ -66,6 +67,8 @@ class PlayRequest:
     """Python functions answering tool calls by name (the kernel's own: never stored)."""
     simulator: Target | None = None
     """Plays simulated users (issue 21); None: the judge (or, without one, the target)."""
+    mcp_servers: tuple[McpStdio, ...] = ()
+    """MCP servers started for this play and stopped when it ends (runs/mcp.py)."""
 
 
 class RunKeys:
@@ -135,12 +138,13 @@ async def play(
 
     status = "interrupted"
     try:
-        job = await _job(db, request, client, judge_client, progress, simulator)
-        with quiet_collector():
-            if request.shared:
-                await _play_to_the_end(job)
-            else:
-                await InKernelExecutor().execute(job)
+        async with open_servers(request.mcp_servers) as served:  # stopped on any exit
+            job = await _job(db, request, client, judge_client, progress, served, simulator)
+            with quiet_collector():
+                if request.shared:
+                    await _play_to_the_end(job)
+                else:
+                    await InKernelExecutor().execute(job)
         status = "finished"
     except asyncio.CancelledError:
         status = "cancelled"
@@ -190,19 +194,25 @@ async def _job(
     client: ModelClient,
     judge_client: ModelClient,
     progress: Progress,
+    served: McpTools | None = None,
     simulator: ModelClient | None = None,
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
     merge = request.target.provider == "anthropic"  # strict user/assistant alternation
     live = request.live_tools
+    definitions = served.definitions if served else {}
     plans = {
-        p: build_plan(p, sid, turns, merge_users=merge, tools=tools, live_tools=live)
+        p: build_plan(
+            p, sid, turns, merge_users=merge, tools=tools, live_tools=live, served=definitions
+        )
         for p, sid, turns, tools in script.scenarios
     }
     system = Message("system", script.system_text)
     await prefetch_first_turns(client, system, plans)
     player = Player(system, client, _judge(judge_client), script.stop_on_failure, live,
-                    script.max_tool_rounds, simulator, judge_client, play_special)  # fmt: skip
+                    script.max_tool_rounds, served.callers if served else None,
+                    simulator=simulator, judge_client=judge_client,
+                    special=play_special)  # fmt: skip
     return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
                   request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
 

@@ -44,10 +44,16 @@ class ToolBox:
     mocks: Mapping[str, Mapping[str, Any]]  # name -> the tool's document (cases, returns)
 
 
-def toolbox(document: Mapping[str, Any] | None, live: Mapping[str, LiveTool]) -> ToolBox | None:
-    """The scenario's tools (its snapshot's document) plus the run's live ones; None if none."""
+def toolbox(
+    document: Mapping[str, Any] | None,
+    live: Mapping[str, LiveTool],
+    served: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ToolBox | None:
+    """The scenario's tools (its snapshot's document), the run's live functions and its MCP
+    servers' tools (`served`: name -> definition); None if there are none."""
     specs = list((document or {}).get("tools") or ())
-    if not specs and not live:
+    served = served or {}
+    if not specs and not live and not served:
         return None
     definitions = [
         {"name": s["name"], "description": s.get("description") or "",
@@ -55,6 +61,10 @@ def toolbox(document: Mapping[str, Any] | None, live: Mapping[str, LiveTool]) ->
         for s in specs
     ]  # fmt: skip
     defined = {spec["name"] for spec in specs}
+    for name, definition in served.items():
+        if name not in defined:
+            definitions.append(dict(definition))
+            defined.add(name)
     for name, function in live.items():
         if name not in defined:  # a live tool the scenario does not describe
             doc = (inspect.getdoc(function) or name).strip()[:1000]
@@ -72,7 +82,7 @@ class ToolCallRow:
     name: str
     arguments: str
     result: str | None
-    source: str  # mock, live or none (a tool nobody defines)
+    source: str  # mock, live, mcp or none (a tool nobody defines)
     error: str | None
     latency_s: float
 
@@ -97,8 +107,10 @@ async def answer(
     turn_index: int,
     round: int,
     index: int,
+    served: Mapping[str, LiveTool] | None = None,
 ) -> tuple[str, bool, ToolCallRow]:
-    """(text sent back to the model, is it an error, the stored row) for one call."""
+    """(text sent back to the model, is it an error, the stored row) for one call: a live
+    function of that name, else the scenario's mock, else an MCP server's tool."""
     started = time.perf_counter()
     source, result, error = "none", None, None
     try:
@@ -116,6 +128,9 @@ async def answer(
             result = _json_text(mock_answer(box.mocks[call.name], arguments))
         except LookupError as missing:
             error = str(missing)
+    elif error is None and served and call.name in served:
+        source = "mcp"
+        result, error = await _call_live(served[call.name], arguments)
     elif error is None:
         error = f"there is no tool named {call.name[:100]!r}"
     latency = time.perf_counter() - started

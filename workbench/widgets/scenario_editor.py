@@ -12,6 +12,7 @@ changes: an edit is never written over someone else's.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any, overload
 
@@ -102,6 +103,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.save_button = Button(description="Save", button_style="primary", icon="save")
         self.dirty_label = Label()
         self.message = Label()
+        self.tools_note = HTML("")  # the scenario's tools, and tool checks that no longer fit
         self.history_button = Button(description="History", icon="history")
         self.history = HistoryPanel(service, self._loaded)
         self.history.layout.display = "none"
@@ -142,6 +144,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             with_problems("locale", self.locale),
             with_problems("tags", tags_line),
             with_problems("status", status_line),
+            self.tools_note,
             HTML("<b>Turns</b>"),
             self.turn_box,
             HBox([self.previous_turns_button, self.turn_page_label, self.next_turns_button]),
@@ -317,6 +320,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             self.description.value = view.description or ""
             self.locale.value = view.locale
             self.tags.value = list(view.tags)
+            self.tools_note.value = tools_note(view)
             if shown is None or shown.turns != view.turns:
                 for entry in self._turns:
                     if isinstance(entry, TurnRow):
@@ -426,3 +430,17 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
     for widget, messages in by_widget.items():
         widget.value = problems_html(messages)
     return bool(by_widget)
+
+
+def tools_note(view: ScenarioView) -> str:
+    """The scenario's tools (kept as they are on save), and tool checks that no longer fit their
+    turn (the web app changed the turns), in red: saving keeps them attached to no turn."""
+    parts = []
+    if view.tools:
+        names = ", ".join(html.escape(spec.name) for spec in view.tools)
+        parts.append(f"<small>Tools (edit in Python, kept on save): {names}</small>")
+    parts += [
+        f'<div style="color:#b00020"><small>{html.escape(problem)}</small></div>'
+        for problem in view.tool_problems
+    ]
+    return "".join(parts)

@@ -10,10 +10,11 @@ builds only the fields its type uses, the others on first use.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
-from ipywidgets import BoundedFloatText, Checkbox, Dropdown, HBox, Label, Textarea, VBox
+from ipywidgets import HTML, BoundedFloatText, Checkbox, Dropdown, HBox, Label, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioTurnType
 from workbench.services.scenarios.types import (
@@ -180,6 +181,7 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.add_expect_button = small_button("+ EXPECT after")
         self.problems = problems_box()
         self.expectations: list[ExpectationRow] = []
+        self.tool_checks = spec.tool_checks
         buttons = HBox(
             [
                 self.header,
@@ -208,6 +210,9 @@ class TurnRow(VBox):  # type: ignore[misc]
             for item in spec.expectations:
                 self._append(item)
             body = [self._expectation_box, self.add_expectation_button]
+            if spec.tool_checks:  # kept as they are: the editor does not edit them (yet)
+                shown = "; ".join(html.escape(check.describe()) for check in spec.tool_checks)
+                body.insert(1, HTML(f"<small>tool checks (edit in Python): {shown}</small>"))
         self.children = [buttons, *body, self.problems]
 
     def set_position(self, index: int) -> None:
@@ -236,7 +241,9 @@ class TurnRow(VBox):  # type: ignore[misc]
         if self.kind is ScenarioTurnType.USER:
             return TurnSpec(ScenarioTurnType.USER, text=self.text.value)
         return TurnSpec(
-            ScenarioTurnType.EXPECT, expectations=tuple(row.spec() for row in self.expectations)
+            ScenarioTurnType.EXPECT,
+            expectations=tuple(row.spec() for row in self.expectations),
+            tool_checks=self.tool_checks,
         )
 
     def show_problems(self, messages: list[str]) -> None:

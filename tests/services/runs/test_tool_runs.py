@@ -6,6 +6,9 @@ both SDKs and the direct transport, in each API's own message format."""
 from __future__ import annotations
 
 import json
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -286,3 +289,68 @@ def test_keys_a_live_function_returns_are_not_stored(wb: Workbench) -> None:
     with wb.database.transaction() as session:
         dumped = session.scalar(text("SELECT string_agg(t::text, '') FROM workbench.tool_call t"))
     assert key not in str(dumped) and "[redacted]" in str(dumped)
+
+
+MCP_SERVER = str(Path(__file__).resolve().parents[2] / "runs" / "mcp_orders_server.py")
+
+
+def test_an_mcp_server_answers_what_no_mock_does_and_is_stopped(wb: Workbench) -> None:
+    # The scenario defines only issue_refund (a mock); lookup_order comes from the server.
+    turns = [
+        user("It never came, refund me."),
+        expect(calls_in_order("lookup_order", "issue_refund"), must_contain("lost")),
+    ]
+    made = setup_with(wb, turns, [REFUND])
+    server = workbench.mcp_stdio(sys.executable, MCP_SERVER, env={"REGION": "eu"})
+    assert "eu" not in repr(server)  # env may hold keys: never shown
+    before = children()
+    run = start(made, workbench.offline(RULES), tools=[server]).wait(60)
+    calls = run.tool_calls_frame()
+    assert list(calls["source"]) == ["mcp", "mock"]  # the scenario's mock wins by name
+    assert calls["result"].iloc[0] == '{"status": "mcp A2", "region": "eu"}'
+    # MUST_CONTAIN first (the reply has no "lost"), then TOOL_ORDER
+    assert run.frame()["status"].tolist() == ["FAILED", "PASSED"]
+    assert children() == before  # the server was stopped when the run ended
+
+
+def test_an_mcp_tools_failure_is_an_error_result(wb: Workbench) -> None:
+    turns = [user("It never came, refund me."), expect(called("issue_refund"))]
+    made = setup_with(wb, turns, [LOOKUP])
+    server = workbench.mcp_stdio(sys.executable, MCP_SERVER)
+    run = start(made, workbench.offline(RULES), tools=server).wait(60)
+    calls = run.tool_calls_frame()
+    assert list(calls["source"]) == ["mock", "mcp"]
+    assert "refunds for A2 are closed" in calls["error"].iloc[1]
+    assert run.frame()["status"].tolist() == ["PASSED"]
+
+
+def test_a_check_on_an_mcp_tool_is_accepted_at_start_only_with_the_server(wb: Workbench) -> None:
+    made = setup_with(wb, [user("go"), expect(not_called("lookup_order"))], [REFUND])
+    with pytest.raises(ValidationError, match="lookup_order"):
+        start(made, workbench.offline(RULES))
+    server = workbench.mcp_stdio(sys.executable, MCP_SERVER)
+    assert start(made, workbench.offline(RULES), tools=server).wait(60).frame()[
+        "status"
+    ].tolist() == ["PASSED"]
+
+
+def test_an_mcp_server_that_does_not_start_writes_nothing(wb: Workbench) -> None:
+    made = setup_with(wb)
+    with pytest.raises(workbench.ConfigError, match="did not start"):
+        start(made, workbench.offline(RULES), tools=workbench.mcp_stdio("/nonexistent/server"))
+    assert rows(wb) == 0
+
+
+def children() -> set[int]:
+    """This process's live child processes."""
+    own = os.getpid()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == own and stat[0] != "Z":
+                found.add(int(entry.name))
+    return found

@@ -16,7 +16,7 @@ import builtins
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from workbench.runs.engine import DEFAULT_MAX_TOOL_ROUNDS
 from workbench.runs.follow import follow
 from workbench.runs.judge import JUDGE_PROMPT_VERSION
 from workbench.runs.ledger import FINAL
+from workbench.runs.mcp import list_tool_names
 from workbench.runs.play import PlayRequest, RunKeys, play
 from workbench.runs.providers import Target
 from workbench.services._base import UserScopedService, session_driver
@@ -55,8 +56,8 @@ from workbench.services.runs.simulated_setup import (
 )
 from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
 from workbench.services.runs.tool_setup import (
-    check_live_tools,
     check_max_tool_rounds,
+    check_run_tools,
     rounds_option,
 )
 from workbench.services.runs.tool_setup import with_tools as snapshots_with_tools
@@ -101,14 +102,15 @@ class RunService(UserScopedService):
         cache_ttl: timedelta | float | None = None,
         executor: object = "kernel",
         detach: bool = False,
-        tools: Mapping[str, Callable[..., Any]] | None = None,
+        tools: object = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         simulator: Target | None = None,
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
 
         Scenarios with tools offer them to the target; `tools={"name": function}` answers
-        those calls with your Python functions instead of the mocks (kernel runs only), and
+        those calls with your Python functions instead of the mocks, `tools=mcp_stdio(...)`
+        (or a list of both) offers an MCP server's tools too (kernel runs only), and
         `max_tool_rounds` bounds the tool rounds of one EXPECT turn (see docs/runs.md).
         `simulator` plays the simulated users of `simulated_user(...)` blocks (default: the
         judge; see docs/simulated-users.md).
@@ -131,14 +133,15 @@ class RunService(UserScopedService):
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
         simulator = check_target(simulator, "simulator") if simulator is not None else None
-        live = check_live_tools(tools)
+        given = check_run_tools(tools)
         rounds = check_max_tool_rounds(max_tool_rounds)
-        if live and executor != "kernel":
+        if (given.functions or given.servers) and executor != "kernel":
             raise ValidationError(
-                "tools= (live Python functions) need executor='kernel': workers and Dask "
-                "cannot call this kernel's functions"
+                "tools= (live Python functions, MCP servers) need executor='kernel': workers "
+                "and Dask cannot call this kernel's functions"
             )
-        plan = self._plan(suite, prompt, variables, live)
+        offered = set(given.functions) | list_tool_names(given.servers)
+        plan = self._plan(suite, prompt, variables, offered)
         check_simulator(simulator, judge, plan.scenarios)
         keys = run_keys(self._keys, target, judge, simulator)
         run_id = str(uuid.uuid4())
@@ -153,7 +156,8 @@ class RunService(UserScopedService):
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds,
                      simulator)  # fmt: skip
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
-                              live_tools=live, simulator=simulator)  # fmt: skip
+                              live_tools=given.functions, mcp_servers=given.servers,
+                              simulator=simulator)  # fmt: skip
         return self._play(request, keys, total, progress)
 
     def resume(
@@ -164,7 +168,7 @@ class RunService(UserScopedService):
         judge: Target | None = None,
         concurrency: int = 16,
         progress: bool = True,
-        tools: Mapping[str, Callable[..., Any]] | None = None,
+        tools: object = None,
     ) -> RunHandle:
         """Play the attempts of a cancelled or interrupted run that have no result yet.
 
@@ -174,7 +178,7 @@ class RunService(UserScopedService):
         `cache=True` keeps its cache and TTL. Live tool functions are not stored: pass `tools=`
         again for a run started with them (else the scenarios' mocks answer)."""
         check_counts(1, concurrency)
-        live = check_live_tools(tools)
+        given = check_run_tools(tools)
         row = self._study.row(run_id)
         if row.status not in ("cancelled", "interrupted"):
             raise ValidationError(
@@ -191,7 +195,8 @@ class RunService(UserScopedService):
                                     owner=owner)  # fmt: skip
         ttl = stored_cache_ttl(row.options)
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
-                              live_tools=live, simulator=simulator)  # fmt: skip
+                              live_tools=given.functions, mcp_servers=given.servers,
+                              simulator=simulator)  # fmt: skip
         return self._play(request, keys, todo, progress)
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
@@ -293,12 +298,12 @@ class RunService(UserScopedService):
         suite: str,
         prompt: str,
         variables: Mapping[str, object] | None,
-        live: Mapping[str, object] | None = None,
+        offered: Collection[str] = (),
     ) -> RunPlan:
         with self._transaction() as session:
             suite_row = find_suite(session, self._user_id, suite)
             scenarios = snapshot_scenarios(session, self._user_id, suite_row)
-            scenarios = snapshots_with_tools(session, self._user_id, scenarios, live or {})
+            scenarios = snapshots_with_tools(session, self._user_id, scenarios, offered)
             scenarios = with_simulation(session, self._user_id, scenarios)
             prompt_row = find_prompt(session, self._user_id, prompt)
         system = rendered(self._prompts, prompt_row, variables)

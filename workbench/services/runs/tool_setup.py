@@ -9,8 +9,8 @@ neither the scenario nor the run offers, stops the start with a `ValidationError
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from workbench.errors import ValidationError, quoted
 from workbench.runs.engine import DEFAULT_MAX_TOOL_ROUNDS
 from workbench.runs.lifecycle import ScenarioSnapshot
+from workbench.runs.mcp import McpStdio
 from workbench.services.scenarios.extensions import (
     TOOLS,
     latest_documents,
@@ -30,13 +31,38 @@ from workbench.services.scenarios.tools import check_document, tool_document
 MAX_TOOL_ROUNDS_LIMIT = 100
 
 
+@dataclass(frozen=True)
+class RunTools:
+    """What `tools=` gave: live functions by name, and MCP servers."""
+
+    functions: dict[str, Callable[..., Any]]
+    servers: tuple[McpStdio, ...]
+
+
+def check_run_tools(tools: object) -> RunTools:
+    """`tools=`: a dict of name -> function, an MCP server (`mcp_stdio(...)`), or a list of
+    those; checked."""
+    if tools is None:
+        return RunTools({}, ())
+    items = list(tools) if isinstance(tools, list | tuple) else [tools]
+    functions: dict[str, Callable[..., Any]] = {}
+    servers: list[McpStdio] = []
+    for item in items:
+        if isinstance(item, McpStdio):
+            servers.append(item)
+        else:
+            functions |= check_live_tools(item)
+    return RunTools(functions, tuple(servers))
+
+
 def check_live_tools(tools: object) -> dict[str, Callable[..., Any]]:
     """`wb.runs.start(tools={"name": function})`, checked."""
     if tools is None:
         return {}
     if not isinstance(tools, Mapping):
         raise ValidationError(
-            f"tools must be a dict of tool name -> Python function, not {type(tools).__name__}"
+            "tools must be a dict of tool name -> Python function, an MCP server "
+            f"(workbench.mcp_stdio(...)) or a list of those, not {type(tools).__name__}"
         )
     problems = []
     for name, function in tools.items():
@@ -69,7 +95,7 @@ def rounds_option(rounds: int) -> dict[str, object]:
 
 
 def with_tools(
-    session: Session, user_id: str, snapshots: Sequence[ScenarioSnapshot], live: Mapping[str, Any]
+    session: Session, user_id: str, snapshots: Sequence[ScenarioSnapshot], live: Collection[str]
 ) -> list[ScenarioSnapshot]:
     """The snapshots with their tools and tool checks; `ValidationError` listing every problem."""
     ids = [s.scenario_id for s in snapshots]
