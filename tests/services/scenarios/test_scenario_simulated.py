@@ -148,3 +148,45 @@ def test_a_web_app_edit_is_noticed_never_misattached(
         got = wb.scenarios.get(scenario.id)
     assert all(t.simulated is None and not t.conversation_judge for t in got.turns)
     assert len(got.simulation_problems) == 2 and "turn 3" in got.simulation_problems[0]
+
+
+@pytest.mark.filterwarnings("error")
+def test_restore_duplicate_and_history_bring_the_blocks_back(
+    wb: Workbench, scenario: ScenarioView
+) -> None:
+    plain = wb.scenarios.update(
+        scenario.id, ScenarioUpdate(turns=[user("Hi"), expect(must_contain("hi"))]),
+        expected_version=scenario.version,
+    )  # fmt: skip
+    assert wb.scenarios.get_version(scenario.id, 1).turns == SPEC.turns
+    diff = wb.scenarios.diff(scenario.id, 1, plain.version)
+    assert not diff.is_empty
+    restored = wb.scenarios.restore(scenario.id, 1)
+    assert restored.turns == SPEC.turns and restored.simulation_problems == ()
+    copy = wb.scenarios.duplicate(scenario.id)
+    assert copy.turns == SPEC.turns
+
+
+@pytest.mark.parametrize("format", ["json", "yaml"])
+def test_the_workspace_export_carries_blocks_to_another_user(
+    wb: Workbench, other_wb: Workbench, scenario: ScenarioView, format: str
+) -> None:
+    exported = wb.export_workspace(format=format)
+    assert "simulated_user" in exported and "judge_conversation" in exported
+    other_wb.import_workspace(exported, format=format)
+    copy = other_wb.scenarios.get_by_name(scenario.name)
+    assert copy.turns == SPEC.turns and copy.id != scenario.id
+
+
+def test_an_imported_document_with_a_bad_block_writes_nothing(db: Database, wb: Workbench) -> None:
+    document = {
+        "format": "workbench.scenarios/v1",
+        "scenarios": [
+            {"name": "a", "turns": [{"simulated_user": {"goal": "x", "min_turns": 5,
+                                                        "max_turns": 2}},
+                                    {"judge_conversation": ["ok"]}]},
+        ],
+    }  # fmt: skip
+    with pytest.raises(ValidationError, match=r"scenarios\[0\].turns\[0\]: .*min_turns=5"):
+        wb.import_scenarios(document)
+    assert rows(db) == 0

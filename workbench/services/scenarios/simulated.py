@@ -192,3 +192,32 @@ def simulated_document(
     if not blocks and not judges:
         return None
     return {"blocks": blocks, "judges": judges}
+
+
+ENTRY_KEYS: Final = ("simulated_user", "judge_conversation")
+"""The turn shapes of an exported document (io.py) beside {user: ...} and {expect: [...]}."""
+
+
+def turn_entry(turn: TurnSpec) -> dict[str, Any] | None:
+    """A simulated block or judge turn as an export document's turn; None for other turns."""
+    if turn.simulated is not None:
+        return {"simulated_user": block_document(turn.simulated)}
+    if turn.conversation_judge:
+        return {"judge_conversation": [spec.value for spec in turn.expectations]}
+    return None
+
+
+def turn_from_entry(key: str, value: Any) -> TurnSpec:
+    """The turn of a document entry {key: value}; ValueError saying why it cannot be read."""
+    if key == "judge_conversation":
+        if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+            raise ValueError("judge_conversation must be a list of criteria (text)")
+        return judge_conversation(*value)
+    if not isinstance(value, Mapping):
+        raise ValueError("simulated_user must be a mapping (goal, persona, min_turns, ...)")
+    try:
+        spec = block_from_document(value)
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"simulated_user cannot be read ({error!r:.100})") from None
+    return simulated_user(spec.goal, persona=spec.persona, min_turns=spec.min_turns,
+                          max_turns=spec.max_turns, each_reply=spec.each_reply)  # fmt: skip

@@ -53,7 +53,18 @@ def attach(
     view: ScenarioView, document: SimulatedDocument, identities: Sequence[tuple[int, str]] | None
 ) -> ScenarioView:
     """`view` with its simulated blocks and judge turns; those that no longer fit listed."""
-    turns = list(view.turns)
+    turns, problems = attach_turns(view.turns, document, identities)
+    return replace(view, turns=turns, simulation_problems=problems)
+
+
+def attach_turns(
+    given: Sequence[TurnSpec],
+    document: SimulatedDocument,
+    identities: Sequence[tuple[int, str]] | None,
+) -> tuple[tuple[TurnSpec, ...], tuple[str, ...]]:
+    """`given` with the blocks and judge turns that fit (`identities` None: by position and
+    type only, a version's own snapshot), and the problems of those that do not."""
+    turns = list(given)
     problems: list[str] = []
     for turn_id, position, spec in document.blocks:
         if fits(turns, identities, turn_id, position, ScenarioTurnType.USER):
@@ -65,7 +76,19 @@ def attach(
             turns[position] = replace(turns[position], conversation_judge=True)
         else:
             problems.append(_changed(position, "judge_conversation criteria"))
-    return replace(view, turns=tuple(turns), simulation_problems=tuple(problems))
+    return tuple(turns), tuple(problems)
+
+
+def at_version(
+    session: Session, user_id: str, scenario_id: str, version: int, turns: Sequence[TurnSpec]
+) -> tuple[TurnSpec, ...]:
+    """A saved version's turns with the blocks and judge turns saved with that very version
+    (a web app's save carries none: its turns were not written for them)."""
+    found = latest_documents(session, user_id, [scenario_id], SIMULATED, version=version)
+    document = found.get(scenario_id)
+    if document is None or document[0] != version:
+        return tuple(turns)
+    return attach_turns(turns, read_simulated(document[1]), None)[0]
 
 
 def _changed(position: int, what: str) -> str:
