@@ -179,7 +179,7 @@ def _open_simulator(request: PlayRequest, keys: RunKeys, judge_client: ModelClie
     """The simulator's own client, or the judge's (taken before the response cache wraps it:
     a cached simulator would replay the same user in every repeat)."""
     key = keys.take_simulator()
-    if request.simulator is None or request.simulator == request.judge:
+    if request.simulator is None or request.simulator is request.judge:  # not ==: rules differ
         return judge_client
     return open_client(request.simulator, api_key=_text(key), transport=request.transport)
 

@@ -170,3 +170,11 @@ def test_over_both_sdks_against_the_stand_in(
     judged = [b for b in bodies if "<criterion>" in str(b)]
     assert len(judged) == 2  # one call per criterion
     assert all("Get a cash refund" not in str(b) for b in judged)  # never the goal
+
+
+def test_an_offline_simulator_is_not_mistaken_for_an_offline_judge(wb: Workbench) -> None:
+    # Offline targets compare equal whatever their rules: the simulator's own rules must play.
+    made = setup_with(wb)
+    run = start(made, TARGET, judge=workbench.offline(), simulator=workbench.offline(USER))
+    talk = run.wait(60).conversations().iloc[0]
+    assert talk["transcript"][2]["text"] == "No, I want cash."
