@@ -243,6 +243,8 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.turn_result": "user_id = :uid",
     "workbench.expectation_result": "user_id = :uid",
     "workbench.response_cache": "user_id = :uid",
+    "workbench.scenario_extension": "user_id = :uid",
+    "workbench.tool_call": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.admin_lock": "TRUE",
@@ -563,6 +565,7 @@ def run_entries() -> list[Foreign]:
         ),
         Foreign(r + "get", lambda me, x: me.wb.runs.get(x), RUN),
         Foreign(r + "results_frame", lambda me, x: me.wb.runs.results_frame(x), RUN),
+        Foreign(r + "tool_calls_frame", lambda me, x: me.wb.runs.tool_calls_frame(x), RUN),
         Foreign(r + "summary", lambda me, x: me.wb.runs.summary(x), RUN),
         Foreign(r + "attach", lambda me, x: me.wb.runs.attach(x, progress=False).wait(30), RUN),
         # A's own run is finished: A is told it cannot resume, B that it does not exist.

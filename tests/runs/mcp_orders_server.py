@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -21,6 +22,13 @@ def lookup_order(order_id: str) -> str:
 def issue_refund(order_id: str) -> str:
     """Refund an order (always refused: a tool's own error, which the model should see)."""
     raise ToolError(f"refunds for {order_id} are closed")
+
+
+@server.tool()
+def slow_lookup(order_id: str) -> str:
+    """Look up an order, very slowly (for cancelling a run while a call is in flight)."""
+    time.sleep(30)
+    return "late"
 
 
 if __name__ == "__main__":

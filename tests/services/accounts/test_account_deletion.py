@@ -63,9 +63,15 @@ def give_rows(db: Database, signed_in: SignedIn, outbox: Outbox) -> None:
 
 
 def give_run(wb: Workbench) -> None:
-    """A finished run (its ledger and result rows) and a response-cache entry."""
+    """A finished run (its ledger, result and tool-call rows), a scenario with tools (its
+    extension rows) and a response-cache entry."""
     turns = [workbench.user("hi"), workbench.expect(workbench.must_contain("hi"))]
     scenario = wb.scenarios.create(workbench.ScenarioCreate(name="played", turns=turns))
+    with_tools = workbench.ScenarioCreate(
+        name="acts", tools=[workbench.tool("lookup", returns=1)],
+        turns=[workbench.user("go"), workbench.expect(workbench.called("lookup"))],
+    )  # fmt: skip
+    wb.scenarios.create(with_tools)
     suite = wb.suites.create(name="played", scenario_ids=[scenario.id])
     prompt = wb.prompts.create(name="played", content="Be brief.")
     target = workbench.offline()

@@ -5,9 +5,11 @@ both SDKs and the direct transport, in each API's own message format."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -354,3 +356,36 @@ def children() -> set[int]:
             if int(stat[1]) == own and stat[0] != "Z":
                 found.add(int(entry.name))
     return found
+
+
+def test_tool_checks_have_repeats_and_flakiness_like_any_check(wb: Workbench) -> None:
+    made = setup_with(wb, [user("Where is my order A1?"), expect(called("lookup_order"))])
+    # Asked once per request: calls, then the text after them; then text alone; and again.
+    answers = itertools.cycle(
+        [tool_calls(("lookup_order", {"order_id": "A1"}), then="ok"), "ok", "I do not know"]
+    )
+    target = workbench.offline(lambda last: next(answers))
+    run = start(made, target, repeats=4, concurrency=1).wait(60)
+    assert run.frame()["status"].tolist() == ["PASSED", "FAILED", "PASSED", "FAILED"]
+    flaky = run.flaky()
+    assert flaky["type"].tolist() == ["TOOL_CALLED"] and flaky["outcomes"].tolist() == ["PFPF"]
+
+
+def test_cancelling_a_run_stops_its_mcp_servers(wb: Workbench) -> None:
+    made = setup_with(wb, [user("slow please"), expect(called("slow_lookup"))], [LOOKUP])
+    rules = {"slow": tool_calls(("slow_lookup", {"order_id": "A1"}), then="done")}
+    before = children()
+    run = start(
+        made, workbench.offline(rules), tools=workbench.mcp_stdio(sys.executable, MCP_SERVER)
+    )
+    deadline = time.monotonic() + 30
+    while len(children() - before) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the play has started its server
+    assert children() - before
+    time.sleep(0.5)  # the call is in flight (the tool sleeps 30 s)
+    run.cancel()
+    assert wb.runs.get(run.id).status == "cancelled"
+    deadline = time.monotonic() + 10
+    while children() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not children() - before

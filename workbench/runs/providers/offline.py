@@ -29,13 +29,15 @@ from workbench.runs.providers.targets import Target
 
 
 def offline_reply(target: Target, last_user: str) -> Any:
-    """The reply a rule gives to `last_user`, or None when no rule matched."""
+    """The reply a rule gives to `last_user` (text or `tool_calls(...)`), or None when no rule
+    matched. A rule function is asked once per request, each tool round included."""
     rules = target.offline_rules
     if callable(rules):
         reply = rules(last_user)
-        if not isinstance(reply, str):
+        if not isinstance(reply, str | OfflineToolCalls):
             raise ProviderError(
-                f"offline: the rule function returned {type(reply).__name__}, not a string",
+                f"offline: the rule function returned {type(reply).__name__}, not a string "
+                "or tool_calls(...)",
                 kind="bad_response",
                 retryable=False,
             )
