@@ -83,6 +83,8 @@ def test_offline_plays_both_sides_and_stops_at_max_turns(wb: Workbench) -> None:
     assert set(criteria["verdict"]) == {"pass"}
     each = frame[frame["type"] == "MUST_NOT_CONTAIN"]
     assert len(each) == 2 and set(each["status"]) == {"PASSED"}
+    totals = wb.runs.get(run.id).totals or {}
+    assert {"cost_usd", "judge_cost_usd", "simulator_cost_usd"} <= set(totals)  # per role
 
 
 def test_the_simulator_ends_the_block_once_past_min_turns(wb: Workbench) -> None:
