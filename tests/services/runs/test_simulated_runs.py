@@ -18,6 +18,7 @@ from workbench.errors import ValidationError
 from workbench.handle import Workbench
 from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 from workbench.testing.standin import StandIn
+from workbench.widgets.run_viewer import RunViewer
 
 CRITERIA = ("Never promises a cash refund", "Offers store credit")
 
@@ -180,3 +181,23 @@ def test_an_offline_simulator_is_not_mistaken_for_an_offline_judge(wb: Workbench
     run = start(made, TARGET, judge=workbench.offline(), simulator=workbench.offline(USER))
     talk = run.wait(60).conversations().iloc[0]
     assert talk["transcript"][2]["text"] == "No, I want cash."
+
+
+def test_the_transcript_and_the_run_viewer_show_the_conversation(wb: Workbench) -> None:
+    made = setup_with(wb)
+    run = start(made, TARGET, judge=workbench.offline(USER, judge_score=0.5)).wait(60)
+    shown = run.transcript(position=1)
+    block, judged = shown["turns"][2], shown["turns"][3]
+    assert block["simulated"]["goal"] == "Get a cash refund"
+    assert block["conversation"]["ending"] == "max_turns"
+    assert block["expectations"][0]["status"] == "PASSED"
+    assert judged["conversation_judge"] and judged["expectations"][0]["status"] == "INCONCLUSIVE"
+    viewer = RunViewer(run)
+    viewer.select(1, 1)
+    page = viewer.transcript.value
+    assert (
+        "<b>simulated user</b>" in page and "<small>(simulated)</small>: No, I want cash." in page
+    )
+    assert "ended: <b>max_turns</b>" in page
+    assert "CONVERSATION Never promises a cash refund: <b>INCONCLUSIVE</b>" in page
+    assert "judge (inconclusive): offline provider: fixed verdict" in page
