@@ -87,6 +87,12 @@ def seed(connection: psycopg.Connection[tuple[object, ...]], user_id: str, marke
            WHERE run_id = %(m)s || '-run'""",
         """INSERT INTO workbench.response_cache (user_id, key, provider, model, reply,
            reply_model, created_at) VALUES (%(u)s, %(m)s, 'openai', 'm', %(m)s, 'm', now())""",
+        """INSERT INTO workbench.scenario_extension (user_id, scenario_id, kind, version,
+           document, created_at) VALUES (%(u)s, %(m)s || '-scn', 'tools', 1,
+           '{"tools": [], "checks": []}', now())""",
+        """INSERT INTO workbench.tool_call (attempt_id, run_id, user_id, turn_index, round,
+           call_index, name, arguments, source) SELECT id, run_id, user_id, 1, 1, 0, %(m)s,
+           '{}', 'mock' FROM workbench.run_attempt WHERE run_id = %(m)s || '-run'""",
         # What a hub sign-in leaves: the lock row of the user's link (it names them).
         """INSERT INTO workbench.admin_lock (name) VALUES ('link:jupyterhub:' || %(m)s)""",
     ]
