@@ -16,6 +16,7 @@ from tests.runs.conftest import Setup
 from workbench import judge_conversation, must_not_contain, simulated_user
 from workbench.errors import ValidationError
 from workbench.handle import Workbench
+from workbench.services.runs.simulated_setup import stored_simulator
 from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 from workbench.testing.standin import StandIn
 from workbench.widgets.run_viewer import RunViewer
@@ -201,3 +202,19 @@ def test_the_transcript_and_the_run_viewer_show_the_conversation(wb: Workbench) 
     assert "ended: <b>max_turns</b>" in page
     assert "CONVERSATION Never promises a cash refund: <b>INCONCLUSIVE</b>" in page
     assert "judge (inconclusive): offline provider: fixed verdict" in page
+
+
+def test_the_simulator_is_kept_for_resume_and_workers(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-simulated")
+    made = setup_with(wb, turns(min_turns=1, max_turns=1))
+    with StandIn() as server:
+        simulator = workbench.openai_compatible(base_url=server.openai_base_url, model="sim")
+        run = start(made, TARGET, judge=workbench.offline(), simulator=simulator).wait(60)
+        asked = [b for b in server.bodies if b.get("model") == "sim"]
+    assert len(asked) == 1 and run.conversations()["simulator_model"].iloc[0] == "sim"
+    options = stored(wb, f"SELECT options FROM workbench.run WHERE id = '{run.id}'")[0][0]
+    rebuilt = stored_simulator(options)
+    assert rebuilt is not None and rebuilt.settings() == simulator.settings()
+    assert "sk-" not in str(options)  # settings, never a key
