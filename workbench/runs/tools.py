@@ -172,12 +172,20 @@ class ToolCheckPlan:
     names: tuple[str, ...]
     args: Any
     times: int | None
+    args_schema: Any = None
 
 
 def check_plans(turn: Mapping[str, Any], offset: int) -> tuple[ToolCheckPlan, ...]:
     """The tool checks of one EXPECT turn of a snapshot (`turn["tool_checks"]`)."""
     return tuple(
-        ToolCheckPlan(offset + k, str(c["type"]), tuple(c["names"]), c.get("args"), c.get("times"))
+        ToolCheckPlan(
+            offset + k,
+            str(c["type"]),
+            tuple(c["names"]),
+            c.get("args"),
+            c.get("times"),
+            c.get("args_schema"),
+        )
         for k, c in enumerate(turn.get("tool_checks") or ())
     )
 
@@ -189,7 +197,13 @@ def evaluate(plan: ToolCheckPlan, calls: Sequence[ToolCallRow]) -> tuple[str, di
     if plan.type == TOOL_NOT_CALLED:
         passed = plan.names[0] not in made
     elif plan.type == TOOL_CALLED:
-        matching = [c for c in calls if c.name == plan.names[0] and _args_fit(plan.args, c)]
+        matching = [
+            c
+            for c in calls
+            if c.name == plan.names[0]
+            and _args_fit(plan.args, c)
+            and _schema_fits(plan.args_schema, c)
+        ]
         detail["matching"] = len(matching)
         passed = len(matching) == plan.times if plan.times is not None else bool(matching)
     else:  # TOOL_ORDER: the names appear in this order, others may come between
@@ -205,3 +219,16 @@ def _args_fit(wanted: Any, call: ToolCallRow) -> bool:
         return args_match(wanted, json.loads(call.arguments or "{}"))
     except ValueError:
         return False
+
+
+def _schema_fits(schema: Any, call: ToolCallRow) -> bool:
+    """The call's arguments satisfy `schema` (None: no schema to satisfy)."""
+    if schema is None:
+        return True
+    from jsonschema import validators  # only for runs with args_schema checks
+
+    try:
+        arguments = json.loads(call.arguments or "{}")
+    except ValueError:
+        return False
+    return bool(validators.validator_for(schema)(schema).is_valid(arguments))

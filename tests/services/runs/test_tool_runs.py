@@ -271,10 +271,21 @@ def test_args_match_subsets_and_patterns(wb: Workbench) -> None:
         called("lookup_order", args={"order_id": regex(r"a\d", case_sensitive=True)}),
         called("lookup_order", args={"order_id": "A1"}, times=2),
         called("lookup_order", args={}),
+        called(
+            "lookup_order",
+            args_schema={
+                "type": "object",
+                "required": ["order_id"],
+                "properties": {"order_id": {"pattern": "^A"}},
+            },
+        ),
+        called("lookup_order", args_schema={"type": "object", "required": ["email"]}),
     ]
     made = setup_with(wb, [user("Where is my order A1?"), expect(*checks)])
     run = start(made, workbench.offline(RULES)).wait(60)
-    assert run.frame()["status"].tolist() == ["PASSED", "FAILED", "FAILED", "PASSED"]
+    assert run.frame()["status"].tolist() == [
+        "PASSED", "FAILED", "FAILED", "PASSED", "PASSED", "FAILED",
+    ]  # fmt: skip
     assert run.frame()["detail"].iloc[2] == {"calls": ["lookup_order"], "matching": 1}
 
 

@@ -181,6 +181,8 @@ def test_an_in_place_reorder_is_noticed(
                         turns=[user("hi"), expect(called("t", times=-1))]), "times"),
         (ScenarioCreate(name="a", tools=[tool("t")],
                         turns=[user("hi"), expect(called("t", args={"x": regex("(")}))]), "args"),
+        (ScenarioCreate(name="a", tools=[tool("t")], turns=[user("hi"), expect(
+            called("t", args_schema={"type": "nonsense"}))]), "args_schema"),
     ],
 )  # fmt: skip
 def test_bad_tools_are_refused_before_anything_is_written(

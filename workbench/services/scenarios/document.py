@@ -63,7 +63,7 @@ from workbench.services.scenarios.validation import (
 FORMAT: Final = "workbench.scenarios/v1"
 SCENARIO_KEYS: Final = ("name", "description", "locale", "status", "tags", "turns", "tools")
 EXPECTATION_KEYS: Final = ("type", "value", "values", "case_sensitive", "threshold")
-TOOL_CHECK_KEYS: Final = ("type", "names", "args", "times")
+TOOL_CHECK_KEYS: Final = ("type", "names", "args", "times", "args_schema")
 TOOL_KEYS: Final = ("name", "description", "parameters", "returns", "cases")
 SUITE_KEYS: Final = ("name", "description", "tags", "scenarios")
 

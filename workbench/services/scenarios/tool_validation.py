@@ -21,6 +21,7 @@ from workbench.services.scenarios.tools import (
     ToolCheckSpec,
     ToolSpec,
     args_problem,
+    args_schema_problem,
     canonical,
     tool_document,
 )
@@ -152,6 +153,9 @@ def _check(check: Any, tool_names: set[str] | None) -> list[tuple[str, str]]:
         found.append(("args", problem))
     else:
         found += [("args", message) for message in _patterns(check.args)]
+    schema_problem = args_schema_problem(check)
+    if schema_problem is not None:
+        found.append(("args_schema", schema_problem))
     if check.times is not None and (
         isinstance(check.times, bool) or not isinstance(check.times, int) or check.times < 0
     ):

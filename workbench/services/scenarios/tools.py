@@ -93,6 +93,11 @@ class ToolCheckSpec:
     names: tuple[str, ...]
     args_json: str | None = None
     times: int | None = None
+    args_schema_json: str | None = None
+
+    @property
+    def args_schema(self) -> Any:
+        return None if self.args_schema_json is None else json.loads(self.args_schema_json)
 
     @property
     def name(self) -> str:
@@ -108,6 +113,8 @@ class ToolCheckSpec:
         text = f"{self.type} {self.name}"
         if self.args_json is not None:
             text += f" args={self.args!r}"
+        if self.args_schema_json is not None:
+            text += f" args_schema={self.args_schema_json[:200]}"
         if self.times is not None:
             text += f" times={self.times}"
         return text
@@ -127,10 +134,13 @@ def tool(
     return ToolSpec(name, description, schema, returns, tuple(cases))
 
 
-def called(name: str, args: Any = None, times: int | None = None) -> ToolCheckSpec:
+def called(
+    name: str, args: Any = None, times: int | None = None, *, args_schema: Any = None
+) -> ToolCheckSpec:
     """The assistant called `name` during this EXPECT turn; `args`: a subset of the arguments
-    (a value may be `regex(...)`); `times`: exactly this many calls (matching `args`)."""
-    return ToolCheckSpec(TOOL_CALLED, (name,), _args_json(args), times)
+    (a value may be `regex(...)`); `args_schema`: a JSON Schema the arguments satisfy;
+    `times`: exactly this many calls (matching both)."""
+    return ToolCheckSpec(TOOL_CALLED, (name,), _args_json(args), times, _args_json(args_schema))
 
 
 def not_called(name: str) -> ToolCheckSpec:
@@ -192,21 +202,45 @@ def check_document(spec: ToolCheckSpec) -> dict[str, Any]:
         out["args"] = json.loads(spec.args_json)
     if spec.times is not None:
         out["times"] = spec.times
+    if spec.args_schema_json is not None:
+        out["args_schema"] = json.loads(spec.args_schema_json)
     return out
 
 
 def check_from_document(item: Mapping[str, Any]) -> ToolCheckSpec:
-    args = item.get("args")
+    args, schema = item.get("args"), item.get("args_schema")
     return ToolCheckSpec(
         str(item["type"]),
         tuple(str(name) for name in item["names"]),
         None if args is None else canonical(args),
         item.get("times"),
+        None if schema is None else canonical(schema),
     )
 
 
 def args_problem(spec: ToolCheckSpec) -> str | None:
     """Why a check's `args` cannot be stored, or None."""
-    if spec.args_json is not None and spec.args_json.startswith("\x00not json: "):
-        return "args are not JSON (" + spec.args_json.removeprefix("\x00not json: ") + ")"
+    return _not_json(spec.args_json, "args")
+
+
+def args_schema_problem(spec: ToolCheckSpec) -> str | None:
+    """Why a check's `args_schema` is not a JSON Schema, or None."""
+    problem = _not_json(spec.args_schema_json, "args_schema")
+    if problem is not None or spec.args_schema_json is None:
+        return problem
+    from jsonschema import exceptions, validators  # only when such a check is saved
+
+    schema = json.loads(spec.args_schema_json)
+    if not isinstance(schema, dict):
+        return "args_schema must be a JSON Schema object (a dict)"
+    try:
+        validators.validator_for(schema).check_schema(schema)
+    except exceptions.SchemaError as error:
+        return f"args_schema is not a valid JSON Schema: {error.message[:200]}"
+    return None
+
+
+def _not_json(text: str | None, what: str) -> str | None:
+    if text is not None and text.startswith("\x00not json: "):
+        return f"{what} are not JSON (" + text.removeprefix("\x00not json: ") + ")"
     return None
