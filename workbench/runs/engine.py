@@ -15,6 +15,10 @@ Semantics (pinned in tests/runs/test_engine.py, written down in docs/runs.md):
   results are appended in the provider's own format and the target is asked again, at most
   `max_tool_rounds` times (more is an ERROR for the turn, naming the limit); text checks apply
   to the final text, tool checks to the turn's calls; every call is kept for the ledger.
+- a simulated USER turn (issue 21) is a block played by runs/simulation.py (`Player.special`):
+  a simulator writes the user's messages, each_reply checks apply to every reply; a
+  judge_conversation EXPECT turn judges its criteria on the whole conversation, sending nothing
+  to the target.
 
 Plans are built once per scenario, so playing an attempt touches no ORM object and parses
 nothing: it is a loop over precomputed steps.

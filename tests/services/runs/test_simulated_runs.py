@@ -218,3 +218,17 @@ def test_the_simulator_is_kept_for_resume_and_workers(
     rebuilt = stored_simulator(options)
     assert rebuilt is not None and rebuilt.settings() == simulator.settings()
     assert "sk-" not in str(options)  # settings, never a key
+
+
+def test_the_simulator_is_never_answered_from_the_response_cache(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-simulated")
+    made = setup_with(wb, turns(min_turns=2, max_turns=2))
+    with StandIn() as server:
+        simulator = workbench.openai_compatible(base_url=server.openai_base_url, model="sim")
+        for _ in range(2):  # the second run finds the target's replies in the cache
+            run = start(made, TARGET, judge=simulator, simulator=simulator, cache=True).wait(60)
+        asked = [b for b in server.bodies if "response_format" in b and "<criterion>" not in str(b)]
+    assert len(asked) == 4  # 2 simulated turns, asked again in the second run
+    assert run.conversations()["turns_played"].iloc[0] == 2
