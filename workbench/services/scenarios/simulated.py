@@ -23,10 +23,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from workbench.db.enums import ExpectationType, ScenarioTurnType
+from workbench.db.enums import ScenarioTurnType
 from workbench.errors import ValidationError
 from workbench.services.scenarios.simulated_spec import SimulatedSpec
-from workbench.services.scenarios.types import ExpectationSpec, TurnSpec
+from workbench.services.scenarios.types import ExpectationSpec, TurnSpec, semantic
 
 __all__ = ["SimulatedSpec", "judge_conversation", "simulated_user"]
 
@@ -55,9 +55,8 @@ def simulated_user(
 def judge_conversation(*criteria: str) -> TurnSpec:
     """An EXPECT turn judging the whole conversation so far against each criterion, one judge
     call per criterion: verdict pass, fail or inconclusive, with reasoning."""
-    expectations = tuple(
-        ExpectationSpec(ExpectationType.SEMANTIC_ASSERT, value=text) for text in criteria
-    )
+    # As semantic(...) writes them (threshold included): the web app shows and runs them as such.
+    expectations = tuple(semantic(text) for text in criteria)
     return TurnSpec(ScenarioTurnType.EXPECT, expectations=expectations, conversation_judge=True)
 
 
