@@ -15,6 +15,8 @@ Writing scenarios:
 Tools the assistant may call, and checks on its calls (per EXPECT turn):
     tool, called, not_called, calls_in_order; tool_calls (an offline rule that calls tools);
     mcp_stdio (an MCP server as a run's tools=)
+Users who leave the script (a model plays the user), and criteria on the whole conversation:
+    simulated_user, judge_conversation
 Prompts: render_template.  The database: Database, open_database.
 Widgets: studio(wb) (or wb.studio()), ScenarioEditor, ScenarioBrowser, SuiteEditor,
     PromptEditor, VariableEditor, ApiKeyEditor, RunViewer(run), ReviewWidget(queue).
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from workbench.runs.providers.base import tool_calls
     from workbench.runs.providers.targets import anthropic, offline, openai, openai_compatible
     from workbench.services.prompts.templates import render_template
+    from workbench.services.scenarios.simulated import judge_conversation, simulated_user
     from workbench.services.scenarios.tools import called, calls_in_order, not_called, tool
     from workbench.services.scenarios.types import (
         ScenarioCreate,
@@ -104,6 +107,9 @@ _LAZY = {
     "not_called": "workbench.services.scenarios.tools",
     "calls_in_order": "workbench.services.scenarios.tools",
     "tool_calls": "workbench.runs.providers.base",
+    # Simulated users (issue 21): simulated_user(goal=...), judge_conversation("criterion", ...)
+    "simulated_user": "workbench.services.scenarios.simulated",
+    "judge_conversation": "workbench.services.scenarios.simulated",
     "mcp_stdio": "workbench.runs.mcp",
     # Prompt templates: render_template("Hi {{ name }}", {"name": "Ada"})
     "render_template": "workbench.services.prompts.templates",
@@ -146,6 +152,7 @@ __all__ = [
     "connect",
     "expect",
     "frames",
+    "judge_conversation",
     "mcp_stdio",
     "must_contain",
     "must_contain_any",
@@ -164,6 +171,7 @@ __all__ = [
     "semantic",
     "sign_in",
     "sign_up",
+    "simulated_user",
     "studio",
     "tool",
     "tool_calls",

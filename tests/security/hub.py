@@ -106,6 +106,11 @@ def seed(connection: psycopg.Connection[tuple[object, ...]], user_id: str, marke
         """INSERT INTO workbench.tool_call (attempt_id, run_id, user_id, turn_index, round,
            call_index, name, arguments, source) SELECT id, run_id, user_id, 1, 1, 0, %(m)s,
            '{}', 'mock' FROM workbench.run_attempt WHERE run_id = %(m)s || '-run'""",
+        """INSERT INTO workbench.conversation_result (attempt_id, run_id, user_id, turn_index,
+           turns_played, ending, reason, transcript, simulator_prompt_version, simulator_calls)
+           SELECT id, run_id, user_id, 2, 1, 'goal_reached', %(m)s,
+           jsonb_build_array(jsonb_build_object('role', 'user', 'text', %(m)s::text)),
+           'simulator-v1', 1 FROM workbench.run_attempt WHERE run_id = %(m)s || '-run'""",
         # What a hub sign-in leaves: the lock row of the user's link (it names them).
         """INSERT INTO workbench.admin_lock (name) VALUES ('link:jupyterhub:' || %(m)s)""",
     ]

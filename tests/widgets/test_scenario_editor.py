@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from ipywidgets import Textarea
 
-from workbench import ScenarioCreate, ScenarioUpdate, called, expect, must_contain, tool, user
+from workbench import (
+    ScenarioCreate,
+    ScenarioUpdate,
+    called,
+    expect,
+    judge_conversation,
+    must_contain,
+    must_not_contain,
+    simulated_user,
+    tool,
+    user,
+)
 from workbench.db.enums import ExpectationType, ScenarioStatus
 from workbench.handle import Workbench
 from workbench.widgets.scenario_editor import ScenarioEditor
@@ -222,3 +233,25 @@ def test_saving_in_the_editor_keeps_tools_and_tool_checks(wb: Workbench) -> None
     assert saved.version == 2 and saved.turns[0].text == "where is my order A1"
     assert saved.tools == (lookup,)
     assert saved.turns[1].tool_checks == (called("lookup_order"),)
+
+
+def test_the_editor_edits_a_simulated_goal_and_keeps_the_block(wb: Workbench) -> None:
+    block = simulated_user("Get a refund", persona="curt", min_turns=2, max_turns=3,
+                           each_reply=[must_not_contain("guarantee")])  # fmt: skip
+    made = wb.scenarios.create(ScenarioCreate(name="Simulated kept", turns=[
+        user("hi"), expect(must_contain("hello")), block, judge_conversation("Stays polite"),
+    ]))  # fmt: skip
+    editor = ScenarioEditor(wb.scenarios, made.id)
+    row = editor.turns[2]
+    assert row.text.value == "Get a refund"  # the box is the goal, not the web app's text
+    assert "curt" in row.children[1].value and "2 to 3 turns" in row.children[1].value
+    row.text.value = "Get a cash refund"
+    editor.turns[3].expectations[0].value.value = "Stays polite and calm"
+    editor.save()
+    saved = wb.scenarios.get(made.id)
+    assert saved.version == 2 and saved.simulation_problems == ()
+    assert saved.turns[2].simulated is not None
+    assert saved.turns[2].simulated.goal == "Get a cash refund"
+    assert saved.turns[2].simulated.each_reply == (must_not_contain("guarantee"),)
+    assert saved.turns[3].conversation_judge
+    assert saved.turns[3].expectations[0].value == "Stays polite and calm"

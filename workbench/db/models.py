@@ -5,6 +5,7 @@ from __future__ import annotations
 from workbench.db.auth_models import Account, Session, User, Verification
 from workbench.db.base import Base
 from workbench.db.cache_models import ResponseCacheEntry
+from workbench.db.conversation_models import ConversationResult
 from workbench.db.extension_models import ScenarioExtension, ToolCall
 from workbench.db.matrix_models import RunMatrix, RunMatrixCell
 from workbench.db.prompt_models import Prompt, UserApiKey, Variable
@@ -24,6 +25,7 @@ __all__ = [
     "Account",
     "AdminLock",
     "Base",
+    "ConversationResult",
     "ExpectationResult",
     "InstallationSetting",
     "Prompt",

@@ -34,7 +34,7 @@ from workbench.db.base import WORKBENCH_SCHEMA, Base, UTCDateTime
 
 RUN_STATUSES = ("running", "finished", "cancelled", "interrupted")
 ATTEMPT_STATUSES = ("pending", "claimed", "passed", "failed", "error", "cancelled")
-RESULT_STATUSES = ("PASSED", "FAILED", "ERROR")
+RESULT_STATUSES = ("PASSED", "FAILED", "ERROR", "INCONCLUSIVE")
 
 
 def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:

@@ -160,5 +160,7 @@ async def prefetch_first_turns(
     """Warm a cached client with every scenario's first request: a warm rerun of single-turn
     scenarios then asks the database once instead of once per batch of workers."""
     if isinstance(client, CachedClient):
-        firsts = [(system, *plan.steps[0].new_messages) for plan in plans.values() if plan.steps]
+        firsts = [(system, *plan.steps[0].new_messages) for plan in plans.values()
+                  if plan.steps and plan.steps[0].simulated is None
+                  and not plan.steps[0].conversation_judge]  # fmt: skip
         await client.prefetch(firsts)

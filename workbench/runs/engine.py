@@ -15,6 +15,10 @@ Semantics (pinned in tests/runs/test_engine.py, written down in docs/runs.md):
   results are appended in the provider's own format and the target is asked again, at most
   `max_tool_rounds` times (more is an ERROR for the turn, naming the limit); text checks apply
   to the final text, tool checks to the turn's calls; every call is kept for the ledger.
+- a simulated USER turn (issue 21) is a block played by runs/simulation.py (`Player.special`):
+  a simulator writes the user's messages, each_reply checks apply to every reply; a
+  judge_conversation EXPECT turn judges its criteria on the whole conversation, sending nothing
+  to the target.
 
 Plans are built once per scenario, so playing an attempt touches no ORM object and parses
 nothing: it is a loop over precomputed steps.
@@ -46,6 +50,8 @@ PASSED, FAILED, ERROR = "PASSED", "FAILED", "ERROR"
 
 Check = Callable[[str], Any]  # reply -> Outcome (status, detail)
 Judge = Callable[[Sequence[Message], str, str, float], Awaitable[Any]]
+SpecialStep = Callable[..., Awaitable["str | None"]]
+"""(player, plan, step, messages, turns, checked, calls, conversations) -> the error, if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +71,10 @@ class StepPlan:
     new_messages: tuple[Message, ...]
     expectations: tuple[ExpectationPlan, ...]
     tool_checks: tuple[ToolCheckPlan, ...] = ()
+    simulated: Mapping[str, Any] | None = None
+    """A simulated block (issue 21, runs/simulation.py): `expectations` are its each_reply."""
+    conversation_judge: bool = False
+    """A judge_conversation turn: `expectations` are criteria judged on the conversation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +110,8 @@ class AttemptResult:
     turns: tuple[TurnRow, ...]
     expectations: tuple[ExpectationRow, ...]
     tool_calls: tuple[ToolCallRow, ...] = ()
+    conversations: tuple[Any, ...] = ()
+    """`simulation.ConversationRow`s: one per simulated block played."""
 
 
 def build_plan(
@@ -116,6 +128,14 @@ def build_plan(
     steps: list[StepPlan] = []
     waiting: list[str] = []
     for turn_index, turn in enumerate(turns):
+        if turn["type"] == "USER" and turn.get("simulated"):
+            # A simulated block: the user messages still waiting go with its first message.
+            block = turn["simulated"]
+            each = tuple(expectation_plan(i, s) for i, s in enumerate(block["each_reply"]))
+            messages = tuple(Message("user", text) for text in _merged(waiting, merge_users))
+            steps.append(StepPlan(turn_index, messages, each, simulated=block))
+            waiting = []
+            continue
         if turn["type"] == "USER":
             waiting.append(turn.get("text") or "")
             continue
@@ -126,10 +146,16 @@ def build_plan(
         )
         messages = tuple(Message("user", text) for text in waiting)
         checks = check_plans(turn, len(expectations))
-        steps.append(StepPlan(turn_index, messages, expectations, checks))
+        judged = bool(turn.get("conversation_judge"))
+        steps.append(StepPlan(turn_index, messages, expectations, checks,
+                              conversation_judge=judged))  # fmt: skip
         waiting = []
     box = toolbox(tools, live_tools or {}, served)
     return ScenarioPlan(position, scenario_id, tuple(steps), box)
+
+
+def _merged(waiting: list[str], merge: bool) -> list[str]:
+    return ["\n\n".join(waiting)] if merge and len(waiting) > 1 else waiting
 
 
 def expectation_plan(index: int, spec: Mapping[str, Any]) -> ExpectationPlan:
@@ -161,6 +187,13 @@ class Player:
     live_tools: Mapping[str, LiveTool] | None = None
     max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS
     served: Mapping[str, LiveTool] | None = None  # MCP servers' tools, by name
+    simulator: ModelClient | None = None
+    """Plays simulated users (issue 21); None: the client of `judge_client`, else the target."""
+    judge_client: ModelClient | None = None
+    """Judges judge_conversation criteria; None: the target's client."""
+    special: SpecialStep | None = None
+    """Plays simulated blocks and judge_conversation turns (runs/simulation.py `play_special`,
+    given by play.py: simulation builds on this module, so it cannot be imported here)."""
 
     async def play(self, plan: ScenarioPlan) -> AttemptResult:
         started = time.perf_counter()
@@ -168,9 +201,18 @@ class Player:
         turns: list[TurnRow] = []
         checked: list[ExpectationRow] = []
         calls: list[ToolCallRow] = []
+        talks: list[Any] = []
         status, error = "passed", None
         for step in plan.steps:
             messages.extend(step.new_messages)
+            if step.simulated is not None or step.conversation_judge:
+                if self.special is None:
+                    raise RuntimeError("a simulated step needs Player(special=play_special)")
+                error = await self.special(self, plan, step, messages, turns, checked, calls, talks)
+                status = "error" if error is not None else worse(status, checked)
+                if error is not None or (status == "failed" and self.stop_on_failure):
+                    break
+                continue
             sent = len(messages)
             made: list[ToolCallRow] = []
             try:
@@ -197,7 +239,8 @@ class Player:
             if status == "failed" and self.stop_on_failure:
                 break
         latency = time.perf_counter() - started
-        return AttemptResult(status, error, latency, tuple(turns), tuple(checked), tuple(calls))
+        return AttemptResult(status, error, latency, tuple(turns), tuple(checked), tuple(calls),
+                             tuple(talks))  # fmt: skip
 
     async def _exchange(
         self, box: ToolBox | None, step: StepPlan, messages: list[Message], made: list[ToolCallRow]

@@ -142,6 +142,16 @@ FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, r int, i int, n t
 ON CONFLICT (attempt_id, turn_index, round, call_index) DO NOTHING
 """
 
+CONVERSATIONS = """
+INSERT INTO workbench.conversation_result (attempt_id, run_id, user_id, turn_index, turns_played,
+    ending, reason, transcript, simulator_model, simulator_prompt_version, simulator_calls,
+    simulator_prompt_tokens, simulator_completion_tokens, simulator_cost_usd)
+SELECT a, %(run_id)s, %(user_id)s, t, n, e, r, x, m, v, c, p, o, u
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, n int, e text, r text, x jsonb,
+    m text, v text, c int, p int, o int, u float8)
+ON CONFLICT (attempt_id, turn_index) DO NOTHING
+"""
+
 # An attempt is finished only while it has no final status (whoever finished it first wins),
 # and only by its lease holder or when nobody holds a live lease on it.
 FINISH = """
@@ -170,6 +180,9 @@ def write_results(
     calls = [{"a": f.attempt_id, **call.row()} for f in finished for call in f.result.tool_calls]
     if calls:  # a statement only for runs whose assistants called tools
         conn.execute(TOOL_CALLS, {**base, "rows": _storable_json(calls)})
+    talks = [{"a": f.attempt_id, **talk.row()} for f in finished for talk in f.result.conversations]
+    if talks:  # simulated users (issue 21)
+        conn.execute(CONVERSATIONS, {**base, "rows": _storable_json(talks)})
     attempts = [
         {"a": f.attempt_id, "s": f.result.status, "e": f.result.error, "l": f.result.latency_s}
         for f in finished

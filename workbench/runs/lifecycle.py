@@ -194,7 +194,16 @@ SELECT json_build_object(
   'errors', count(*) FILTER (WHERE status = 'error'),
   'unplayed', count(*) FILTER (WHERE status IN ('pending', 'claimed', 'cancelled')),
   'cost_usd', (SELECT sum(cost_usd) FROM workbench.turn_result
-               WHERE user_id = %(u)s AND run_id = %(r)s))
+               WHERE user_id = %(u)s AND run_id = %(r)s))::jsonb || coalesce((
+  -- Runs with simulated users (issue 21) also give the judge's and the simulator's cost.
+  SELECT jsonb_build_object(
+    'simulator_cost_usd', sum(simulator_cost_usd),
+    'judge_cost_usd', (SELECT sum((detail ->> 'cost_usd')::float8)
+                       FROM workbench.expectation_result
+                       WHERE user_id = %(u)s AND run_id = %(r)s
+                         AND type IN ('SEMANTIC_ASSERT', 'CONVERSATION')))
+  FROM workbench.conversation_result WHERE user_id = %(u)s AND run_id = %(r)s
+  HAVING count(*) > 0), '{}'::jsonb)
 FROM workbench.run_attempt WHERE user_id = %(u)s AND run_id = %(r)s
 """
 

@@ -34,6 +34,7 @@ from workbench.runs.judge import judge
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
 from workbench.runs.mcp import McpStdio, McpTools, open_servers
 from workbench.runs.providers import Message, ModelClient, Target
+from workbench.runs.simulation import play_special
 from workbench.runs.tools import LiveTool
 
 Progress = Callable[[str], None]  # called with each stored attempt's status
@@ -64,6 +65,8 @@ class PlayRequest:
     """False: the run's owner plays it once and ends it; True: one worker among many."""
     live_tools: Mapping[str, LiveTool] = field(default_factory=dict, hash=False, compare=False)
     """Python functions answering tool calls by name (the kernel's own: never stored)."""
+    simulator: Target | None = None
+    """Plays simulated users (issue 21); None: the judge (or, without one, the target)."""
     mcp_servers: tuple[McpStdio, ...] = ()
     """MCP servers started for this play and stopped when it ends (runs/mcp.py)."""
 
@@ -72,16 +75,24 @@ class RunKeys:
     """The plaintext keys of a run's target and judge on their way to `open_client`: taken once,
     then gone. Shown as `RunKeys(***)`, never pickled (Dask workers find their own)."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keys", "_simulator")
 
-    def __init__(self, target: str | None, judge: str | None = None) -> None:
+    def __init__(
+        self, target: str | None, judge: str | None = None, simulator: str | None = None
+    ) -> None:
         self._keys: list[Secret | None] = [_secret(target), _secret(judge)]
+        self._simulator = _secret(simulator)
 
     def take(self) -> tuple[Secret | None, Secret | None]:
         """The two keys (target, judge), forgotten here: a second take gets nothing."""
         target, judge = self._keys or (None, None)
         self._keys = []
         return target, judge
+
+    def take_simulator(self) -> Secret | None:
+        """The simulator's key (issue 21), forgotten here."""
+        key, self._simulator = self._simulator, None
+        return key
 
     def __repr__(self) -> str:
         return "RunKeys(***)"
@@ -119,6 +130,8 @@ async def play(
 ) -> Played:
     """Play `request`'s run: open clients, claim, play and write attempts, close, end."""
     client, judge_client = _open_clients(request, keys)
+    simulator = _open_simulator(request, keys, judge_client)
+    judge_raw = judge_client
     db = DatabaseThread(database)
     ids = {"run_id": request.run_id, "user_id": request.user_id}
     if request.cache_ttl is not None:  # wb.runs.start(cache=True): see workbench/runs/cache.py
@@ -137,7 +150,7 @@ async def play(
     _PLAYING.add(request.owner)
     try:
         async with open_servers(request.mcp_servers) as served:  # stopped on any exit
-            job = await _job(db, request, client, judge_client, progress, served)
+            job = await _job(db, request, client, judge_client, progress, served, simulator)
             with quiet_collector():
                 if request.shared:
                     await _play_to_the_end(job)
@@ -156,6 +169,8 @@ async def play(
         await client.aclose()
         if judge_client is not client:
             await judge_client.aclose()
+        if simulator is not judge_raw:  # its own client (the judge's is closed above)
+            await simulator.aclose()
         try:
             await _end(db, request, status)
         except Exception:
@@ -179,6 +194,15 @@ def _open_clients(request: PlayRequest, keys: RunKeys) -> tuple[ModelClient, Mod
     return client, judge_client
 
 
+def _open_simulator(request: PlayRequest, keys: RunKeys, judge_client: ModelClient) -> ModelClient:
+    """The simulator's own client, or the judge's (taken before the response cache wraps it:
+    a cached simulator would replay the same user in every repeat)."""
+    key = keys.take_simulator()
+    if request.simulator is None or request.simulator is request.judge:  # not ==: rules differ
+        return judge_client
+    return open_client(request.simulator, api_key=_text(key), transport=request.transport)
+
+
 def _text(key: Secret | None) -> str | None:
     return None if key is None else key.reveal()
 
@@ -190,6 +214,7 @@ async def _job(
     judge_client: ModelClient,
     progress: Progress,
     served: McpTools | None = None,
+    simulator: ModelClient | None = None,
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
     merge = request.target.provider == "anthropic"  # strict user/assistant alternation
@@ -204,7 +229,9 @@ async def _job(
     system = Message("system", script.system_text)
     await prefetch_first_turns(client, system, plans)
     player = Player(system, client, _judge(judge_client), script.stop_on_failure, live,
-                    script.max_tool_rounds, served.callers if served else None)  # fmt: skip
+                    script.max_tool_rounds, served.callers if served else None,
+                    simulator=simulator, judge_client=judge_client,
+                    special=play_special)  # fmt: skip
     return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
                   request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
 

@@ -8,7 +8,10 @@ and Anthropic `POST /v1/messages`, with fixed latency, rule-based replies and in
 
 Replies: `replies` (a mapping from the last user message, or a function of it), else
 "echo: <last user message>". A request for structured output (OpenAI `response_format`, Anthropic
-`tools`) gets a judge verdict `{"reasoning": ..., "score": judge_score}`, or `verdict` verbatim.
+`tools`) gets a judge verdict `{"reasoning": ..., "score": judge_score}`, or `verdict` verbatim;
+one whose schema asks for a "message" answers as a simulated user (`simulated_user`, a function
+of the assistant's last reply returning the message or the whole answer; default: a message
+quoting it, never done) and one asking for a "verdict" gets `conversation_verdict` (issue 21).
 Tool calls (both APIs): `tool_rounds` maps the last user message (or a function of it) to rounds
 of calls, each a list of (name, arguments); a request offering `tools` gets the next round not
 yet answered since that user message (OpenAI `tool_calls`, Anthropic `tool_use` blocks), then
@@ -71,8 +74,11 @@ class StandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         tool_rounds: Mapping[str, Any] | Callable[[str], Any] | None = None,
+        simulated_user: Callable[[str], Any] | None = None,
+        conversation_verdict: str = "pass",
     ) -> None:
         self.tool_rounds = tool_rounds
+        self.simulated_user, self.conversation_verdict = simulated_user, conversation_verdict
         self.latency_s, self.replies, self.judge_score = latency_s, replies, judge_score
         self.verdict, self.retry_after, self.hang_s = verdict, retry_after, hang_s
         self.api_key, self.max_lifetime_s, self.host, self.port = (
@@ -360,7 +366,9 @@ def _answer(
 ) -> dict[str, Any]:
     forced = (body.get("tool_choice") or {}).get("type") == "tool"  # Anthropic's judge
     structured = bool(body.get("response_format")) or forced
-    verdict = {"reasoning": "stand-in verdict", "score": server.judge_score}
+    verdict: dict[str, Any] = {"reasoning": "stand-in verdict", "score": server.judge_score}
+    if structured:
+        verdict = _structured(server, body, verdict)
     calls: list[Any] | None = None
     if text is None:
         text = server.verdict if server.verdict is not None else json.dumps(verdict)
@@ -391,6 +399,24 @@ def _answer(
     return {"id": "msg_standin", "type": "message", "role": "assistant", "model": model,
             "content": content, "stop_reason": "end_turn", "stop_sequence": None,
             "usage": {"input_tokens": prompt, "output_tokens": completion}}  # fmt: skip
+
+
+def _structured(server: StandIn, body: dict[str, Any], verdict: dict[str, Any]) -> dict[str, Any]:
+    """A simulated user's turn or a conversation verdict (issue 21) when the schema asks for
+    one (its "message" or "verdict" property), else the SEMANTIC_ASSERT verdict."""
+    form = (body.get("response_format") or {}).get("json_schema") or {}
+    schema = form.get("schema") or ((body.get("tools") or [{}])[0].get("input_schema") or {})
+    properties = schema.get("properties") or {}
+    if "verdict" in properties:
+        return {"reasoning": "stand-in verdict", "verdict": server.conversation_verdict}
+    if "message" not in properties:
+        return verdict
+    last, _ = _last_user(body)
+    played = server.simulated_user(last) if server.simulated_user else None
+    if isinstance(played, dict):
+        return played
+    message = played if isinstance(played, str) else f"simulated reply to: {last[:60]}"
+    return {"message": message, "done": False, "goal_reached": False, "reason": "stand-in"}
 
 
 def _calls_answer(path: str, body: dict[str, Any], calls: list[Any]) -> dict[str, Any]:

@@ -18,6 +18,12 @@ from typing import Any
 from ipywidgets import HTML, Dropdown, IntProgress, Select, ToggleButtons, VBox
 
 from workbench.errors import ValidationError
+from workbench.widgets.simulated_html import (
+    INCONCLUSIVE_STYLE,
+    block_html,
+    criteria_html,
+    criterion_line,
+)
 
 FAILED_STYLE = "background:#fde2e1;border-left:3px solid #b00020"
 PASSED_STYLE = "background:#e8f5e9;border-left:3px solid #2e7d32"
@@ -176,6 +182,12 @@ def transcript_html(shown: dict[str, Any]) -> str:
         parts.append(f'<div style="{ERROR_STYLE}">error: {esc(str(shown["error"]))}</div>')
     for turn in shown["turns"]:
         number = f'<small class="wb-turn">Turn {esc(str(turn["turn"]))}</small> '
+        if turn.get("simulated"):  # issue 21
+            parts.append(block_html(turn, number, _check_html))
+            continue
+        if turn.get("conversation_judge"):
+            parts.append(criteria_html(turn, number, _check_html))
+            continue
         if turn["type"] == "USER":
             parts.append(f"<div>{number}<b>user</b>: {esc(str(turn['text'] or ''))}</div>")
             continue
@@ -233,9 +245,9 @@ def _call_html(call: dict[str, Any]) -> str:
 def _check_html(check: dict[str, Any]) -> str:
     esc = html.escape
     status = check.get("status")
-    style = {"FAILED": FAILED_STYLE, "PASSED": PASSED_STYLE, "ERROR": ERROR_STYLE}.get(
-        str(status), ""
-    )
+    styles = {"FAILED": FAILED_STYLE, "PASSED": PASSED_STYLE, "ERROR": ERROR_STYLE,
+              "INCONCLUSIVE": INCONCLUSIVE_STYLE}  # fmt: skip
+    style = styles.get(str(status), "")
     spec = check.get("spec") or {}
     wanted = spec.get("value") or ", ".join(spec.get("values") or spec.get("names") or [])
     if spec.get("args") is not None:
@@ -249,6 +261,8 @@ def _check_html(check: dict[str, Any]) -> str:
         line += (
             f' <span class="judge">judge (score {esc(str(score))}): {esc(str(reasoning))}</span>'
         )
+    elif check.get("type") == "CONVERSATION" and isinstance(detail, dict):
+        line += criterion_line(detail)
     elif isinstance(detail, dict) and detail.get("error"):
         line += f" ({esc(str(detail['error']))})"
     return f'<li style="{style}">{line}</li>'

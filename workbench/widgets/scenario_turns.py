@@ -17,6 +17,7 @@ from typing import Any
 from ipywidgets import HTML, BoundedFloatText, Checkbox, Dropdown, HBox, Label, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioTurnType
+from workbench.services.scenarios.simulated import SimulatedSpec, simulated_user
 from workbench.services.scenarios.types import (
     DEFAULT_SEMANTIC_THRESHOLD,
     ExpectationSpec,
@@ -165,6 +166,16 @@ class ExpectationRow(VBox):  # type: ignore[misc]
         super().close()
 
 
+def simulated_note(block: SimulatedSpec) -> str:
+    """What a simulated block's row says besides its goal (edited in Python, for now)."""
+    checks = ", ".join(f"{c.type} {c.value or list(c.values)!r}" for c in block.each_reply)
+    text = (
+        f"simulated user · persona: {block.persona or '(none)'} · {block.min_turns} to "
+        f"{block.max_turns} turns" + (f" · each reply: {checks}" if checks else "")
+    )
+    return f"<small>{html.escape(text)} (edit these in Python; the box is the goal)</small>"
+
+
 class TurnRow(VBox):  # type: ignore[misc]
     """One turn with its buttons: move up or down, delete, add a USER or EXPECT turn after it."""
 
@@ -182,6 +193,8 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.problems = problems_box()
         self.expectations: list[ExpectationRow] = []
         self.tool_checks = spec.tool_checks
+        self.simulated = spec.simulated  # issue 21: the text area edits its goal
+        self.conversation_judge = spec.conversation_judge
         buttons = HBox(
             [
                 self.header,
@@ -196,13 +209,15 @@ class TurnRow(VBox):  # type: ignore[misc]
         body: list[Any]
         if self.kind is ScenarioTurnType.USER:
             self.text = Textarea(
-                value=spec.text or "",
-                placeholder="What the user says",
+                value=spec.simulated.goal if spec.simulated else spec.text or "",
+                placeholder="The simulated user's goal" if spec.simulated else "What the user says",
                 layout=s.text_area,
                 style=s.text_style,
             )
             self.text.observe(on_change, names="value")
             body = [self.text]
+            if spec.simulated is not None:
+                body.insert(0, HTML(simulated_note(spec.simulated)))
         else:
             self.add_expectation_button = small_button("+ expectation")
             self.add_expectation_button.on_click(lambda _b: self.add_expectation())
@@ -210,6 +225,9 @@ class TurnRow(VBox):  # type: ignore[misc]
             for item in spec.expectations:
                 self._append(item)
             body = [self._expectation_box, self.add_expectation_button]
+            if spec.conversation_judge:
+                note = "judge_conversation: each SEMANTIC_ASSERT is a criterion on the conversation"
+                body.insert(0, HTML(f"<small>{note}</small>"))
             if spec.tool_checks:  # kept as they are: the editor does not edit them (yet)
                 shown = "; ".join(html.escape(check.describe()) for check in spec.tool_checks)
                 body.insert(1, HTML(f"<small>tool checks (edit in Python): {shown}</small>"))
@@ -238,12 +256,18 @@ class TurnRow(VBox):  # type: ignore[misc]
         self._on_change(None)
 
     def spec(self) -> TurnSpec:
+        if self.kind is ScenarioTurnType.USER and self.simulated is not None:
+            block = self.simulated
+            return simulated_user(self.text.value, persona=block.persona,
+                                  min_turns=block.min_turns, max_turns=block.max_turns,
+                                  each_reply=block.each_reply)  # fmt: skip
         if self.kind is ScenarioTurnType.USER:
             return TurnSpec(ScenarioTurnType.USER, text=self.text.value)
         return TurnSpec(
             ScenarioTurnType.EXPECT,
             expectations=tuple(row.spec() for row in self.expectations),
             tool_checks=self.tool_checks,
+            conversation_judge=self.conversation_judge,
         )
 
     def show_problems(self, messages: list[str]) -> None:

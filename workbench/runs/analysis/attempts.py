@@ -9,6 +9,7 @@ import psycopg
 from workbench.errors import NotFound
 from workbench.runs.analysis.frames import outcome_records
 from workbench.runs.analysis.numbering import shown, shown_number, stored
+from workbench.runs.analysis.simulated_transcript import add_simulated
 from workbench.tables import typed_frame
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def transcript(
     for index, entry in enumerate(shown_turns):
         if entry["type"] == "EXPECT":
             entry["tool_calls"] = calls.get(index, [])
+    add_simulated(connection, params, turns, shown_turns, checks)  # issue 21
     return {
         "scenario": name,
         "position": position,

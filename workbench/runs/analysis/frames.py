@@ -26,6 +26,7 @@ FLAKY_COLUMNS = {
     "passed": "Int64",
     "failed": "Int64",
     "errored": "Int64",
+    "inconclusive": "Int64",  # a conversation criterion's verdict (issue 21): never a failure
     "pass_rate": "Float64",
     "ci_low": "Float64",
     "ci_high": "Float64",
@@ -67,6 +68,7 @@ def outcome_records(connection: Connection, user_id: str, run_id: str) -> list[d
                 "passed": passed,
                 "failed": failed,
                 "errored": outcomes.count("E"),
+                "inconclusive": outcomes.count("I"),
                 "pass_rate": passed / (passed + failed) if passed + failed else None,
                 "ci_low": low,
                 "ci_high": high,

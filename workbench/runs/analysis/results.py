@@ -26,8 +26,8 @@ SELECT s.scenario_name AS scenario, s.scenario_id, s.scenario_version, {shown("a
        e.status,
        e.status = 'PASSED' AS passed, t.reply, t.latency_s, t.prompt_tokens,
        t.completion_tokens, t.cost_usd, t.cached, t.reply_cut,
-       coalesce(t.error, e.detail ->> 'error') AS error, e.detail, e.id AS result_id,
-       l.label
+       coalesce(t.error, e.detail ->> 'error') AS error, e.detail ->> 'verdict' AS verdict,
+       e.detail ->> 'reasoning' AS reasoning, e.detail, e.id AS result_id, l.label
 FROM workbench.expectation_result e
 JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = %(u)s AND a.run_id = %(r)s
 JOIN workbench.run_scenario s ON s.run_id = a.run_id AND s.position = a.position
@@ -59,6 +59,8 @@ RESULT_COLUMNS = {
     "cached": "boolean",
     "reply_cut": "boolean",
     "error": "string",
+    "verdict": "string",
+    "reasoning": "string",
     "detail": JSON,
     "result_id": "Int64",
     "label": "string",  # a person's label (issue 26: wb.reviews), beside the automated status
@@ -73,14 +75,18 @@ def results_frame(connection: psycopg.Connection[Any], user_id: str, run_id: str
     records = []
     for row in rows:
         record = dict(zip(names, row, strict=True))
-        if row[_STATUS] == "ERROR":  # an ERROR is not a failure: `passed` is empty, never False
+        # An ERROR is not a failure, nor an INCONCLUSIVE criterion (issue 21): `passed` is
+        # empty, never False.
+        if row[_STATUS] in ("ERROR", "INCONCLUSIVE"):
             record["passed"] = None
         records.append(record)
     return typed_frame(records, RESULT_COLUMNS)
 
 
 def summarise(results: pd.DataFrame, *, labels: bool = False) -> pd.DataFrame:
-    """Per scenario, turn and expectation: passed, failed, errors, and pass rate over checked.
+    """Per scenario, turn and expectation: passed, failed, errors, inconclusive (a conversation
+    criterion's verdict, issue 21: counted apart, like errors never as failed) and the pass rate
+    over passed + failed.
 
     With `labels`, a person's "pass" or "fail" counts instead of the automated outcome where
     there is one ("unsure" leaves the outcome as it was), and `labelled` says how many did.
@@ -91,16 +97,17 @@ def summarise(results: pd.DataFrame, *, labels: bool = False) -> pd.DataFrame:
         results = with_labels_counted(results)
     keys = ["scenario", "turn", "expectation", "type"]
     if results.empty:
-        empty = [*keys, "passed", "failed", "errors", *(["labelled"] if labels else [])]
-        empty += ["pass_rate", "ci_low", "ci_high"]
+        empty = [*keys, "passed", "failed", "errors", "inconclusive"]
+        empty += [*(["labelled"] if labels else []), "pass_rate", "ci_low", "ci_high"]
         return pd.DataFrame(columns=empty)
     counts = (
         results.assign(
             passed=results["status"] == "PASSED",
             failed=results["status"] == "FAILED",
             errors=results["status"] == "ERROR",
+            inconclusive=results["status"] == "INCONCLUSIVE",
         )
-        .groupby(keys, sort=False, observed=True)[["passed", "failed", "errors"]]
+        .groupby(keys, sort=False, observed=True)[["passed", "failed", "errors", "inconclusive"]]
         .sum()
         .reset_index()
     )

@@ -1,4 +1,5 @@
-"""The result of one check: PASSED, FAILED or ERROR, with a JSON-safe, bounded detail."""
+"""The result of one check: PASSED, FAILED or ERROR (or INCONCLUSIVE, a conversation
+criterion's own verdict: runs/conversation_judge.py), with a JSON-safe, bounded detail."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Status = Literal["PASSED", "FAILED", "ERROR"]
+Status = Literal["PASSED", "FAILED", "ERROR", "INCONCLUSIVE"]
 PASSED: Status = "PASSED"
 FAILED: Status = "FAILED"
 ERROR: Status = "ERROR"

@@ -3,7 +3,8 @@
 Token counts are whitespace-separated words, so tutorials show plausible, reproducible usage.
 
 Asked for structured output (the SEMANTIC_ASSERT judge), it answers the fixed verdict with the
-target's `judge_score` and never consults the rules: the judge's request quotes the whole
+target's `judge_score` and never consults the rules (as a simulated user or a conversation
+judge it answers as offline_roles.py says): the judge's request quotes the whole
 conversation, so a rule written for a reply ("refund" -> "Refunds take 5 days.") would match it
 and answer prose where a verdict is due. So `offline(rules)` with no `judge=` judges sensibly.
 """
@@ -23,6 +24,7 @@ from workbench.runs.providers.base import (
     ToolCallRequest,
     ToolDefinition,
 )
+from workbench.runs.providers.offline_roles import structured_text
 from workbench.runs.providers.targets import Target
 
 
@@ -67,12 +69,8 @@ class OfflineProvider:
     ) -> RawReply:
         last = next((m.content for m in reversed(messages) if m.role == "user"), "")
         calls: tuple[ToolCallRequest, ...] = ()
-        if json_schema is not None:
-            verdict = {
-                "reasoning": "offline provider: fixed verdict",
-                "score": self._target.judge_score,
-            }
-            reply = json.dumps(verdict)
+        if json_schema is not None:  # a judge's verdict, or a simulated user (issue 21)
+            reply = structured_text(self._target, messages, json_schema, offline_reply)
         else:
             found = offline_reply(self._target, last)
             if isinstance(found, OfflineToolCalls):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from workbench.runs.analysis.conversations import conversation_summary
 from workbench.services.runs.background import Background, Progress
 
 if TYPE_CHECKING:
@@ -41,6 +42,16 @@ class RunResults:
     def tool_calls_frame(self) -> pd.DataFrame:
         """One row per tool call the assistant made (see `wb.runs.tool_calls_frame`)."""
         return self._study.tool_calls_frame(self.id)
+
+    def conversations(self) -> pd.DataFrame:
+        """One row per simulated conversation: turns played, ending (goal_reached, gave_up,
+        max_turns, error), reason, tokens and cost per role, transcript (issue 21)."""
+        return self._study.conversations(self.id)
+
+    def conversation_summary(self) -> pd.DataFrame:
+        """Per scenario and simulated block over the repeats: the distribution of lengths and
+        endings, and the goal rate with its 95% interval."""
+        return conversation_summary(self._study.conversations(self.id))
 
     def summary(self, *, labels: bool = False) -> pd.DataFrame:
         """Pass rate per scenario and expectation; ERROR results are never counted as failed.

@@ -55,6 +55,12 @@ from workbench.services.runs.setup import (
     snapshot_scenarios,
     stored_cache_ttl,
 )
+from workbench.services.runs.simulated_setup import (
+    check_simulator,
+    simulator_option,
+    stored_simulator,
+    with_simulation,
+)
 from workbench.services.runs.study import ExportFormat, RunRef, RunStudy
 from workbench.services.runs.tool_setup import (
     check_max_tool_rounds,
@@ -102,6 +108,7 @@ class RunService(UserScopedService):
         detach: bool = False,
         tools: object = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        simulator: Target | None = None,
     ) -> RunHandle:
         """Start playing `suite` (id or name) with `prompt` (id or name) against `target`.
 
@@ -109,6 +116,8 @@ class RunService(UserScopedService):
         those calls with your Python functions instead of the mocks, `tools=mcp_stdio(...)`
         (or a list of both) offers an MCP server's tools too (kernel runs only), and
         `max_tool_rounds` bounds the tool rounds of one EXPECT turn (see docs/runs.md).
+        `simulator` plays the simulated users of `simulated_user(...)` blocks (default: the
+        judge; see docs/simulated-users.md).
 
         `executor="workers"` only queues the run for `workbench worker` processes; a Dask
         `Client` plays it on its cluster (`detach=True`: it goes on after this kernel closes).
@@ -123,27 +132,31 @@ class RunService(UserScopedService):
         ttl = cache_settings(cache, cache_ttl)
         target = check_target(target, "target")
         judge = check_target(judge, "judge") if judge is not None else None
+        simulator = check_target(simulator, "simulator") if simulator is not None else None
         given = check_run_tools(tools)
         rounds = check_max_tool_rounds(max_tool_rounds)
         kernel_only_tools(given, executor)
         offered = set(given.functions) | list_tool_names(given.servers)
         plan = self._plan(suite, prompt, variables, offered)
         check_size(len(plan.scenarios), repeats)
-        keys = run_keys(self._keys, target, judge)
+        check_simulator(simulator, judge, plan.scenarios)
+        keys = run_keys(self._keys, target, judge, simulator)
         run_id = str(uuid.uuid4())
         total = len(plan.scenarios) * repeats
         if executor != "kernel":
-            check_playable_elsewhere(target, judge)
+            check_playable_elsewhere(target, judge, simulator)
             dask = self._dask_client(executor, concurrency, detach)  # before any row
             self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
-                         stop_on_failure, ttl, rounds)  # fmt: skip
+                         stop_on_failure, ttl, rounds, simulator)  # fmt: skip
             if dask is not None:
                 self._submit_to_dask(dask, run_id, detach)
             return self._follow(run_id, total, progress)
         owner = new_owner()
-        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds)
+        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds,
+                     simulator)  # fmt: skip
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
-                              live_tools=given.functions, mcp_servers=given.servers)  # fmt: skip
+                              live_tools=given.functions, mcp_servers=given.servers,
+                              simulator=simulator)  # fmt: skip
         return self._play(request, keys, total, progress)
 
     def resume(
@@ -180,9 +193,10 @@ class RunService(UserScopedService):
         target = same_target(target, row.target, "target")
         if row.judge is not None:
             judge = same_target(judge, row.judge, "judge")
-        keys = run_keys(self._keys, target, judge)
+        simulator = stored_simulator(row.options)
+        keys = run_keys(self._keys, target, judge, simulator)
         if executor != "kernel":
-            check_playable_elsewhere(target, judge)
+            check_playable_elsewhere(target, judge, simulator)
             dask = self._dask_client(executor, concurrency, detach)
             todo = self._reopen(run_id, lifecycle.WORKERS_OWNER)
             if dask is not None:
@@ -192,7 +206,8 @@ class RunService(UserScopedService):
         todo = self._reopen(run_id, owner)
         ttl = stored_cache_ttl(row.options)
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
-                              live_tools=given.functions, mcp_servers=given.servers)  # fmt: skip
+                              live_tools=given.functions, mcp_servers=given.servers,
+                              simulator=simulator)  # fmt: skip
         return self._play(request, keys, todo, progress)
 
     def attach(self, run_id: str, *, progress: bool = True) -> RunHandle:
@@ -349,6 +364,7 @@ class RunService(UserScopedService):
             suite_row = find_suite(session, self._user_id, suite)
             scenarios = snapshot_scenarios(session, self._user_id, suite_row)
             scenarios = snapshots_with_tools(session, self._user_id, scenarios, offered)
+            scenarios = with_simulation(session, self._user_id, scenarios)
             prompt_row = find_prompt(session, self._user_id, prompt)
         system = rendered(self._prompts, prompt_row, variables)
         return RunPlan(suite_row.id, suite_row.name, prompt_row, system, scenarios)
@@ -364,10 +380,11 @@ class RunService(UserScopedService):
         stop_on_failure: bool,
         ttl: timedelta | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        simulator: Target | None = None,
     ) -> None:
         """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts."""
         run = self._new_run(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
-                            max_tool_rounds)  # fmt: skip
+                            max_tool_rounds, simulator)  # fmt: skip
         with self._transaction() as session:
             lifecycle.create(session_driver(session), run)
 
@@ -382,6 +399,7 @@ class RunService(UserScopedService):
         stop_on_failure: bool,
         ttl: timedelta | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
+        simulator: Target | None = None,
     ) -> lifecycle.NewRun:
         return lifecycle.NewRun(
             id=run_id, user_id=self._user_id, owner=owner, suite_id=plan.suite_id,
@@ -390,7 +408,8 @@ class RunService(UserScopedService):
             system_sha256=plan.system_sha256, target=target.settings(),
             judge=judge.settings() if judge else None, judge_prompt_version=JUDGE_PROMPT_VERSION,
             repeats=repeats, scenarios=plan.scenarios,
-            options=run_options(stop_on_failure, ttl) | rounds_option(max_tool_rounds),
+            options=run_options(stop_on_failure, ttl) | rounds_option(max_tool_rounds)
+            | simulator_option(simulator),
             created_at=utcnow(),
         )  # fmt: skip
 

@@ -123,9 +123,10 @@ def check_executor(executor: object, detach: object) -> None:
         )
 
 
-def check_playable_elsewhere(target: Target, judge: Target | None) -> None:
-    """Workers and Dask rebuild targets from the stored run, which holds no offline rules."""
-    if "offline" in (target.provider, judge.provider if judge else None):
+def check_playable_elsewhere(target: Target, *others: Target | None) -> None:
+    """Workers and Dask rebuild targets (and the judge, the simulator) from the stored run,
+    which holds no offline rules."""
+    if "offline" in (target.provider, *(other.provider for other in others if other)):
         raise ValidationError(
             "An offline target plays only in this kernel (its rules are not stored): use "
             "executor='kernel', or a provider target for workers and Dask."
@@ -252,10 +253,14 @@ def find_key(keys: KeyReveal, target: Target, role: str) -> str | None:
     )
 
 
-def run_keys(keys: KeyReveal, target: Target, judge: Target | None) -> RunKeys:
-    """The keys of a run's target and judge (`find_key`), on their way to `open_client`."""
+def run_keys(
+    keys: KeyReveal, target: Target, judge: Target | None, simulator: Target | None = None
+) -> RunKeys:
+    """The keys of a run's target, judge and simulator (`find_key`), on their way to
+    `open_client`."""
     judge_key = find_key(keys, judge, "judge") if judge is not None else None
-    return RunKeys(find_key(keys, target, "target"), judge_key)
+    sim_key = find_key(keys, simulator, "simulator") if simulator is not None else None
+    return RunKeys(find_key(keys, target, "target"), judge_key, sim_key)
 
 
 def rendered(prompts: PromptService, prompt: Prompt, variables: Mapping[str, object] | None) -> str:

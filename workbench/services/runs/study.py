@@ -28,6 +28,7 @@ from workbench.errors import NotFound, ValidationError, quoted
 from workbench.runs import lifecycle
 from workbench.runs.analysis import compare_runs, export, flaky_frame, pass_rate_frame, trend_frame
 from workbench.runs.analysis.attempts import attempts_frame, transcript
+from workbench.runs.analysis.conversations import conversations_frame
 from workbench.runs.analysis.numbering import checked
 from workbench.runs.analysis.results import results_frame, summarise
 from workbench.runs.analysis.tool_calls import tool_calls_frame
@@ -124,6 +125,13 @@ class RunStudy(UserScopedService):
         self.get(run_id)
         with self._single_statement_driver() as connection:
             return tool_calls_frame(connection, self._user_id, run_id)
+
+    def conversations(self, run_id: str) -> pd.DataFrame:
+        """One row per simulated conversation of a run of yours (issue 21): scenario, repeat,
+        turn, turns played, ending, reason, tokens and cost per role, transcript."""
+        self.get(run_id)
+        with self._single_statement_driver() as connection:
+            return conversations_frame(connection, self._user_id, run_id)
 
     def summary(self, run_id: str, *, labels: bool = False) -> pd.DataFrame:
         """Pass rate per scenario and expectation of a run of yours (ERROR never counts);

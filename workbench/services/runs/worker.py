@@ -28,6 +28,7 @@ from workbench.runs.providers import Target
 from workbench.services._base import UserScopedService
 from workbench.services.keys.service import KeyReveal
 from workbench.services.runs.setup import check_counts, run_keys, stored_cache_ttl
+from workbench.services.runs.simulated_setup import stored_simulator
 from workbench.services.runs.study import RunStudy
 
 
@@ -64,11 +65,13 @@ class RunWorker(UserScopedService):
         row = self._study.row(run_id)  # NotFound for another user's run, RLS or not
         target = Target.from_settings(row.target, role="target")
         judge = Target.from_settings(row.judge, role="judge") if row.judge is not None else None
-        keys = run_keys(self._keys, target, judge)
+        simulator = stored_simulator(row.options)
+        keys = run_keys(self._keys, target, judge, simulator)
         request = PlayRequest(
             run_id, self._user_id, worker_owner(), target, judge, settings.concurrency,
             cache_ttl=stored_cache_ttl(row.options), transport=settings.transport,
             lease_s=settings.lease_s, heartbeat_s=settings.heartbeat_s, shared=True,
+            simulator=simulator,
         )  # fmt: skip
         played = await play(self._database, request, keys)
         return played.attempts

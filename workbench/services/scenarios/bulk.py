@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from workbench.db.columns import new_uuid
 from workbench.services.scenarios.extensions import TOOLS, tools_document, write_documents
+from workbench.services.scenarios.simulated import SIMULATED, simulated_document
 from workbench.services.scenarios.types import ExpectationSpec, ScenarioCreate, TurnSpec
 from workbench.services.scenarios.versions import snapshot_of
 
@@ -140,6 +141,9 @@ def insert_scenarios(session: Session, user_id: str, items: Sequence[NewScenario
         document = tools_document(item.spec.tools, item.spec.turns, ids)
         if document is not None:
             documents.append((item.id, 1, TOOLS, document))
+        simulated = simulated_document(item.spec.turns, ids)
+        if simulated is not None:
+            documents.append((item.id, 1, SIMULATED, simulated))
     write_documents(session, user_id, documents)
 
 

@@ -37,6 +37,9 @@ from typing import Any, Final
 from workbench.db.enums import ScenarioTurnType
 from workbench.errors import quoted
 from workbench.services.common import is_list, is_mapping
+from workbench.services.scenarios.simulated import ENTRY_KEYS as SIMULATED_KEYS
+from workbench.services.scenarios.simulated import turn_entry as simulated_entry
+from workbench.services.scenarios.simulated import turn_from_entry as simulated_turn
 from workbench.services.scenarios.tool_validation import check_tool_checks
 from workbench.services.scenarios.tools import (
     TOOL_CHECK_TYPES,
@@ -52,6 +55,7 @@ from workbench.services.scenarios.validation import (
     check_description,
     check_name,
     check_scenario,
+    check_simulation,
     check_tags,
     check_turns,
 )
@@ -90,6 +94,9 @@ def scenario_entry(spec: ScenarioCreate) -> dict[str, Any]:
 
 
 def turn_entry(turn: TurnSpec) -> dict[str, Any]:
+    simulated = simulated_entry(turn)  # issue 21: {simulated_user: ...}, {judge_conversation: ...}
+    if simulated is not None:
+        return simulated
     if turn.type is ScenarioTurnType.USER:
         return {"user": turn.text}
     checks = [expectation_entry(spec) for spec in turn.expectations]
@@ -207,6 +214,7 @@ def read_scenario(entry: Any, path: str, problems: list[str]) -> ScenarioCreate 
     found += [problem.at(path) for problem in field_problems]
     found += [problem.at(path) for problem in check_turns(turns)]
     found += [problem.at(path) for problem in check_tool_checks(turns, None)]
+    found += [problem.at(path) for problem in check_simulation(turns)]
     problems += found
     if found:
         return None
@@ -243,11 +251,7 @@ def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
         if (
             not is_mapping(item)
             or len(item) != 1
-            or next(iter(item))
-            not in (
-                "user",
-                "expect",
-            )
+            or next(iter(item)) not in ("user", "expect", *SIMULATED_KEYS)
         ):
             problems.append(
                 f"{where}: must be {{user: <text>}} or {{expect: [<expectations>]}}, "
@@ -257,6 +261,14 @@ def read_turns(raw: Any, path: str) -> tuple[list[Any], list[str]]:
             continue
         if "user" in item:
             turns.append(TurnSpec(ScenarioTurnType.USER, text=item["user"]))
+            continue
+        key = next(iter(item))
+        if key in SIMULATED_KEYS:
+            try:
+                turns.append(simulated_turn(key, item[key]))
+            except ValueError as error:
+                problems.append(f"{where}: {error}")
+                turns.append(REPORTED)
             continue
         expectations, found = read_expectations(item["expect"], where)
         problems += found

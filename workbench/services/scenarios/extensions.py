@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from workbench.db.enums import ScenarioTurnType
 from workbench.db.models import ScenarioExtension, ScenarioTurn
 from workbench.errors import ValidationError
+from workbench.services.scenarios.simulated import SIMULATED, read_simulated
 from workbench.services.scenarios.store import id_array, load_turns, select_scenario, view_of
 from workbench.services.scenarios.tools import (
     ToolCheckSpec,
@@ -73,7 +74,7 @@ def read_tools(document: Any) -> ToolsDocument:
     return ToolsDocument(tools, checks)
 
 
-KINDS: dict[str, Callable[[Any], Any]] = {TOOLS: read_tools}
+KINDS: dict[str, Callable[[Any], Any]] = {TOOLS: read_tools, SIMULATED: read_simulated}
 """Kind → reader that validates a document (raising `ValidationError`)."""
 
 
@@ -179,7 +180,11 @@ def attach(
 
 
 def with_tools(session: Session, user_id: str, views: Sequence[ScenarioView]) -> list[ScenarioView]:
-    """`views` with their tools and tool checks, problems warned about: two queries in all."""
+    """`views` with their tools and tool checks, problems warned about: two queries in all
+    (and the simulated blocks of issue 21: simulated_store.py)."""
+    from workbench.services.scenarios.simulated_store import with_simulation
+
+    views = with_simulation(session, user_id, views)
     ids = [view.id for view in views]
     documents = latest_documents(session, user_id, ids, TOOLS)
     if not documents:

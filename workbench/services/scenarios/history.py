@@ -30,12 +30,14 @@ from workbench.services.scenarios.extensions import (
     read_tools,
 )
 from workbench.services.scenarios.save import save_scenario
+from workbench.services.scenarios.simulated_store import at_version
 from workbench.services.scenarios.store import AnyRow, select_scenario
 from workbench.services.scenarios.types import (
     ScenarioCreate,
     ScenarioDiff,
     ScenarioVersionView,
     ScenarioView,
+    TurnSpec,
 )
 from workbench.services.scenarios.validation import validate_scenario
 from workbench.services.scenarios.versions import content_of, diff_contents
@@ -61,13 +63,13 @@ class ScenarioHistory(UserScopedService):
                 .where(ScenarioVersion.scenario_id == scenario_id)
                 .order_by(ScenarioVersion.version.desc())
             ).all()
-            return [version_view(row, self._tools_at(session, row)) for row in rows]
+            return [self._view(session, row) for row in rows]
 
     def get_version(self, scenario_id: str, version: int) -> ScenarioVersionView:
         """The scenario as it was saved at `version`."""
         with self._transaction() as session:
             row = self._version_row(session, scenario_id, version)
-            return version_view(row, self._tools_at(session, row))
+            return self._view(session, row)
 
     def diff(self, scenario_id: str, from_version: int, to_version: int) -> ScenarioDiff:
         """What changed between two versions; `print()` it for a readable list.
@@ -82,6 +84,8 @@ class ScenarioHistory(UserScopedService):
                                      self._tools_at(session, before))  # fmt: skip
             new = with_version_tools(content_of(after.snapshot, version=to_version),
                                      self._tools_at(session, after))  # fmt: skip
+            old = replace(old, turns=self._simulated(session, before, old.turns))
+            new = replace(new, turns=self._simulated(session, after, new.turns))
         changes = diff_contents(old, new)
         return ScenarioDiff(scenario_id, from_version, to_version, changes)
 
@@ -94,6 +98,7 @@ class ScenarioHistory(UserScopedService):
             content = with_version_tools(
                 content_of(row.snapshot, version=version), self._tools_at(session, row)
             )
+            content = replace(content, turns=self._simulated(session, row, content.turns))
             content = validate_scenario(content)
             values = {
                 "name": content.name,
@@ -112,6 +117,16 @@ class ScenarioHistory(UserScopedService):
                 note=f"restored version {version}",
                 tools=content.tools,
             )
+
+    def _view(self, session: Session, row: AnyRow) -> ScenarioVersionView:
+        view = version_view(row, self._tools_at(session, row))
+        return replace(view, turns=self._simulated(session, row, view.turns))
+
+    def _simulated(
+        self, session: Session, row: AnyRow, turns: tuple[TurnSpec, ...]
+    ) -> tuple[TurnSpec, ...]:
+        """The version's turns with its simulated blocks and judge turns (issue 21)."""
+        return at_version(session, self._user_id, row.scenario_id, row.version, turns)
 
     def _tools_at(self, session: Session, row: AnyRow) -> VersionTools | None:
         """The tools document saved with this version (or before it: a web app's save)."""

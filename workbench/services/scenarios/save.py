@@ -28,6 +28,8 @@ from workbench.services.scenarios.extensions import (
     tools_document,
     write_documents,
 )
+from workbench.services.scenarios.simulated import SIMULATED
+from workbench.services.scenarios.simulated_store import next_document as next_simulated
 from workbench.services.scenarios.store import SCENARIO_COLUMNS, select_scenario
 from workbench.services.scenarios.tools import ToolSpec
 from workbench.services.scenarios.types import ScenarioView, TurnSpec
@@ -82,6 +84,9 @@ def save_scenario(
     document = _next_document(previous, turns, turn_ids, tools)
     if document is not None:
         write_documents(session, user_id, [(scenario_id, row.version, TOOLS, document)])
+    simulated = next_simulated(session, user_id, scenario_id, turns, turn_ids)
+    if simulated is not None:
+        write_documents(session, user_id, [(scenario_id, row.version, SIMULATED, simulated)])
     view = load_view(session, user_id, scenario_id)
     insert_versions(session, [(scenario_id, view.version, view.to_create(), note, now)])
     return view

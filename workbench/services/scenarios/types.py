@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
 from workbench.services.common import UNSET, Unset, coerce_enum, is_list
+from workbench.services.scenarios.simulated_spec import SimulatedSpec
 from workbench.services.scenarios.tools import ToolCheckSpec, ToolSpec
 
 DEFAULT_SEMANTIC_THRESHOLD: Final = 0.7
@@ -66,6 +67,11 @@ class TurnSpec:
     text: str | None = None
     expectations: tuple[ExpectationSpec, ...] = ()
     tool_checks: tuple[ToolCheckSpec, ...] = ()
+    simulated: SimulatedSpec | None = None
+    """A USER turn played by a simulated user (`simulated_user(...)`, issue 21)."""
+    conversation_judge: bool = False
+    """An EXPECT turn whose SEMANTIC_ASSERT values are criteria judged on the whole
+    conversation (`judge_conversation(...)`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", coerce_enum(ScenarioTurnType, self.type))
@@ -185,6 +191,9 @@ class ScenarioView:
     tool_problems: tuple[str, ...] = ()
     """Tool checks that no longer fit their turn (the web app changed the turns since): they are
     attached to no turn, and a run refuses the scenario until it is saved again."""
+    simulation_problems: tuple[str, ...] = ()
+    """Simulated blocks or conversation criteria whose turn the web app changed since (issue
+    21): attached to no turn; a run refuses the scenario until it is saved again."""
 
     @property
     def turn_count(self) -> int:

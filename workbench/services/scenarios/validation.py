@@ -35,6 +35,7 @@ from workbench.services.limits import (
     name_problem,
 )
 from workbench.services.scenarios.problem import Problem, regex_problems, text_problem
+from workbench.services.scenarios.simulated import simulation_problems
 from workbench.services.scenarios.tool_validation import check_tool_checks, check_tools
 from workbench.services.scenarios.types import (
     ExpectationSpec,
@@ -253,6 +254,7 @@ def check_scenario(spec: ScenarioCreate) -> tuple[ScenarioCreate, list[Problem]]
     problems += tag_problems
     problems += check_turns(spec.turns)
     problems += check_tools_of(spec.tools, spec.turns)
+    problems += check_simulation(spec.turns)
     if not problems:
         problems += check_total_text(spec)
     return replace(spec, name=name, tags=tags), problems
@@ -265,6 +267,20 @@ def check_tools_of(tools: Any, turns: Any) -> list[Problem]:
     if not is_list(turns):
         return problems
     return problems + check_tool_checks(turns, None)
+
+
+def check_simulation(turns: Any) -> list[Problem]:
+    """Simulated blocks and conversation criteria (issue 21), each problem at its turn; a
+    block's each_reply expectations are checked as any expectation."""
+    found = simulation_problems(turns)
+    problems = [Problem(field, message, turn=turn) for turn, field, message in found]
+    for index, turn in enumerate(turns if is_list(turns) else ()):
+        block = turn.simulated if isinstance(turn, TurnSpec) else None
+        for k, check in enumerate(block.each_reply if block is not None else ()):
+            for problem in check_expectation(check, index, k):
+                where = f"each_reply[{k}].{problem.field}"
+                problems.append(Problem(where, problem.message, turn=index))
+    return problems
 
 
 def check_total_text(spec: ScenarioCreate) -> list[Problem]:
@@ -309,6 +325,7 @@ def validate_update(changes: ScenarioUpdate) -> ScenarioUpdate:
         problems += check_tools(changes.tools)
     if changes.turns is not UNSET:
         problems += check_tool_checks(changes.turns, None) if is_list(changes.turns) else []
+        problems += check_simulation(changes.turns)
         found = check_turns(changes.turns)
         if not found:
             found = check_total_text(ScenarioCreate(name="", turns=changes.turns))
