@@ -101,18 +101,35 @@ def python_blocks(path: Path) -> list[Block]:
     return [b for b in blocks_of(path) if b.language == "python" and b.skip_reason is None]
 
 
+RUN_ELSEWHERE = re.compile(r"read out of this page by (tests/[\w/]+\.py)")
+"""A skip reason naming the test that reads the block out of the page and runs it (a config
+file another program reads: JupyterHub's, dask-gateway's). Checked: that test exists and
+looks for the block by its opening comment."""
+
+
 def test_every_block_is_run_or_skipped_for_a_reason() -> None:
     """What does not run is listed here, with why: nothing is left out silently."""
-    other_programs, skipped = [], []
+    other_programs, skipped, elsewhere = [], [], []
     for path in DOCUMENTS:
         for block in blocks_of(path):
             if block.language != "python":
                 other_programs.append(f"{block.where} ({block.language or 'plain text'})")
             elif block.skip_reason is not None:
                 assert block.skip_reason, f"{block.where}: a skip marker needs a reason"
-                skipped.append(f"{block.where}: {block.skip_reason}")
+                runner = RUN_ELSEWHERE.search(block.skip_reason)
+                if runner is None:
+                    skipped.append(f"{block.where}: {block.skip_reason}")
+                    continue
+                test = (REPO / runner.group(1)).read_text(encoding="utf-8")
+                # The block's opening comment, as far as its name ("# jupyterhub_config.py").
+                name = re.split(r"[:,(]", block.source.strip().splitlines()[0])[0].strip()
+                assert name.startswith("#") and f'"{name}' in test, (
+                    f"{block.where}: {runner.group(1)} does not read it out of the page"
+                )
+                elsewhere.append(f"{block.where}: {block.skip_reason}")
             assert block.source.strip(), f"{block.where}: an empty block"
     print("not Python, not run:", *other_programs, sep="\n  ")
+    print("Python, run by another test:", *elsewhere, sep="\n  ")
     print("Python, skipped:", *skipped, sep="\n  ")
     assert sum(len(python_blocks(path)) for path in DOCUMENTS) >= 15
     assert len(skipped) <= 6, "most documented Python must run; fix the block instead"

@@ -264,6 +264,7 @@ OWNED_ROWS: dict[str, str] = {
     "workbench.review_label_change": "user_id = :uid",
     "workbench.scenario_extension": "user_id = :uid",
     "workbench.tool_call": "user_id = :uid",
+    "workbench.conversation_result": "user_id = :uid",
     # Not anyone's: compared whole.
     "workbench.installation_setting": "TRUE",
     "workbench.admin_lock": "TRUE",
