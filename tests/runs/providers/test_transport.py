@@ -173,3 +173,21 @@ def test_a_hostile_or_broken_body_is_a_bad_response(raw: bytes) -> None:
         decode_json(raw, "openai")
     assert caught.value.kind == "bad_response" and not caught.value.retryable
     assert "not JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize("transport", ["direct", "sdk"])
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_without_a_base_url_both_transports_read_the_sdks_environment_variable(
+    server: StandIn, monkeypatch: pytest.MonkeyPatch, api: str, transport: str
+) -> None:
+    # OPENAI_BASE_URL / ANTHROPIC_BASE_URL, which the SDK clients read: the default transport
+    # honours them too, so switching it sends nothing elsewhere.
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    target = (
+        workbench.openai("gpt-4o-mini", transport=transport)
+        if api == "openai"
+        else workbench.anthropic("claude-3-5-haiku", transport=transport)
+    )
+    assert target.base_url is None
+    assert sent(server, target, transport)["model"] == target.model
