@@ -191,3 +191,17 @@ def test_without_a_base_url_both_transports_read_the_sdks_environment_variable(
     )
     assert target.base_url is None
     assert sent(server, target, transport)["model"] == target.model
+
+
+@pytest.mark.parametrize("transport", ["direct", "sdk"])
+def test_both_transports_send_openais_organization_and_project_from_the_environment(
+    server: StandIn, monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-bench")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-bench")
+    target = openai_compatible(base_url=server.openai_base_url, model="m", transport=transport)
+    sent(server, target, transport)
+    headers = server.headers[-1]
+    assert headers["openai-organization"] == "org-bench"
+    assert headers["openai-project"] == "proj-bench"
+    assert "authorization" not in headers  # the stand-in keeps no key
