@@ -9,7 +9,12 @@ the same concurrency, storing nothing. Figures (issue 11), each also within 1.3x
 - 2,000 of them at concurrency 50: under 3.0 s (ideal 2.0), peak memory growth under 150 MB
 - 200 scenarios of 3 EXPECT turns, concurrency 20: under 2.25 s (ideal 1.5)
 
-    .venv/bin/python bench/bench_runs.py        # WORKBENCH_BENCH_DATABASE_URL, else embedded
+The targets are checked on the default transport. `--transport sdk` or `direct` measures one
+transport instead; `--transport both` measures the two side by side, alternated case by case in
+the same run (the figures in docs/providers.md).
+
+    .venv/bin/python bench/bench_runs.py [--transport default|sdk|direct|both]
+    # WORKBENCH_BENCH_DATABASE_URL, else embedded
 """
 
 from __future__ import annotations
@@ -107,9 +112,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(wb: Workbench, url: str, count: int, turns: int, concurrency: int) -> dict[str, Any]:
+def measure(
+    wb: Workbench, url: str, count: int, turns: int, concurrency: int, transport: str = "default"
+) -> dict[str, Any]:
     suite = make_suite(wb, f"bench {count}x{turns} {new_id()[:6]}", count, turns)
-    target = openai_compatible(base_url=url, model="m", concurrency=concurrency)
+    chosen = {} if transport == "default" else {"transport": transport}
+    target = openai_compatible(base_url=url, model="m", concurrency=concurrency, **chosen)
     asyncio.run(floor(url, 20, turns, concurrency))  # warm: imports, connections
     started = time.perf_counter()
     asyncio.run(floor(url, count, turns, concurrency))
@@ -130,20 +138,30 @@ def measure(wb: Workbench, url: str, count: int, turns: int, concurrency: int) -
 
 
 def main() -> int:
+    import argparse
     import os
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transport", choices=("default", "sdk", "direct", "both"),
+                        default="default")  # fmt: skip
+    args = parser.parse_args()
+    transports = ["sdk", "direct"] if args.transport == "both" else [args.transport]
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
     missed: list[str] = []
     with scratch_database("bench_runs") as (database, _), StandIn.spawn(latency_s=0.05) as server:
         wb = make_user(database)
         url = server.openai_base_url
         # Warm-up run: the SDK import and the first connections are not what is measured.
-        measure(wb, url, 20, 1, 20)
-        for count, turns, concurrency, target in CASES:
-            got = measure(wb, url, count, turns, concurrency)
+        for transport in transports:  # each transport's (the SDK's import is not measured)
+            measure(wb, url, 20, 1, 20, transport)
+        for (count, turns, concurrency, target), transport in (
+            (case, transport) for case in CASES for transport in transports
+        ):
+            got = measure(wb, url, count, turns, concurrency, transport)
             ratio = got["run_s"] / got["floor_s"]
             line = (
-                f"{count} scenarios x {turns} EXPECT x 4 checks, concurrency {concurrency}: "
+                f"[{transport}] {count} scenarios x {turns} EXPECT x 4 checks, "
+                f"concurrency {concurrency}: "
                 f"{got['run_s']:.2f} s stored (target {target} s), "
                 f"floor {got['floor_s']:.2f} s, ratio {ratio:.2f} (target {RATIO}), "
                 f"peak memory growth {got['memory_mb']:.0f} MB"

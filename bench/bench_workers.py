@@ -18,7 +18,7 @@ floor processes, the stand-in, and the rest of the machine: PostgreSQL and any o
 is where the time goes when the target is missed.
 
     .venv/bin/python bench/bench_workers.py     # WORKBENCH_BENCH_DATABASE_URL, else embedded
-    .venv/bin/python bench/bench_workers.py --transport direct    # workers without the SDKs
+    .venv/bin/python bench/bench_workers.py --transport sdk    # workers on the official SDKs
 
 `python bench/bench_workers.py floor URL FIRST STEP COUNT CONCURRENCY` is one floor process (it
 imports only aiohttp, so its start-up is an interpreter's and aiohttp's, nothing of this bench).
@@ -286,5 +286,5 @@ if __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transport", choices=("sdk", "direct"), default="sdk")
+    parser.add_argument("--transport", choices=("sdk", "direct"), default="direct")
     sys.exit(main(parser.parse_args().transport))

@@ -30,8 +30,8 @@ def add_worker_command(commands: Any) -> None:
         "--transport",
         choices=("sdk", "direct"),
         default=None,
-        help="HTTP client: the official SDKs or direct aiohttp (about a third of the CPU per"
-        " call, for very large runs); default: the run's target's (docs/providers.md)",
+        help="HTTP client: direct aiohttp (new targets' default) or the official SDKs (about"
+        " three times the CPU per call); default: the run's target's (docs/providers.md)",
     )
     worker.set_defaults(command=run_worker)
 

@@ -67,12 +67,12 @@ def open_client(
 ) -> GenerateClient:
     """A client for `target`. `api_key=None` reads the provider's environment variable.
 
-    `transport` (default: the target's own, `workbench.openai(..., transport="direct")`, which is
-    "sdk" unless chosen): "sdk" goes through the official `openai`/`anthropic` SDK clients on
-    their aiohttp transport, by their raw `client.post` call (providers/sdk.py);
-    "direct" is an opt-in fast path for very large runs that speaks the two APIs over one
-    aiohttp session (providers/direct.py); "sdk-httpx" is the SDKs on their default httpx2
-    client (benchmarks only). bench/bench_http.py has the figures; every transport passes the
+    `transport` (default: the target's own, `workbench.openai(..., transport="sdk")`, which is
+    "direct" unless chosen): "direct" speaks the two APIs over one aiohttp session
+    (providers/direct.py), about a third of the SDKs' client CPU per request; "sdk" (opt-in)
+    goes through the official `openai`/`anthropic` SDK clients on their aiohttp transport, by
+    their raw `client.post` call (providers/sdk.py); "sdk-httpx" is the SDKs on their default
+    httpx2 client (benchmarks only). bench/bench_http.py has the figures; every transport passes the
     same fault, secret and judge tests.
     """
     transport = target.transport if transport is None else transport

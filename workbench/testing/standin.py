@@ -57,6 +57,9 @@ class Fault:
     retry_after_ms: float | None = None  # 429 only: also send retry-after-ms
 
 
+_KEY_HEADERS = ("authorization", "x-api-key")  # never kept: the stand-in holds no key
+
+
 class StandIn:
     def __init__(
         self,
@@ -96,6 +99,8 @@ class StandIn:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.bodies: deque[dict[str, Any]] = deque(maxlen=200)  # the last request bodies
+        # ... and their headers, less the key's (authorization, x-api-key)
+        self.headers: deque[dict[str, str]] = deque(maxlen=200)
         self._queue: deque[Fault] = deque()
         self._per_path: dict[str, deque[Fault]] = {}
         self._thread: threading.Thread | None = None
@@ -127,6 +132,7 @@ class StandIn:
         self.counts.clear()
         self.faults_served.clear()
         self.bodies.clear()
+        self.headers.clear()
         self.peak_in_flight = 0
 
     @classmethod
@@ -191,6 +197,8 @@ class StandIn:
         try:
             body = await request.json()
             self.bodies.append(body)
+            self.headers.append({name.lower(): value for name, value in request.headers.items()
+                                 if name.lower() not in _KEY_HEADERS})  # fmt: skip
             if self.latency_s:
                 await asyncio.sleep(self.latency_s)
             fault = self._next_fault(path)

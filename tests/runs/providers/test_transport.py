@@ -1,4 +1,5 @@
-"""The transports: the official SDKs by default, the direct path opt-in, the same bytes on both.
+"""The transports: the direct path by default (issue 24), the official SDKs opt-in, the same bytes
+on both; runs stored before the change keep the SDKs they started on.
 
 Over real HTTP to the stand-in, through the real openai and anthropic SDKs."""
 
@@ -80,10 +81,32 @@ def provider_class(target: Target, **options: Any) -> type:
 
 
 @pytest.mark.parametrize("api", ["openai", "anthropic"])
-def test_the_default_transport_is_the_official_sdk(server: StandIn, api: str) -> None:
+def test_the_default_transport_is_direct_and_the_sdk_is_opt_in(server: StandIn, api: str) -> None:
     target = openai_target(server) if api == "openai" else anthropic_target(server)
-    assert provider_class(target) is SdkProvider
-    assert provider_class(target, transport="direct") is DirectProvider
+    assert target.transport == "direct" and target.settings()["transport"] == "direct"
+    assert provider_class(target) is DirectProvider
+    assert provider_class(target, transport="sdk") is SdkProvider
+
+
+@pytest.mark.parametrize("api", ["openai", "anthropic", "openai_compatible"])
+def test_settings_stored_before_the_default_changed_resume_on_the_sdk(api: str) -> None:
+    """Runs stored while the SDKs were the default recorded a transport only when "direct" was
+    chosen: one without it was started on the SDK and comes back on it; one with it as stored."""
+    built = {
+        "openai": lambda **o: workbench.openai("gpt-4o-mini", **o),
+        "anthropic": lambda **o: workbench.anthropic("claude", **o),
+        "openai_compatible": lambda **o: openai_compatible(
+            base_url="http://localhost:8000/v1", model="m", **o
+        ),
+    }[api]
+    stored_before = {k: v for k, v in built().settings().items() if k != "transport"}
+    assert Target.from_settings(stored_before).transport == "sdk"
+    assert Target.from_settings(stored_before).settings() == {**stored_before, "transport": "sdk"}
+    for transport in ("sdk", "direct"):
+        settings = built(transport=transport).settings()
+        assert settings["transport"] == transport
+        assert Target.from_settings(settings).settings() == settings
+    assert "transport" not in workbench.offline().settings()  # no HTTP: nothing to record
 
 
 @pytest.mark.parametrize("api", ["openai", "anthropic"])
@@ -91,10 +114,10 @@ def test_a_target_carries_its_transport_and_open_client_may_override_it(
     server: StandIn, api: str
 ) -> None:
     base = openai_target(server) if api == "openai" else anthropic_target(server)
-    target = dataclasses.replace(base, transport="direct")
-    assert target.settings()["transport"] == "direct" and "transport" not in base.settings()
-    assert provider_class(target) is DirectProvider
-    assert provider_class(target, transport="sdk") is SdkProvider
+    target = dataclasses.replace(base, transport="sdk")
+    assert target.settings()["transport"] == "sdk" and base.settings()["transport"] == "direct"
+    assert provider_class(target) is SdkProvider
+    assert provider_class(target, transport="direct") is DirectProvider
     built = workbench.openai("gpt-4o-mini", transport="direct")
     assert built.transport == "direct" and built.settings()["transport"] == "direct"
     with pytest.raises(ValidationError, match="transport must be 'sdk'"):
@@ -150,3 +173,35 @@ def test_a_hostile_or_broken_body_is_a_bad_response(raw: bytes) -> None:
         decode_json(raw, "openai")
     assert caught.value.kind == "bad_response" and not caught.value.retryable
     assert "not JSON" in str(caught.value)
+
+
+@pytest.mark.parametrize("transport", ["direct", "sdk"])
+@pytest.mark.parametrize("api", ["openai", "anthropic"])
+def test_without_a_base_url_both_transports_read_the_sdks_environment_variable(
+    server: StandIn, monkeypatch: pytest.MonkeyPatch, api: str, transport: str
+) -> None:
+    # OPENAI_BASE_URL / ANTHROPIC_BASE_URL, which the SDK clients read: the default transport
+    # honours them too, so switching it sends nothing elsewhere.
+    monkeypatch.setenv("OPENAI_BASE_URL", server.openai_base_url)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
+    target = (
+        workbench.openai("gpt-4o-mini", transport=transport)
+        if api == "openai"
+        else workbench.anthropic("claude-3-5-haiku", transport=transport)
+    )
+    assert target.base_url is None
+    assert sent(server, target, transport)["model"] == target.model
+
+
+@pytest.mark.parametrize("transport", ["direct", "sdk"])
+def test_both_transports_send_openais_organization_and_project_from_the_environment(
+    server: StandIn, monkeypatch: pytest.MonkeyPatch, transport: str
+) -> None:
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-bench")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-bench")
+    target = openai_compatible(base_url=server.openai_base_url, model="m", transport=transport)
+    sent(server, target, transport)
+    headers = server.headers[-1]
+    assert headers["openai-organization"] == "org-bench"
+    assert headers["openai-project"] == "proj-bench"
+    assert "authorization" not in headers  # the stand-in keeps no key

@@ -207,3 +207,21 @@ def test_errors_are_counted_apart_and_a_baseline_must_be_a_cell(two: Setup) -> N
     with pytest.raises(ValidationError, match="say which cell is the baseline"):
         m.compare()
     assert list(m.compare(baseline=1)["cell"]) == [2]
+
+
+def test_a_baseline_target_is_found_in_cells_stored_before_direct_was_the_default(
+    two: Setup,
+) -> None:
+    # Issue 24: cells stored while the SDKs were the default carry no transport; the same
+    # target built today (transport "direct" by default) still names its cell.
+    with StandIn(max_lifetime_s=60) as server:
+        a, b = (workbench.openai_compatible(base_url=server.openai_base_url, model=model)
+                for model in ("a", "b"))  # fmt: skip
+        m = matrix(two, prompts=["Support"], targets=[a, b], repeats=1).wait(60)
+    with two.wb.database.transaction() as session:
+        session.execute(
+            text("UPDATE workbench.run_matrix_cell SET target = target - 'transport' "
+                 "WHERE matrix_id = :id"), {"id": m.id},
+        )  # fmt: skip
+    diff = two.wb.runs.matrix_get(m.id).compare(baseline=("Support", b))
+    assert diff.attrs["baseline"] == "Support x b" and list(diff["cell"]) == [1]

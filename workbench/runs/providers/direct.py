@@ -1,17 +1,21 @@
 """The two APIs spoken directly over one aiohttp session, without the SDKs (transport="direct").
 
-An opt-in fast path for very large runs; the default is the official SDKs (providers/openai.py,
-anthropic.py). What is left of the SDKs' per-request work on their raw call (httpx2 request,
-header and URL objects, their aiohttp adapter: bench/bench_http.py puts it at about 0.6 ms of
-client CPU a request, 0.9 against 0.3) is what this path saves. It sends the very bodies the
-SDK path sends and parses the replies with the same functions (`chat_body`/`parse_chat`,
-`messages_body`/`parse_messages`), and translates HTTP statuses with the same rules
-(errors.status_kind, Retry-After).
+The default transport since issue 24 (the official SDKs, providers/sdk.py, are opt-in with
+transport="sdk"; docs/providers.md has the figures and the reason). It saves what is left of the
+SDKs' per-request work on their raw call (httpx2 request, header and URL objects, their aiohttp
+adapter): bench/bench_http.py puts the generate path at about 0.3 ms of client CPU a request
+here against 0.9-1.0 ms on the SDKs (a bare aiohttp loop: 0.22-0.27 ms). It sends the very
+bodies the SDK path sends and parses the replies with the same functions
+(`chat_body`/`parse_chat`, `messages_body`/`parse_messages`), and translates HTTP statuses with
+the same rules (errors.status_kind, Retry-After). As the SDK clients do, it reads
+OPENAI_BASE_URL or ANTHROPIC_BASE_URL when the target has no base_url, and sends OPENAI_ORG_ID
+and OPENAI_PROJECT_ID as OpenAI's organization and project headers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,12 +49,11 @@ class DirectProvider:
         self._target = target
         self._secret = api_key  # to redact it from what an error body echoes
         anthropic = target.provider == "anthropic"
-        base = target.base_url or (ANTHROPIC_URL if anthropic else OPENAI_URL)
-        self._url = base + ("/v1/messages" if anthropic else "/chat/completions")
+        self._url = _base_url(target) + ("/v1/messages" if anthropic else "/chat/completions")
         headers = (
             {"x-api-key": api_key.reveal(), "anthropic-version": ANTHROPIC_VERSION}
             if anthropic
-            else {"Authorization": f"Bearer {api_key.reveal()}"}
+            else {"Authorization": f"Bearer {api_key.reveal()}", **_openai_headers()}
         )
 
         # The session needs a running loop, and open_client may be called before one: it is made
@@ -109,6 +112,21 @@ class DirectProvider:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _base_url(target: Target) -> str:
+    """The target's base_url, else the SDK's environment variable, else the official API."""
+    if target.base_url:
+        return target.base_url
+    if target.provider == "anthropic":
+        return (os.environ.get("ANTHROPIC_BASE_URL") or ANTHROPIC_URL).rstrip("/")
+    return (os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
+
+
+def _openai_headers() -> dict[str, str]:
+    """OpenAI's organization and project, from the environment variables its SDK reads."""
+    env = {"OpenAI-Organization": "OPENAI_ORG_ID", "OpenAI-Project": "OPENAI_PROJECT_ID"}
+    return {header: os.environ[name] for header, name in env.items() if os.environ.get(name)}
 
 
 def _status_error(

@@ -1,6 +1,7 @@
 """The official SDKs' async clients, `openai.AsyncOpenAI` and `anthropic.AsyncAnthropic`: the
-default transport ("sdk"). One provider class for both: they differ only in the SDK, the path
-and how a body is built and a reply read (their `Dialect`).
+opt-in transport ("sdk"; the default since issue 24 is "direct", providers/direct.py). One
+provider class for both: they differ only in the SDK, the path and how a body is built and a
+reply read (their `Dialect`).
 
 The request goes through the SDK's documented low-level call, `client.post(path, body=...,
 cast_to=httpx2.Response)` (its README's "Undocumented endpoints"): the SDK still owns the key,

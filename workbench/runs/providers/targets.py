@@ -25,7 +25,8 @@ _URL = re.compile(r"https?://[^\s/?#]+(?:/[^\s?#]*)?")
 # Options every target takes (they become Target fields, not request parameters).
 _LIMITS = ("timeout_s", "max_retries", "concurrency", "rpm", "tpm", "transport", "max_reply_bytes")
 MAX_REPLY_BYTES_RANGE = (1_000, 100_000_000)
-TARGET_TRANSPORTS = ("sdk", "direct")
+TARGET_TRANSPORTS = ("direct", "sdk")
+LEGACY_TRANSPORT = "sdk"  # what stored settings without a transport were started on
 _OPENAI_PARAMS = (
     "temperature",
     "max_tokens",
@@ -63,9 +64,11 @@ class Target:
     offline_rules: OfflineRules = field(default=(), hash=False, compare=False)
     offline_default: str | None = None
     judge_score: float = 1.0  # offline only: the score of its fixed judge verdict
-    transport: str = "sdk"
-    """How requests travel: "sdk" (the official SDKs, default) or "direct" (one aiohttp
-    session, about a third of the CPU per request; for very large runs). See open_client."""
+    transport: str = "direct"
+    """How requests travel: "direct" (the default: the two APIs over one aiohttp session, about
+    a third of the SDKs' client CPU per request) or "sdk" (the official SDKs, opt-in). See
+    open_client and docs/providers.md. A run stored before "direct" was the default has no
+    `transport` in its settings and resumes on "sdk", as it started (`from_settings`)."""
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     """The most of a reply that is read and kept, in bytes of UTF-8 (1 MB by default): a longer
     reply is stored cut, marked `reply_cut`, and checked as kept (providers/bounded.py)."""
@@ -96,7 +99,7 @@ class Target:
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
-        if self.transport != "sdk":  # recorded only when chosen: older runs' settings stay equal
+        if self.provider != "offline":  # always: a missing one is an older run's "sdk"
             out["transport"] = self.transport
         if self.max_reply_bytes != DEFAULT_MAX_REPLY_BYTES:  # the same
             out["max_reply_bytes"] = self.max_reply_bytes
@@ -116,6 +119,9 @@ class Target:
         base_url = settings.get("base_url")
         options = dict(settings.get("params") or {})
         options |= {name: settings[name] for name in _LIMITS if name in settings}
+        # Runs stored while the SDKs were the default recorded a transport only when "direct"
+        # was chosen: one without it was started on "sdk", and resumes on it.
+        options.setdefault("transport", LEGACY_TRANSPORT)
         if provider == "openai":
             return openai(model, base_url=base_url, **options)
         if provider == "anthropic":
@@ -126,6 +132,12 @@ class Target:
             f"This run's {role} is an offline target, stored without its rules; pass it again: "
             f"resume(run_id, {role}=...)."
         )
+
+
+def without_transport(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored settings less how the requests travelled: what a target is (a matrix's baseline
+    is found by it, whichever default its run was started under)."""
+    return {name: value for name, value in settings.items() if name != "transport"}
 
 
 def _plain(value: Any) -> Any:
@@ -156,8 +168,9 @@ def openai(model: str, *, base_url: str | None = None, **params: Any) -> Target:
 
     `base_url` points the official API at a proxy or gateway (default: api.openai.com).
     Every target also takes `timeout_s`, `max_retries`, `concurrency`, `rpm`, `tpm`,
-    `transport` ("sdk", the official SDK, by default; "direct" for very large runs: about a
-    third of the client CPU per request; it travels with the run to Dask and worker processes)
+    `transport` ("direct" by default: the API over one shared aiohttp session, about a third
+    of the official SDK's client CPU per request; "sdk" opts in to the official SDK; it travels
+    with the run to Dask and worker processes)
     and `max_reply_bytes` (1 MB by default: a longer reply is stored cut, marked `reply_cut`).
     """
     url = _url(base_url) if base_url is not None else None
@@ -322,8 +335,8 @@ def _check_limits(limits: Mapping[str, Any]) -> None:
         if name == "transport":
             if value not in TARGET_TRANSPORTS:
                 raise ValidationError(
-                    f"transport must be 'sdk' (the official SDKs, default) or 'direct' (one "
-                    f"aiohttp session, for very large runs), got {str(value)[:50]!r}"
+                    f"transport must be 'sdk' (the official SDKs, opt-in) or 'direct' (the "
+                    f"default: one aiohttp session), got {str(value)[:50]!r}"
                 )
         elif name == "timeout_s":
             _number(name, value, 0.001, 3600.0)

@@ -17,6 +17,7 @@ from workbench.runs.analysis.attempts import transcript
 from workbench.runs.analysis.matrix_frames import Cell, compare_cells, summary_frame
 from workbench.runs.analysis.numbering import shown_number
 from workbench.runs.analysis.paired_sql import read_attempts, read_repeats, read_study
+from workbench.runs.providers.targets import without_transport
 from workbench.services._base import UserScopedService, session_driver
 from workbench.services.runs.matrix import target_labels
 
@@ -75,8 +76,9 @@ class MatrixRecord:
             prompt, target = baseline
             label = target if isinstance(target, str) else None
             if label is None and hasattr(target, "settings"):
-                wanted = target.settings()
-                label = next((c.target for c in self.cells if c.settings == wanted), None)
+                wanted = without_transport(target.settings())  # how it travelled is no matter
+                label = next((c.target for c in self.cells
+                              if without_transport(c.settings or {}) == wanted), None)  # fmt: skip
             found = [c for c in self.cells if c.prompt == prompt and c.target == label]
         else:
             raise ValidationError("baseline must be a (prompt, target) pair or a cell number")

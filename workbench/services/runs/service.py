@@ -13,6 +13,7 @@ and a `PlayRequest` to play (runs/play.py, the one path); reading runs is `RunSt
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import os
 import uuid
 from collections.abc import Callable, Collection, Mapping
@@ -471,9 +472,15 @@ class RunService(UserScopedService):
 def same_target(given: Target | None, stored: Mapping[str, Any], role: str) -> Target:
     """The target a resume plays: the one given if it matches the run's settings, else the
     run's own, rebuilt from them (`Target.from_settings`)."""
-    if given is None:
-        given = Target.from_settings(stored, role=role)
-    given = check_target(given, role)
+    offline = stored.get("provider") == "offline"  # stored without its rules: given again
+    own = None if offline and given is not None else Target.from_settings(stored, role=role)
+    given = check_target(own if given is None else given, role)
+    # The transport is how the same bytes travel, not what the run is: a target built as at the
+    # start matches even though the default changed since ("sdk" then, "direct" now), and the
+    # run goes on with its own transport, as it started (a worker's --transport overrides it).
+    if own is not None:
+        given = dataclasses.replace(given, transport=own.transport)
+        stored = {**stored, "transport": own.transport}
     if given.settings() != dict(stored):
         raise ValidationError(
             f"The {role} given differs from the run's ({stored.get('provider')}, "

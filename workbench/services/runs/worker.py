@@ -42,8 +42,9 @@ class WorkerSettings:
     lease_s: float = LEASE_SECONDS
     heartbeat_s: float = HEARTBEAT_SECONDS
     transport: str | None = None
-    """None: the run's target's (`workbench.openai(..., transport="direct")`); "sdk" or
-    "direct" overrides it for this worker ("direct" needs about a third of the CPU per call)."""
+    """None: the run's target's (`workbench.openai(..., transport="sdk")`; "direct" unless
+    chosen, "sdk" for runs stored before that default); "sdk" or "direct" overrides it for this
+    worker ("direct" needs about a third of the SDKs' CPU per call)."""
 
 
 class RunWorker(UserScopedService):
