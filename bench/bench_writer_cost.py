@@ -8,6 +8,9 @@ wall time from `wb.runs.start` to every result stored, and the CPU time of the c
 (the run's thread and its database thread: what making values storable, bounded reads and the
 writer add). Target: this checkout within 5% of the base on both.
 
+Both sides play on the same transport, named (`--transport`, direct by default): the default
+changed after issue 18 (issue 24), and a comparison across transports would measure that.
+
     .venv/bin/python bench/bench_writer_cost.py --base /work/wt/h18w-base [--rounds 4]
 """
 
@@ -38,7 +41,8 @@ def child() -> None:
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
     with scratch_database("bench_cost") as (database, _), StandIn.spawn(latency_s=0.05) as server:
         wb = make_user(database)
-        target = openai_compatible(base_url=server.openai_base_url, model="m")
+        transport = os.environ.get("WORKBENCH_BENCH_TRANSPORT", "direct")
+        target = openai_compatible(base_url=server.openai_base_url, model="m", transport=transport)
         warm = make_suite(wb, "warm", 50, 1)
         wb.runs.start(suite=warm, prompt="Agent", target=target, progress=False).wait()
         suite = make_suite(wb, "measured", COUNT, 1)
@@ -49,8 +53,8 @@ def child() -> None:
     print(json.dumps(figures), flush=True)
 
 
-def measure(checkout: Path) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
+def measure(checkout: Path, transport: str) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(checkout), "WORKBENCH_BENCH_TRANSPORT": transport}
     done = subprocess.run(
         [sys.executable, str(HERE / "bench_writer_cost.py"), "--child"],
         cwd=checkout, env=env, capture_output=True, text=True, check=True, timeout=600,
@@ -64,6 +68,7 @@ def main() -> int:
     parser.add_argument("--base", type=Path)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--child", action="store_true")
+    parser.add_argument("--transport", choices=("direct", "sdk"), default="direct")
     args = parser.parse_args()
     if args.child:
         child()
@@ -75,7 +80,7 @@ def main() -> int:
     for round_ in range(args.rounds):
         order = ("base", "this") if round_ % 2 == 0 else ("this", "base")
         for side in order:
-            got = measure(sides[side])
+            got = measure(sides[side], args.transport)
             seen[side].append(got)
             wall, cpu = got["wall_s"], got["cpu_s"]
             print(f"round {round_ + 1} {side}: {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
