@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from workbench.runs.evaluators.outcome import ERROR, FAILED, PASSED, Outcome, Status, clip
-from workbench.runs.judge import KEPT_REASONING_CHARS, judge_line
-from workbench.runs.providers.base import Message, ModelClient, ProviderError
+from workbench.runs.judge import KEPT_REASONING_CHARS, ask_judge, judge_line
+from workbench.runs.providers.base import Message, ModelClient
 
 CONVERSATION_JUDGE_PROMPT_VERSION = "conversation-judge-v1"
 INCONCLUSIVE: Final[Status] = "INCONCLUSIVE"
@@ -90,18 +90,10 @@ async def judge_criterion(
         "criterion": clip(criterion),
         "prompt_version": CONVERSATION_JUDGE_PROMPT_VERSION,
     }
-    try:
-        completion = await client.complete(
-            criterion_messages(conversation, criterion), json_schema=SCHEMA, temperature=0.0
-        )
-    except ProviderError as error:
-        return Outcome(ERROR, {**base, "error": f"judge call failed: {error}", "kind": error.kind})
-    base |= {
-        "judge_model": completion.model,
-        "prompt_tokens": completion.prompt_tokens,
-        "completion_tokens": completion.completion_tokens,
-        "cost_usd": completion.cost_usd,
-    }
+    asked = await ask_judge(client, criterion_messages(conversation, criterion), SCHEMA, base)
+    if isinstance(asked, Outcome):
+        return asked
+    completion = asked
     try:
         reasoning, status = parse(completion.text)
     except ValueError as problem:

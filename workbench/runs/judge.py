@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.runs.evaluators.outcome import ERROR, FAILED, PASSED, Outcome, clip
-from workbench.runs.providers.base import Message, ModelClient, ProviderError
+from workbench.runs.providers.base import Completion, Message, ModelClient, ProviderError
 
 JUDGE_PROMPT_VERSION = "judge-v2"  # v2: the blocks' text is escaped (`quoted`); tool calls shown
 
@@ -124,12 +124,31 @@ async def judge(
         "threshold": threshold,
         "prompt_version": JUDGE_PROMPT_VERSION,
     }
+    asked = await ask_judge(
+        client, judge_messages(conversation, reply, assertion), VERDICT_SCHEMA, base
+    )
+    if isinstance(asked, Outcome):
+        return asked
+    completion = asked
     try:
-        completion = await client.complete(
-            judge_messages(conversation, reply, assertion),
-            json_schema=VERDICT_SCHEMA,
-            temperature=0.0,
-        )
+        reasoning, score = parse_verdict(completion.text)
+    except ValueError as problem:
+        return Outcome(ERROR, {**base, "error": str(problem), "verdict": clip(completion.text)})
+    detail = {**base, "reasoning": clip(reasoning, KEPT_REASONING_CHARS), "score": score}
+    return Outcome(PASSED if score >= threshold else FAILED, detail)
+
+
+async def ask_judge(
+    client: ModelClient,
+    messages: list[Message],
+    schema: dict[str, Any],
+    base: dict[str, Any],
+) -> Completion | Outcome:
+    """One structured judge call at temperature 0 (a SEMANTIC_ASSERT's, a conversation
+    criterion's): its completion, with the judge's model and usage added to `base`; or, when
+    the provider fails, the ERROR outcome saying so."""
+    try:
+        completion = await client.complete(messages, json_schema=schema, temperature=0.0)
     except ProviderError as error:
         return Outcome(ERROR, {**base, "error": f"judge call failed: {error}", "kind": error.kind})
     base |= {
@@ -138,9 +157,4 @@ async def judge(
         "completion_tokens": completion.completion_tokens,
         "cost_usd": completion.cost_usd,
     }
-    try:
-        reasoning, score = parse_verdict(completion.text)
-    except ValueError as problem:
-        return Outcome(ERROR, {**base, "error": str(problem), "verdict": clip(completion.text)})
-    detail = {**base, "reasoning": clip(reasoning, KEPT_REASONING_CHARS), "score": score}
-    return Outcome(PASSED if score >= threshold else FAILED, detail)
+    return completion
