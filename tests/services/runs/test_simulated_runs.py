@@ -83,6 +83,8 @@ def test_offline_plays_both_sides_and_stops_at_max_turns(wb: Workbench) -> None:
     criteria = frame[frame["type"] == "CONVERSATION"]
     assert len(criteria) == 4 and set(criteria["status"]) == {"PASSED"}
     assert set(criteria["verdict"]) == {"pass"}
+    # The escaped prompt (conversation-judge-v2) is the version stored with every verdict.
+    assert {d["prompt_version"] for d in criteria["detail"]} == {"conversation-judge-v2"}
     each = frame[frame["type"] == "MUST_NOT_CONTAIN"]
     assert len(each) == 2 and set(each["status"]) == {"PASSED"}
     totals = wb.runs.get(run.id).totals or {}
