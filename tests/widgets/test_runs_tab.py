@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import user_handle
 from tests.runs.conftest import make_setup
+from workbench import judge_conversation, simulated_user
 from workbench.db.engine import Database
 from workbench.handle import Workbench
 from workbench.services.scenarios.types import expect, must_contain, user
@@ -146,3 +147,54 @@ def test_refreshes_from_two_threads_list_each_run_once(wb: Workbench) -> None:
     for thread in threads:
         thread.join(30)
     assert len(tab.run_list.rows) == 1 and list(tab.run_list.row_box.children) == tab.run_list.rows
+
+
+def simulated_suite(wb: Workbench) -> None:
+    block = simulated_user("Get a cash refund", min_turns=1, max_turns=2)
+    turns = [user("hello"), expect(must_contain("hello")), block, judge_conversation("Polite")]
+    make_setup(wb, {"Refund": turns})
+
+
+def test_the_simulator_picker_offers_none_then_the_targets(wb: Workbench) -> None:
+    tab = RunsTab(wb)
+    picker = tab.simulator
+    assert [value for _, value in picker.choice.options] == ["", "offline", "openai_compatible"]
+    assert picker.target() is None
+    assert {f.layout.display for f in (picker.model, picker.base_url, picker.offline_reply)} == {
+        "none"
+    }
+    picker.choice.value = "openai_compatible"
+    picker.model.value = "llama3.1"
+    assert picker.base_url.layout.display is None and picker.offline_reply.layout.display == "none"
+    simulated_suite(wb)
+    tab.on_show()
+    assert picker.choice.value == "openai_compatible"  # kept across a refresh
+    assert tab.start() is None  # no base URL: refused, saying which model it is about
+    assert tab.message.value == (
+        "Not started: Simulator: Give the server's base URL, such as http://localhost:11434/v1."
+    )
+    assert wb.runs.list() == []
+
+
+def test_a_simulated_suite_needs_a_simulator(wb: Workbench) -> None:
+    simulated_suite(wb)
+    tab = RunsTab(wb)
+    assert tab.start() is None
+    assert "has a simulated user and no model is given to play it" in tab.message.value
+    assert wb.runs.list() == []
+
+
+def test_the_chosen_simulator_plays_the_user(committed_db: Database) -> None:
+    wb = user_handle(committed_db, "Ada")
+    simulated_suite(wb)
+    tab = RunsTab(wb)
+    tab.offline_reply.value = "hello, how can I help?"
+    tab.simulator.choice.value = "offline"
+    tab.simulator.model.value = "offline-user"
+    tab.simulator.offline_reply.value = "No, I want cash."
+    run = tab.start()
+    assert run is not None, tab.message.value
+    finish(tab)
+    talk = run.conversations().iloc[0]
+    assert talk["simulator_model"] == "offline-user" and talk["ending"] == "max_turns"
+    assert [m["text"] for m in talk["transcript"]][::2] == ["No, I want cash."] * 2

@@ -244,7 +244,7 @@ def test_the_editor_edits_a_simulated_goal_and_keeps_the_block(wb: Workbench) ->
     editor = ScenarioEditor(wb.scenarios, made.id)
     row = editor.turns[2]
     assert row.text.value == "Get a refund"  # the box is the goal, not the web app's text
-    assert "curt" in row.children[1].value and "2 to 3 turns" in row.children[1].value
+    assert row.simulated_fields is not None and row.simulated_fields.persona.value == "curt"
     row.text.value = "Get a cash refund"
     editor.turns[3].expectations[0].value.value = "Stays polite and calm"
     editor.save()

@@ -3,6 +3,9 @@
     workbench run --suite "Checkout flows" --prompt "Support agent" --provider openai \\
         --model gpt-4o-mini --repeats 3 --junit results.xml
 
+A suite with simulated users (docs/simulated-users.md) is played by the judge, or by the model
+of `--simulator-provider/--simulator-model/--simulator-base-url` (each defaults to the target's).
+
 Exit status: 0 all passed, 1 an expectation failed, 2 an attempt or check errored (errors win:
 a run that could not check something has not shown it passes).
 
@@ -41,6 +44,12 @@ def add_run_command(commands: Any) -> None:
     run.add_argument("--base-url", default=None, help="for openai_compatible, or a proxy")
     run.add_argument("--judge-provider", default=None)
     run.add_argument("--judge-model", default=None)
+    simulator = run.add_argument_group(
+        "simulated users (default: the judge plays them; each option defaults to the target's)"
+    )
+    simulator.add_argument("--simulator-provider", default=None, help=", ".join(PROVIDERS))
+    simulator.add_argument("--simulator-model", default=None)
+    simulator.add_argument("--simulator-base-url", default=None)
     run.add_argument("--repeats", type=int, default=1)
     run.add_argument("--concurrency", type=int, default=16)
     run.add_argument("--junit", default=None, metavar="FILE", help="write JUnit XML here")
@@ -131,6 +140,13 @@ def _run_suite(args: argparse.Namespace) -> int:
         judge = build_target(
             args.judge_provider or args.provider, args.judge_model or args.model, args.base_url
         )
+    simulator = None
+    if args.simulator_provider or args.simulator_model or args.simulator_base_url:
+        simulator = build_target(
+            args.simulator_provider or args.provider,
+            args.simulator_model or args.model,
+            args.simulator_base_url or args.base_url,
+        )
     variables = run_variables(args.vars_file, args.var)
     gated = check_gates(args)
     wb = open_handle()
@@ -142,6 +158,7 @@ def _run_suite(args: argparse.Namespace) -> int:
             prompt=args.prompt,
             target=target,
             judge=judge,
+            simulator=simulator,
             repeats=args.repeats,
             concurrency=args.concurrency,
             variables=variables,

@@ -264,6 +264,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             if not isinstance(row, TurnRow):
                 continue  # not built yet: nothing shown there
             lines += [f"turn {index + 1}, {text}" for text in problem_texts(row.problems)]
+            if row.simulated_fields is not None:
+                lines += [f"turn {index + 1}, {t}" for t in row.simulated_fields.problems_shown()]
             for number, check in enumerate(row.expectations, start=1):
                 where = f"turn {index + 1}, expectation {number}"
                 lines += [f"{where}, {text}" for text in problem_texts(check.problems)]
@@ -420,8 +422,9 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
             target = editor.field_problems.get(field, editor.field_problems["name"])
             text = problem.describe()
         elif problem.expectation is None or problem.turn >= len(editor.turns):
-            target = editor.turns[min(problem.turn, len(editor.turns) - 1)].problems
-            text = f"{problem.field}: {problem.message}"
+            row = editor.turns[min(problem.turn, len(editor.turns) - 1)]
+            row.problems_for(problem.field, problem.message)  # a simulated block's at its field
+            continue
         else:
             row = editor.turns[problem.turn]
             target = row.expectations[problem.expectation].problems
@@ -429,7 +432,7 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
         by_widget.setdefault(target, []).append(text)
     for widget, messages in by_widget.items():
         widget.value = problems_html(messages)
-    return bool(by_widget)
+    return bool(problems)
 
 
 def tools_note(view: ScenarioView) -> str:

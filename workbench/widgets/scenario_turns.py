@@ -17,14 +17,21 @@ from typing import Any
 from ipywidgets import HTML, BoundedFloatText, Checkbox, Dropdown, HBox, Label, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioTurnType
-from workbench.services.scenarios.simulated import SimulatedSpec, simulated_user
+from workbench.services.scenarios.simulated import simulated_user
 from workbench.services.scenarios.types import (
     DEFAULT_SEMANTIC_THRESHOLD,
     ExpectationSpec,
     TurnSpec,
 )
-from workbench.widgets._common import problems_box, problems_html, shared, small_button
+from workbench.widgets._common import (
+    problem_texts,
+    problems_box,
+    problems_html,
+    shared,
+    small_button,
+)
 from workbench.widgets.chips import ChipsInput
+from workbench.widgets.scenario_simulated import NOTE, SimulatedFields
 
 Changed = Callable[[Any], None]
 _TAKES_VALUE = {
@@ -166,16 +173,6 @@ class ExpectationRow(VBox):  # type: ignore[misc]
         super().close()
 
 
-def simulated_note(block: SimulatedSpec) -> str:
-    """What a simulated block's row says besides its goal (edited in Python, for now)."""
-    checks = ", ".join(f"{c.type} {c.value or list(c.values)!r}" for c in block.each_reply)
-    text = (
-        f"simulated user · persona: {block.persona or '(none)'} · {block.min_turns} to "
-        f"{block.max_turns} turns" + (f" · each reply: {checks}" if checks else "")
-    )
-    return f"<small>{html.escape(text)} (edit these in Python; the box is the goal)</small>"
-
-
 class TurnRow(VBox):  # type: ignore[misc]
     """One turn with its buttons: move up or down, delete, add a USER or EXPECT turn after it."""
 
@@ -193,7 +190,7 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.problems = problems_box()
         self.expectations: list[ExpectationRow] = []
         self.tool_checks = spec.tool_checks
-        self.simulated = spec.simulated  # issue 21: the text area edits its goal
+        self.simulated_fields: SimulatedFields | None = None  # issue 21: text area = goal
         self.conversation_judge = spec.conversation_judge
         buttons = HBox(
             [
@@ -217,7 +214,9 @@ class TurnRow(VBox):  # type: ignore[misc]
             self.text.observe(on_change, names="value")
             body = [self.text]
             if spec.simulated is not None:
-                body.insert(0, HTML(simulated_note(spec.simulated)))
+                fields = SimulatedFields(spec.simulated, on_change, ExpectationRow)
+                self.simulated_fields = fields
+                body = [HTML(NOTE), self.text, fields]
         else:
             self.add_expectation_button = small_button("+ expectation")
             self.add_expectation_button.on_click(lambda _b: self.add_expectation())
@@ -256,9 +255,9 @@ class TurnRow(VBox):  # type: ignore[misc]
         self._on_change(None)
 
     def spec(self) -> TurnSpec:
-        if self.kind is ScenarioTurnType.USER and self.simulated is not None:
-            block = self.simulated
-            return simulated_user(self.text.value, persona=block.persona,
+        if self.simulated_fields is not None:
+            block = self.simulated_fields.block(self.text.value)
+            return simulated_user(block.goal, persona=block.persona,
                                   min_turns=block.min_turns, max_turns=block.max_turns,
                                   each_reply=block.each_reply)  # fmt: skip
         if self.kind is ScenarioTurnType.USER:
@@ -273,8 +272,15 @@ class TurnRow(VBox):  # type: ignore[misc]
     def show_problems(self, messages: list[str]) -> None:
         self.problems.value = problems_html(messages)
 
+    def problems_for(self, field: str, message: str) -> None:
+        """Show a turn-level problem beside its field (a simulated block's), else at the turn."""
+        if self.simulated_fields is None or not self.simulated_fields.place(field, message):
+            self.show_problems([*problem_texts(self.problems), f"{field}: {message}"])
+
     def clear_problems(self) -> None:
         self.problems.value = ""
+        if self.simulated_fields is not None:
+            self.simulated_fields.clear_problems()
         for row in self.expectations:
             row.problems.value = ""
 

@@ -6,16 +6,20 @@ through both SDKs (the simulator and the judge answer in structured output)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 import workbench
+from tests.conftest import insert_user
 from tests.runs.conftest import Setup
 from workbench import judge_conversation, must_not_contain, simulated_user
+from workbench.db.engine import Database
 from workbench.errors import ValidationError
 from workbench.handle import Workbench
+from workbench.services.runs import RunWorker, WorkerSettings
 from workbench.services.runs.simulated_setup import stored_simulator
 from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 from workbench.testing.standin import StandIn
@@ -83,6 +87,8 @@ def test_offline_plays_both_sides_and_stops_at_max_turns(wb: Workbench) -> None:
     criteria = frame[frame["type"] == "CONVERSATION"]
     assert len(criteria) == 4 and set(criteria["status"]) == {"PASSED"}
     assert set(criteria["verdict"]) == {"pass"}
+    # The escaped prompt (conversation-judge-v2) is the version stored with every verdict.
+    assert {d["prompt_version"] for d in criteria["detail"]} == {"conversation-judge-v2"}
     each = frame[frame["type"] == "MUST_NOT_CONTAIN"]
     assert len(each) == 2 and set(each["status"]) == {"PASSED"}
     totals = wb.runs.get(run.id).totals or {}
@@ -232,3 +238,48 @@ def test_the_simulator_is_never_answered_from_the_response_cache(
         asked = [b for b in server.bodies if "response_format" in b and "<criterion>" not in str(b)]
     assert len(asked) == 4  # 2 simulated turns, asked again in the second run
     assert run.conversations()["turns_played"].iloc[0] == 2
+
+
+def played_the_same(run: Any) -> tuple[list[Any], list[Any]]:
+    """What a run stored of its conversations and criteria, without what differs by executor
+    (ids, times, which process played)."""
+    talks = run.conversations().drop(columns=["attempt_id"], errors="ignore")
+    kept = [c for c in talks.columns if not c.endswith(("_s", "_at", "latency"))]
+    frame = run.frame()
+    criteria = frame[frame["type"].isin(["CONVERSATION", "MUST_NOT_CONTAIN"])]
+    rows = criteria[["repeat", "turn", "expectation", "type", "status", "verdict", "reasoning"]]
+    details = [
+        {k: v for k, v in detail.items() if k != "latency_s"} for detail in criteria["detail"]
+    ]
+    return talks[kept].to_dict("records"), [*rows.to_dict("records"), *details]
+
+
+def test_workers_play_a_simulated_run_as_the_kernel_does(
+    committed_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Offline targets are refused on workers (check_playable_elsewhere): the stand-in plays the
+    # target, the simulator and the judge, over HTTP, as a worker would reach real providers.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-simulated-workers")
+    wb = Workbench(committed_db, insert_user(committed_db))
+    made = setup_with(wb, turns(min_turns=2, max_turns=3))
+    reply = "Returns are accepted within 30 days."
+    with StandIn(conversation_verdict="fail", replies=lambda last: reply) as server:
+        url = server.openai_base_url
+        target = workbench.openai_compatible(base_url=url, model="target")
+        options = {"judge": workbench.openai_compatible(base_url=url, model="judge"),
+                   "simulator": workbench.openai_compatible(base_url=url, model="sim"),
+                   "repeats": 2}  # fmt: skip
+        in_kernel = start(made, target, **options).wait(60)
+        run = start(made, target, executor="workers", **options)
+        worker = RunWorker(wb.database, wb.user.id)
+        played = asyncio.run(worker.serve(run.id, WorkerSettings(concurrency=2)))
+        run.wait(60)
+    assert played == 2 and run.status == "finished"
+    talks = run.conversations()
+    assert list(talks["ending"]) == ["max_turns"] * 2 and list(talks["turns_played"]) == [3, 3]
+    assert set(talks["simulator_model"]) == {"sim"}
+    frame = run.frame()
+    criteria = frame[frame["type"] == "CONVERSATION"]
+    assert len(criteria) == 4 and set(criteria["status"]) == {"FAILED"}
+    assert {d["judge_model"] for d in criteria["detail"]} == {"judge"}
+    assert played_the_same(run) == played_the_same(in_kernel)

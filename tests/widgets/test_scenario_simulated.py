@@ -1,0 +1,121 @@
+"""ScenarioEditor on a simulated block (issue 21): persona, turn bounds and each-reply checks
+are edited beside the goal, saved as edited, kept identical when untouched, and every problem is
+shown at its field with nothing saved."""
+
+from __future__ import annotations
+
+from workbench import (
+    ScenarioCreate,
+    expect,
+    judge_conversation,
+    must_contain,
+    must_contain_any,
+    must_not_contain,
+    simulated_user,
+    user,
+)
+from workbench.db.enums import ExpectationType
+from workbench.handle import Workbench
+from workbench.services.scenarios.simulated import SimulatedSpec
+from workbench.widgets._common import problem_texts
+from workbench.widgets.scenario_editor import ScenarioEditor
+from workbench.widgets.scenario_simulated import SimulatedFields
+
+CHECKS = [must_not_contain("guarantee"), must_contain_any("sorry", "apolog", case_sensitive=True)]
+BLOCK = simulated_user("Get a refund", persona="curt", min_turns=2, max_turns=3, each_reply=CHECKS)
+
+
+def made(wb: Workbench, name: str = "Simulated edits") -> str:
+    turns = [user("hi"), expect(must_contain("hello")), BLOCK, judge_conversation("Stays calm")]
+    return wb.scenarios.create(ScenarioCreate(name=name, turns=turns)).id
+
+
+def opened(wb: Workbench, scenario_id: str) -> tuple[ScenarioEditor, SimulatedFields]:
+    editor = ScenarioEditor(wb.scenarios, scenario_id)
+    fields = editor.turns[2].simulated_fields
+    assert fields is not None
+    return editor, fields
+
+
+def stored_block(wb: Workbench, scenario_id: str) -> SimulatedSpec:
+    block = wb.scenarios.get(scenario_id).turns[2].simulated
+    assert block is not None
+    return block
+
+
+def test_the_fields_show_the_stored_block(wb: Workbench) -> None:
+    editor, fields = opened(wb, made(wb))
+    assert editor.turns[2].text.value == "Get a refund"
+    assert (fields.persona.value, fields.min_turns.value, fields.max_turns.value) == ("curt", 2, 3)
+    kinds = [row.spec().type for row in fields.checks]
+    assert kinds == [ExpectationType.MUST_NOT_CONTAIN, ExpectationType.MUST_CONTAIN_ANY]
+    assert editor.turns[0].simulated_fields is None  # a scripted USER turn has none
+
+
+def test_saved_unchanged_the_block_is_stored_identical(wb: Workbench) -> None:
+    scenario_id = made(wb)
+    before = stored_block(wb, scenario_id)
+    editor, _ = opened(wb, scenario_id)
+    editor.save()
+    assert editor.message.value.startswith("Saved")
+    assert stored_block(wb, scenario_id) == before
+    assert wb.scenarios.get(scenario_id).simulation_problems == ()
+
+
+def test_every_field_is_stored_as_edited(wb: Workbench) -> None:
+    scenario_id = made(wb)
+    editor, fields = opened(wb, scenario_id)
+    editor.turns[2].text.value = "Get a cash refund"
+    fields.persona.value = "polite, persistent"
+    fields.min_turns.value, fields.max_turns.value = 3, 8
+    assert editor.dirty
+    fields.checks[0].value.value = "promise"
+    fields.remove_check(fields.checks[1])
+    fields.add_check_button.click()
+    fields.checks[1].value.value = "store credit"
+    fields.checks[1].type.value = "MUST_CONTAIN"
+    editor.save()
+    assert editor.problems_shown() == []
+    assert stored_block(wb, scenario_id) == SimulatedSpec(
+        "Get a cash refund",
+        "polite, persistent",
+        3,
+        8,
+        (must_not_contain("promise"), must_contain("store credit")),
+    )
+    assert wb.scenarios.get(scenario_id).version == 2
+    reopened, again = opened(wb, scenario_id)  # and read back into the fields
+    assert (again.persona.value, again.min_turns.value, again.max_turns.value) == (
+        "polite, persistent", 3, 8,
+    )  # fmt: skip
+    assert reopened.turns[2].text.value == "Get a cash refund"
+
+
+def test_each_problem_is_shown_at_its_field_and_nothing_is_saved(wb: Workbench) -> None:
+    scenario_id = made(wb)
+    editor, fields = opened(wb, scenario_id)
+    editor.turns[2].text.value = "  "
+    fields.min_turns.value, fields.max_turns.value = 4, 2
+    fields.checks[0].value.value = ""
+    editor.save()
+    assert "Not saved" in editor.message.value
+    assert problem_texts(fields.goal_problems) == [
+        "the simulated user needs a goal (what it tries to get done)"
+    ]
+    assert problem_texts(fields.field_problems["min_turns"]) == ["min_turns=4 is above max_turns=2"]
+    assert problem_texts(fields.checks[0].problems) == ["value: MUST_NOT_CONTAIN needs a value"]
+    assert "turn 3, min_turns: min_turns=4 is above max_turns=2" in editor.problems_shown()
+    assert wb.scenarios.get(scenario_id).version == 1
+    assert stored_block(wb, scenario_id) == BLOCK.simulated
+
+    fields.min_turns.value, fields.max_turns.value = 1, 60  # above the ceiling of 50
+    editor.turns[2].text.value = "Get a refund"
+    fields.checks[0].value.value = "guarantee"
+    editor.save()
+    assert problem_texts(fields.goal_problems) == []  # the earlier problems are cleared
+    assert problem_texts(fields.field_problems["max_turns"]) == ["is 60; the ceiling is 50"]
+    assert wb.scenarios.get(scenario_id).version == 1
+
+    fields.max_turns.value = 50
+    editor.save()
+    assert editor.problems_shown() == [] and stored_block(wb, scenario_id).max_turns == 50
