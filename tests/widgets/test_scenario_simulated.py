@@ -4,6 +4,7 @@ shown at its field with nothing saved."""
 
 from __future__ import annotations
 
+import workbench
 from workbench import (
     ScenarioCreate,
     expect,
@@ -119,3 +120,87 @@ def test_each_problem_is_shown_at_its_field_and_nothing_is_saved(wb: Workbench) 
     fields.max_turns.value = 50
     editor.save()
     assert editor.problems_shown() == [] and stored_block(wb, scenario_id).max_turns == 50
+
+
+def plain(wb: Workbench) -> str:
+    turns = [user("I bought a blender 40 days ago"), expect(must_contain("30 days"))]
+    return wb.scenarios.create(ScenarioCreate(name="Plain refund", turns=turns)).id
+
+
+def test_a_block_and_criteria_added_in_the_editor_are_stored_and_played(wb: Workbench) -> None:
+    scenario_id = plain(wb)
+    editor = ScenarioEditor(wb.scenarios, scenario_id)
+    editor.add_simulated_button.click()
+    block = editor.turns[2]
+    fields = block.simulated_fields
+    assert fields is not None and block.text.value == "" and editor.dirty
+    block.text.value = "Get a cash refund"
+    fields.persona.value = "persistent"
+    fields.min_turns.value, fields.max_turns.value = 2, 2
+    fields.add_check_button.click()
+    fields.checks[0].value.value = "guarantee"
+    editor.add_judge_button.click()
+    judge = editor.turns[3]
+    assert judge.conversation_judge and judge.add_expectation_button.description == "+ criterion"
+    judge.expectations[0].value.value = "Stays polite"
+    judge.add_expectation_button.click()  # a second criterion: a SEMANTIC_ASSERT, not a MUST_...
+    judge.expectations[1].value.value = "Offers store credit"
+    editor.save()
+    assert editor.problems_shown() == [] and editor.message.value.startswith("Saved")
+
+    stored = wb.scenarios.get(scenario_id)
+    assert stored.version == 2 and stored.simulation_problems == ()
+    assert stored.turns[2] == simulated_user(
+        "Get a cash refund", persona="persistent", min_turns=2, max_turns=2,
+        each_reply=[must_not_contain("guarantee")],
+    )  # fmt: skip
+    assert stored.turns[3] == judge_conversation("Stays polite", "Offers store credit")
+    assert stored.turns[2].text == "Simulated user. Goal: Get a cash refund"  # the web app's view
+
+    # And it plays offline: two simulated turns, each criterion judged.
+    suite = wb.suites.create(name="Added in the editor", scenario_ids=[scenario_id])
+    prompt = wb.prompts.create(name="Support", content="Follow the 30-day policy.")
+    run = wb.runs.start(
+        suite=suite.id,
+        prompt=prompt.id,
+        target=workbench.offline(default="I can offer store credit."),
+        judge=workbench.offline(),
+        progress=False,
+    ).wait(60)
+    talks = run.conversations()
+    assert list(talks["turns_played"]) == [2] and list(talks["ending"]) == ["max_turns"]
+    frame = run.frame()
+    assert list(frame[frame["type"] == "CONVERSATION"]["status"]) == ["PASSED", "PASSED"]
+
+
+def test_an_added_turn_goes_where_asked_and_its_problems_to_their_fields(wb: Workbench) -> None:
+    scenario_id = plain(wb)
+    editor = ScenarioEditor(wb.scenarios, scenario_id)
+    added = editor.add_turn("SIMULATED", after=editor.turns[0])
+    assert editor.turns[1] is added and added.simulated_fields is not None
+    judge = editor.add_turn("judge")
+    assert editor.turns[3] is judge and judge.conversation_judge
+    assert added.simulated_fields.max_turns.value == 6  # simulated_user's defaults
+    added.simulated_fields.min_turns.value = 9
+    editor.save()  # an empty goal, min above max, an empty criterion
+    assert "Not saved" in editor.message.value
+    assert problem_texts(added.simulated_fields.goal_problems) == [
+        "the simulated user needs a goal (what it tries to get done)"
+    ]
+    assert problem_texts(added.simulated_fields.field_problems["min_turns"]) == [
+        "min_turns=9 is above max_turns=6"
+    ]
+    assert "criterion: a criterion is empty; say what to judge" in problem_texts(
+        judge.expectations[0].problems
+    )
+    assert wb.scenarios.get(scenario_id).version == 1  # nothing saved
+
+    added.text.value = "Get a refund"
+    added.simulated_fields.min_turns.value = 1
+    judge.expectations[0].value.value = "Stays polite"
+    editor.save()
+    assert editor.problems_shown() == []
+    kinds = [(t.type.value, t.simulated is not None, t.conversation_judge)
+             for t in wb.scenarios.get(scenario_id).turns]  # fmt: skip
+    assert kinds == [("USER", False, False), ("USER", True, False), ("EXPECT", False, False),
+                     ("EXPECT", False, True)]  # fmt: skip

@@ -18,12 +18,11 @@ from typing import Any, overload
 
 from ipywidgets import HTML, Button, HBox, Label, Layout, Text, Textarea, VBox
 
-from workbench.db.enums import ExpectationType, ScenarioStatus, ScenarioTurnType
+from workbench.db.enums import ScenarioStatus, ScenarioTurnType
 from workbench.errors import Conflict, ValidationError, WorkbenchError
 from workbench.services.scenarios.problem import Problem
 from workbench.services.scenarios.service import ScenarioService
 from workbench.services.scenarios.types import (
-    ExpectationSpec,
     ScenarioCreate,
     ScenarioUpdate,
     ScenarioView,
@@ -33,7 +32,7 @@ from workbench.services.scenarios.validation import check_scenario
 from workbench.widgets._common import PlainRepr, problem_texts, problems_html, show_status
 from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
-from workbench.widgets.scenario_turns import TurnRow
+from workbench.widgets.scenario_turns import JUDGE, SIMULATED, TurnRow, new_turn
 
 FIELDS = ("name", "description", "locale", "tags", "status")
 TURN_PAGE = 10
@@ -100,6 +99,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.turn_page_label = Label()
         self.add_user_button = Button(description="+ USER turn")
         self.add_expect_button = Button(description="+ EXPECT turn")
+        self.add_simulated_button = Button(description="+ simulated user")  # issue 21
+        self.add_judge_button = Button(description="+ judge conversation")
         self.save_button = Button(description="Save", button_style="primary", icon="save")
         self.dirty_label = Label()
         self.message = Label()
@@ -121,6 +122,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.draft_button.on_click(lambda _b: self._set_status(self._service.restore_to_draft))
         self.add_user_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.USER))
         self.add_expect_button.on_click(lambda _b: self.add_turn(ScenarioTurnType.EXPECT))
+        self.add_simulated_button.on_click(lambda _b: self.add_turn(SIMULATED))
+        self.add_judge_button.on_click(lambda _b: self.add_turn(JUDGE))
         self.save_button.on_click(lambda _b: self.save())
         self.history_button.on_click(lambda _b: self.toggle_history())
         self.previous_turns_button.on_click(
@@ -134,6 +137,12 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         def with_problems(field: str, part: Any) -> VBox:
             return VBox([part, self.field_problems[field]])
 
+        adds = [
+            self.add_user_button,
+            self.add_expect_button,
+            self.add_simulated_button,
+            self.add_judge_button,
+        ]
         tags_line = HBox([Label("Tags", layout=Layout(width="90px", flex="0 0 auto")), self.tags])
         status_line = HBox(
             [self.status_label, self.publish_button, self.archive_button, self.draft_button]
@@ -148,7 +157,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             HTML("<b>Turns</b>"),
             self.turn_box,
             HBox([self.previous_turns_button, self.turn_page_label, self.next_turns_button]),
-            HBox([self.add_user_button, self.add_expect_button]),
+            HBox(adds, layout=Layout(flex_flow="row wrap")),
             HBox([self.save_button, self.dirty_label, self.history_button]),
             self.message,
             self.conflict,
@@ -164,14 +173,10 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
 
     def add_turn(self, kind: ScenarioTurnType | str, after: TurnRow | None = None) -> TurnRow:
         """Add an empty turn after `after` (at the end if None); an EXPECT turn gets one
-        empty MUST_CONTAIN to fill in."""
-        kind = ScenarioTurnType(str(kind).upper())
-        spec = (
-            TurnSpec(kind, text="")
-            if kind is ScenarioTurnType.USER
-            else TurnSpec(kind, expectations=(ExpectationSpec(ExpectationType.MUST_CONTAIN, ""),))
-        )
-        row = self._new_row(spec)
+        empty MUST_CONTAIN to fill in. "SIMULATED" adds a simulated-user block (its goal is the
+        row's `text`, the rest `simulated_fields`), "JUDGE" a judge_conversation turn with one
+        empty criterion (see `scenario_turns.new_turn`)."""
+        row = self._new_row(new_turn(kind))
         index = len(self._turns) if after is None else self._index(after) + 1
         self._turns.insert(index, row)
         self._reveal(index)
@@ -430,8 +435,8 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
             target = row.expectations[problem.expectation].problems
             text = f"{problem.field}: {problem.message}"
         by_widget.setdefault(target, []).append(text)
-    for widget, messages in by_widget.items():
-        widget.value = problems_html(messages)
+    for widget, messages in by_widget.items():  # after any a row placed (a criterion's)
+        widget.value = problems_html([*problem_texts(widget), *messages])
     return bool(problems)
 
 

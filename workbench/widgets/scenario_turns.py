@@ -11,13 +11,14 @@ builds only the fields its type uses, the others on first use.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ipywidgets import HTML, BoundedFloatText, Checkbox, Dropdown, HBox, Label, Textarea, VBox
 
 from workbench.db.enums import ExpectationType, ScenarioTurnType
-from workbench.services.scenarios.simulated import simulated_user
+from workbench.services.scenarios.simulated import judge_conversation, simulated_user
 from workbench.services.scenarios.types import (
     DEFAULT_SEMANTIC_THRESHOLD,
     ExpectationSpec,
@@ -44,6 +45,28 @@ _CASE_APPLIES = (_TAKES_VALUE - {ExpectationType.SEMANTIC_ASSERT}) | {
     ExpectationType.MUST_CONTAIN_ANY
 }
 _TYPES = [t.value for t in ExpectationType]
+_CRITERION = re.compile(r"criteria\[(\d+)\]")
+SIMULATED, JUDGE = "SIMULATED", "JUDGE"
+"""The kinds `ScenarioEditor.add_turn` takes beside USER and EXPECT (issue 21): a simulated-user
+block (a USER turn played by a model toward its goal) and a judge_conversation turn."""
+
+
+def new_turn(kind: ScenarioTurnType | str) -> TurnSpec:
+    """The empty turn `add_turn(kind)` adds: USER an empty text, EXPECT one empty MUST_CONTAIN,
+    SIMULATED a block with an empty goal (and `simulated_user`'s defaults), JUDGE one empty
+    criterion. Added blocks are what a loaded one is (`simulated_user`, `judge_conversation`), so
+    they are shown, checked and saved the same way."""
+    name = str(kind.value if isinstance(kind, ScenarioTurnType) else kind).upper()
+    if name == SIMULATED:
+        return simulated_user("")
+    if name == JUDGE:
+        return judge_conversation("")
+    if ScenarioTurnType(name) is ScenarioTurnType.USER:
+        return TurnSpec(ScenarioTurnType.USER, text="")
+    return TurnSpec(
+        ScenarioTurnType.EXPECT,
+        expectations=(ExpectationSpec(ExpectationType.MUST_CONTAIN, ""),),
+    )
 
 
 class ExpectationRow(VBox):  # type: ignore[misc]
@@ -218,7 +241,9 @@ class TurnRow(VBox):  # type: ignore[misc]
                 self.simulated_fields = fields
                 body = [HTML(NOTE), self.text, fields]
         else:
-            self.add_expectation_button = small_button("+ expectation")
+            # In a judge turn every expectation is a criterion: one more is a SEMANTIC_ASSERT.
+            judged = spec.conversation_judge
+            self.add_expectation_button = small_button("+ criterion" if judged else "+ expectation")
             self.add_expectation_button.on_click(lambda _b: self.add_expectation())
             self._expectation_box = VBox(layout=s.plain)
             for item in spec.expectations:
@@ -236,8 +261,13 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.header.value = f"Turn {index + 1} · {self.kind.value}"
 
     def add_expectation(self, spec: ExpectationSpec | None = None) -> ExpectationRow:
-        """Add an expectation at the end (MUST_CONTAIN, empty, unless `spec` is given)."""
-        row = self._append(spec or ExpectationSpec(ExpectationType.MUST_CONTAIN, value=""))
+        """Add an expectation at the end (MUST_CONTAIN, empty, unless `spec` is given; in a
+        judge_conversation turn an empty criterion, a SEMANTIC_ASSERT)."""
+        if spec is None:
+            judged = self.conversation_judge
+            kind = ExpectationType.SEMANTIC_ASSERT if judged else ExpectationType.MUST_CONTAIN
+            spec = ExpectationSpec(kind, value="")
+        row = self._append(spec)
         self._on_change(None)
         return row
 
@@ -273,8 +303,13 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.problems.value = problems_html(messages)
 
     def problems_for(self, field: str, message: str) -> None:
-        """Show a turn-level problem beside its field (a simulated block's), else at the turn."""
-        if self.simulated_fields is None or not self.simulated_fields.place(field, message):
+        """Show a turn-level problem beside its field (a simulated block's, a criterion's),
+        else at the turn."""
+        found = _CRITERION.fullmatch(field)
+        if found is not None and int(found[1]) < len(self.expectations):
+            row = self.expectations[int(found[1])]
+            row.show_problems([*problem_texts(row.problems), f"criterion: {message}"])
+        elif self.simulated_fields is None or not self.simulated_fields.place(field, message):
             self.show_problems([*problem_texts(self.problems), f"{field}: {message}"])
 
     def clear_problems(self) -> None:
