@@ -37,7 +37,13 @@ def test_a_simulated_block_with_no_model_to_play_it_exits_2(
     cli: Workbench, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(ARGV) == 2
-    assert "simulator=" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert said == (
+        "error: Cannot start the run: 'Refund' has a simulated user and no model is given to "
+        "play it; pass --simulator-provider PROVIDER --simulator-model MODEL (or "
+        "--judge-provider/--judge-model: the judge plays it by default). Nothing was started.\n"
+    )
+    assert "simulator=" not in said  # the Python argument is no use in a terminal
     assert cli.runs.list() == []  # refused before anything was written
 
 

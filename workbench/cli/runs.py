@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from workbench.runs.providers import Target
 
 PROVIDERS = ("openai", "anthropic", "openai_compatible", "offline")
+SIMULATOR_FLAGS = (
+    "pass --simulator-provider PROVIDER --simulator-model MODEL (or --judge-provider/"
+    "--judge-model: the judge plays it by default)"
+)
 
 
 def add_run_command(commands: Any) -> None:
@@ -134,6 +138,8 @@ def run_suite(args: argparse.Namespace) -> int:
 
 
 def _run_suite(args: argparse.Namespace) -> int:
+    from workbench.services.runs.simulated_setup import NoSimulator
+
     target = build_target(args.provider, args.model, args.base_url)
     judge = None
     if args.judge_provider or args.judge_model:
@@ -168,6 +174,8 @@ def _run_suite(args: argparse.Namespace) -> int:
         raise missing.saying(
             f"or pass them with {flags} (repeatable) or --vars-file FILE"
         ) from None
+    except NoSimulator as refused:  # the service names simulator=...; here it is a flag
+        raise refused.saying(SIMULATOR_FLAGS) from None
     run.wait()
     frame = run.frame()
     print(run.summary().to_string(index=False))

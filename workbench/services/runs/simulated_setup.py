@@ -24,6 +24,8 @@ from workbench.services.scenarios.extensions import latest_documents, turn_ident
 from workbench.services.scenarios.simulated import SIMULATED, block_document, read_simulated
 from workbench.services.scenarios.simulated_store import fits
 
+PASS_SIMULATOR = "pass simulator=workbench.openai(...) (or a judge=, which plays it by default)"
+
 
 def with_simulation(
     session: Session, user_id: str, snapshots: Sequence[ScenarioSnapshot]
@@ -76,16 +78,29 @@ def has_blocks(snapshots: Sequence[ScenarioSnapshot]) -> bool:
     return any(turn.get("simulated") for s in snapshots for turn in s.turns)
 
 
+class NoSimulator(ValidationError):
+    """A suite with a simulated user and no model to play it. `.scenarios` names them; the
+    message says how to give one, `saying(how)` the same error for another caller (a CLI flag,
+    a picker)."""
+
+    def __init__(self, scenarios: list[str], *, how: str = PASS_SIMULATOR) -> None:
+        super().__init__(
+            f"Cannot start the run: {', '.join(map(quoted, scenarios[:5]))} has a simulated user "
+            f"and no model is given to play it; {how}. Nothing was started."
+        )
+        self.scenarios = scenarios
+
+    def saying(self, how: str) -> NoSimulator:
+        return NoSimulator(self.scenarios, how=how)
+
+
 def check_simulator(
     simulator: Target | None, judge: Target | None, snapshots: Sequence[ScenarioSnapshot]
 ) -> None:
-    """A suite with simulated blocks needs a model to play the user."""
+    """A suite with simulated blocks needs a model to play the user (`NoSimulator`)."""
     if simulator is None and judge is None and has_blocks(snapshots):
-        names = sorted({s.name for s in snapshots if any(t.get("simulated") for t in s.turns)})
-        raise ValidationError(
-            f"Cannot start the run: {', '.join(map(quoted, names[:5]))} has a simulated user and "
-            "no model is given to play it; pass simulator=workbench.openai(...) (or a judge=, "
-            "which plays it by default). Nothing was started."
+        raise NoSimulator(
+            sorted({s.name for s in snapshots if any(t.get("simulated") for t in s.turns)})
         )
 
 
