@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from tests.conftest import user_handle
 from tests.runs.conftest import make_setup
 from workbench import judge_conversation, simulated_user
 from workbench.db.engine import Database
 from workbench.handle import Workbench
-from workbench.services.scenarios.types import expect, must_contain, user
+from workbench.services.scenarios.types import expect, must_contain, semantic, user
 from workbench.widgets.run_viewer import RunViewer
 from workbench.widgets.runs_tab import RunsTab
 
@@ -181,6 +182,8 @@ def test_a_simulated_suite_needs_a_simulator(wb: Workbench) -> None:
     tab = RunsTab(wb)
     assert tab.start() is None
     assert "has a simulated user and no model is given to play it" in tab.message.value
+    assert "pick a Simulator (or a Judge, which plays it by default) above" in tab.message.value
+    assert "simulator=" not in tab.message.value  # a Python argument is no use in the tab
     assert wb.runs.list() == []
 
 
@@ -198,3 +201,45 @@ def test_the_chosen_simulator_plays_the_user(committed_db: Database) -> None:
     talk = run.conversations().iloc[0]
     assert talk["simulator_model"] == "offline-user" and talk["ending"] == "max_turns"
     assert [m["text"] for m in talk["transcript"]][::2] == ["No, I want cash."] * 2
+
+
+def test_the_judge_picker_offers_none_then_the_targets(wb: Workbench) -> None:
+    tab = RunsTab(wb)
+    picker = tab.judge
+    assert [value for _, value in picker.choice.options] == ["", "offline", "openai_compatible"]
+    assert picker.target() is None and picker.choice.label == "None: the target judges"
+    picker.choice.value = "openai_compatible"
+    picker.model.value = "judge-model"
+    smoke(wb)
+    tab.on_show()
+    assert tab.start() is None  # no base URL: refused, saying which model it is about
+    assert tab.message.value == (
+        "Not started: Judge: Give the server's base URL, such as http://localhost:11434/v1."
+    )
+    assert wb.runs.list() == []
+
+
+def test_the_chosen_judge_judges_and_plays_the_user(committed_db: Database) -> None:
+    wb = user_handle(committed_db, "Ada")
+    block = simulated_user("Get a cash refund", min_turns=1, max_turns=1)
+    turns = [user("hello"), expect(semantic("Greets the user")), block, judge_conversation("Calm")]
+    make_setup(wb, {"Refund": turns})
+    tab = RunsTab(wb)
+    tab.judge.choice.value = "offline"
+    tab.judge.model.value = "offline-judge"
+    tab.judge.offline_reply.value = "I want cash."  # no simulator: the judge plays the user
+    run = tab.start()
+    assert run is not None, tab.message.value
+    finish(tab)
+    stored = wb.runs.get(run.id)
+    frame = stored.frame()
+    judged = frame[frame["type"].isin(["SEMANTIC_ASSERT", "CONVERSATION"])]
+    assert list(judged["type"]) == ["SEMANTIC_ASSERT", "CONVERSATION"]
+    assert {d["judge_model"] for d in judged["detail"]} == {"offline-judge"}  # not the target
+    talk = stored.conversations().iloc[0]
+    assert talk["simulator_model"] == "offline-judge" and talk["transcript"][0]["text"] == (
+        "I want cash."
+    )
+    with committed_db.transaction() as session:
+        settings = session.execute(text("SELECT judge FROM workbench.run")).scalar_one()
+    assert settings["provider"] == "offline" and settings["model"] == "offline-judge"

@@ -1,5 +1,6 @@
-"""`ModelPicker`: the Runs tab's choice of a model for a role beside the target (the simulated
-user's, issue 21): none, or a provider with its model, and a base URL or an offline reply.
+"""`ModelPicker`: the Runs tab's choice of a model for a role beside the target (the judge's, the
+simulated user's, issue 21): none, or a provider with its model, and a base URL or an offline
+reply (`reply` is its placeholder).
 
     picker = ModelPicker("Simulator", none="None: the judge plays the user")
     picker.choice.value = "offline"
@@ -28,7 +29,9 @@ def _field() -> Layout:
 class ModelPicker(HBox):  # type: ignore[misc]
     """None, or a model for one role of a run; `target()` builds it from the fields."""
 
-    def __init__(self, role: str, *, none: str) -> None:
+    def __init__(
+        self, role: str, *, none: str, reply: str = "Please go on. ([done] ends it)"
+    ) -> None:
         super().__init__(layout=Layout(flex_flow="row wrap", align_items="center"))
         self._none, self._role = none, role
         self.choice = Dropdown(description=role, options=[(none, NONE)], layout=_field())
@@ -36,9 +39,7 @@ class ModelPicker(HBox):  # type: ignore[misc]
         self.base_url = Text(
             description="Base URL", placeholder="http://localhost:11434/v1", layout=_field()
         )
-        self.offline_reply = Text(
-            description="Reply", placeholder="Please go on. ([done] ends it)", layout=_field()
-        )
+        self.offline_reply = Text(description="Reply", placeholder=reply, layout=_field())
         self.choice.observe(lambda _c: self._changed(), names="value")
         self.children = [self.choice, self.model, self.base_url, self.offline_reply]
         self._changed()

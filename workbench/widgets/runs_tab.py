@@ -4,12 +4,13 @@
     RunsTab(wb)                      # or on its own
 
 Pick a suite and a prompt of yours, a target (offline, or a provider you have a key for, see
-`run_targets.py`), the simulator for a suite with simulated users (`run_model_picker.py`),
-repeats and concurrency, and Start: `wb.runs.start` checks everything first
-(its message shows here if something is missing), then the run plays in the background while
-the `RunViewer` below follows it. The list of past runs (`RunList`) opens any of them in the
-same viewer and compares two. Every action is a call to `wb.runs`, `wb.suites`, `wb.prompts` or
-`wb.api_keys`; the parts are public attributes, driven in tests as a user would.
+`run_targets.py`), the judge (none: the target judges itself) and the simulator for a suite
+with simulated users (both `run_model_picker.py`), repeats and concurrency, and Start:
+`wb.runs.start` checks everything first (its message shows here if something is missing), then
+the run plays in the background while the `RunViewer` below follows it. The list of past runs
+(`RunList`) opens any of them in the same viewer and compares two. Every action is a call to
+`wb.runs`, `wb.suites`, `wb.prompts` or `wb.api_keys`; the parts are public attributes, driven
+in tests as a user would.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ipywidgets import HTML, BoundedIntText, Button, Dropdown, HBox, Label, Layo
 
 from workbench.errors import WorkbenchError
 from workbench.services.prompts.templates import MissingVariables
+from workbench.services.runs.simulated_setup import NoSimulator
 from workbench.widgets._common import PlainRepr, show_status
 from workbench.widgets.run_list import RunList
 from workbench.widgets.run_model_picker import ModelPicker
@@ -34,6 +36,8 @@ _FIXED = Layout(width="auto", flex="0 0 auto")
 _WRAP = Layout(flex_flow="row wrap", align_items="center")
 _NUMBER = Layout(width="13em", flex="0 0 auto")
 _WIDE = {"description_width": "initial"}  # "Concurrency" in full, not "Concurre..."
+JUDGE_REPLY = "Reply (if it plays the user)"  # an offline judge's verdict is fixed: a pass
+PICK = "pick a Simulator (or a Judge, which plays it by default) above"
 
 
 def _field() -> Layout:
@@ -58,8 +62,9 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
         self.offline_reply = Text(
             description="Reply", placeholder="echo: <the user's message>", layout=_field()
         )
-        # Plays the simulated users of a suite that has them (issue 21): the tab names no judge,
-        # so without one a suite with simulated users is refused (wb.runs.start says why).
+        # The judge of SEMANTIC_ASSERT and conversation criteria (none: the target judges its
+        # own replies), and who plays the simulated users (issue 21; none: the judge, if any).
+        self.judge = ModelPicker("Judge", none="None: the target judges", reply=JUDGE_REPLY)
         self.simulator = ModelPicker("Simulator", none="None (needed for simulated users only)")
         self.repeats = BoundedIntText(
             value=1, min=1, max=1000, description="Repeats", layout=_NUMBER
@@ -81,6 +86,7 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
             HTML("<b>Start a run</b>"),
             HBox([self.suite, self.prompt], layout=_WRAP),
             HBox([self.target, self.model, self.base_url, self.offline_reply], layout=_WRAP),
+            self.judge,
             self.simulator,
             HBox([self.repeats, self.concurrency, self.start_button], layout=_WRAP),
             self.message,
@@ -100,6 +106,7 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
         _choose(self.prompt, [(p.name, p.id) for p in wb.prompts.list(sort="name", limit=CHOICES)])
         choices = target_choices(wb.api_keys)
         _choose(self.target, choices)
+        self.judge.set_choices(choices)
         self.simulator.set_choices(choices)
         self._target_changed()
 
@@ -122,16 +129,20 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
                 base_url=self.base_url.value,
                 offline_reply=self.offline_reply.value,
             )
-            simulator = self.simulator.target()
+            judge, simulator = self.judge.target(), self.simulator.target()
             run = self._wb.runs.start(
                 suite=self.suite.value,
                 prompt=self.prompt.value,
                 target=target,
+                judge=judge,
                 simulator=simulator,
                 repeats=int(self.repeats.value),
                 concurrency=int(self.concurrency.value),
                 progress=False,
             )
+        except NoSimulator as refused:  # the service names simulator=...; here it is a picker
+            show_status(self.message, f"Not started: {refused.saying(PICK)}", error=True)
+            return None
         except MissingVariables as missing:
             names = ", ".join(missing.missing[:20])
             text = f"Not started: no value for {names}; set them in the Variables tab."
