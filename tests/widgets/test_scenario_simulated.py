@@ -198,6 +198,14 @@ def test_an_added_turn_goes_where_asked_and_its_problems_to_their_fields(wb: Wor
     added.text.value = "Get a refund"
     added.simulated_fields.min_turns.value = 1
     judge.expectations[0].value.value = "Stays polite"
+    judge.expectations[0].type.value = "MUST_CONTAIN"  # not a statement: said at the criterion
+    editor.save()
+    assert problem_texts(judge.expectations[0].problems) == [
+        "criterion: a criterion is a SEMANTIC_ASSERT statement, not MUST_CONTAIN"
+    ]
+    assert wb.scenarios.get(scenario_id).version == 1
+
+    judge.expectations[0].type.value = "SEMANTIC_ASSERT"
     editor.save()
     assert editor.problems_shown() == []
     kinds = [(t.type.value, t.simulated is not None, t.conversation_judge)

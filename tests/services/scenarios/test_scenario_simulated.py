@@ -4,6 +4,8 @@ app edit of the turns noticed, never misattached."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -128,6 +130,15 @@ def test_an_empty_criterion_is_refused(wb: Workbench) -> None:
         wb.scenarios.create(
             ScenarioCreate(name="Bad", turns=[simulated_user(goal="x"), judge_conversation()])
         )
+
+
+def test_a_criterion_that_is_not_a_statement_is_refused(wb: Workbench) -> None:
+    # The judge reads a criterion's statement: a MUST_CONTAIN's value would be judged as one.
+    judged = replace(judge_conversation("ok"), expectations=(must_contain("refund"),))
+    with pytest.raises(ValidationError, match="turn 2, criteria\\[0\\]: a criterion is a "
+                       "SEMANTIC_ASSERT statement, not MUST_CONTAIN"):  # fmt: skip
+        wb.scenarios.create(ScenarioCreate(name="Bad", turns=[simulated_user(goal="x"), judged]))
+    assert wb.scenarios.list().items == ()
 
 
 def test_a_web_app_edit_is_noticed_never_misattached(

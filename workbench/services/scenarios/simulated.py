@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from workbench.db.enums import ScenarioTurnType
+from workbench.db.enums import ExpectationType, ScenarioTurnType
 from workbench.errors import ValidationError
 from workbench.services.scenarios.simulated_spec import SimulatedSpec
 from workbench.services.scenarios.types import ExpectationSpec, TurnSpec, semantic
@@ -75,16 +75,23 @@ def simulation_problems(turns: Any) -> list[tuple[int, str, str]]:
             if len(turn.expectations) > MAX_CRITERIA:
                 found.append((index, "criteria", f"at most {MAX_CRITERIA} criteria per turn"))
             for k, criterion in enumerate(turn.expectations):
-                value = getattr(criterion, "value", None)
-                if not isinstance(value, str) or not value.strip():
-                    found.append(
-                        (index, f"criteria[{k}]", "a criterion is empty; say what to judge")
-                    )
+                found += [(index, f"criteria[{k}]", m) for m in _criterion_problems(criterion)]
         block = turn.simulated
         if block is None:
             continue
         found += [(index, field, message) for field, message in _block_problems(block)]
     return found
+
+
+def _criterion_problems(criterion: Any) -> list[str]:
+    value = getattr(criterion, "value", None)
+    if not isinstance(value, str) or not value.strip():
+        return ["a criterion is empty; say what to judge"]
+    kind = str(getattr(criterion, "type", ""))
+    if kind != ExpectationType.SEMANTIC_ASSERT.value:
+        # The judge reads a criterion's statement; another type's value would be judged as one.
+        return [f"a criterion is a SEMANTIC_ASSERT statement, not {kind}"]
+    return []
 
 
 def _block_problems(spec: SimulatedSpec) -> list[tuple[str, str]]:
