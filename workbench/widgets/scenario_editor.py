@@ -29,7 +29,13 @@ from workbench.services.scenarios.types import (
     TurnSpec,
 )
 from workbench.services.scenarios.validation import check_scenario
-from workbench.widgets._common import PlainRepr, problem_texts, problems_html, show_status
+from workbench.widgets._common import (
+    PlainRepr,
+    problem_texts,
+    problems_html,
+    show_status,
+    small_button,
+)
 from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
 from workbench.widgets.scenario_turns import JUDGE, SIMULATED, TurnRow, new_turn
@@ -99,8 +105,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.turn_page_label = Label()
         self.add_user_button = Button(description="+ USER turn")
         self.add_expect_button = Button(description="+ EXPECT turn")
-        self.add_simulated_button = Button(description="+ simulated user")  # issue 21
-        self.add_judge_button = Button(description="+ judge conversation")
+        self.add_simulated_button = small_button("+ simulated user")  # issue 21; never cut
+        self.add_judge_button = small_button("+ judge conversation")  # short, as "+ judge con..."
         self.save_button = Button(description="Save", button_style="primary", icon="save")
         self.dirty_label = Label()
         self.message = Label()
