@@ -69,8 +69,15 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
     @property
     def name(self) -> Text:
         s = shared()
-        return self._field("name", lambda: Text(value=self._spec.name, placeholder="tool name",
-                                                layout=s.plain, style=s.text_style))  # fmt: skip
+
+        def make() -> Text:
+            text = Text(value=self._spec.name, placeholder="tool name", layout=s.plain,
+                        style=s.text_style)  # fmt: skip
+            text.add_class("wb-tool-check-name")  # for the browser tests' locators
+            return text
+
+        name: Text = self._field("name", make)
+        return name
 
     @property
     def names(self) -> ChipsInput:

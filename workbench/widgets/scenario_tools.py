@@ -81,6 +81,7 @@ class ToolRow(VBox):  # type: ignore[misc]
                          style=s.text_style)  # fmt: skip
         self.description = Text(value=spec.description, placeholder="what the tool does",
                                 layout=s.text_area, style=s.text_style)  # fmt: skip
+        self.name.add_class("wb-tool-name")  # for the browser tests' locators
         self.remove_button = button("Remove tool", "times")
         cases = [[args, result] for args, result in spec.cases]
         self.parameters = self._json_area(
