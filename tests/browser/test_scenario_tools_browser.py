@@ -8,13 +8,17 @@ scenario, read back through the service, has both.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import (
     LabServer,
+    layout_problems,
     run_notebook_in_lab,
+    screenshot_whole,
     text_input,
     widget_button,
     widget_labels,
@@ -61,6 +65,10 @@ def test_add_a_tool_fix_its_json_check_a_call_and_save(
     expect(page.locator(".wb-tool-check-type select")).to_have_value("TOOL_CALLED")
     page.locator(".wb-tool-check-name input").fill("lookup_order")
     page.locator(".wb-tool-check-args textarea").fill('{"order_id": "A1"}')
+    editor = page.locator(".jp-OutputArea-output").last
+    assert layout_problems(editor) == []  # no "Remove t...", nothing past the edge
+    if os.environ.get("WORKBENCH_TOOLS_SCREENSHOT"):
+        screenshot_whole(page, editor, Path(os.environ["WORKBENCH_TOOLS_SCREENSHOT"]))
     widget_button(page, "Save").first.click()
 
     expect(

@@ -130,7 +130,12 @@ def test_json_is_checked_as_it_is_typed_and_a_save_waits_for_it(wb: Workbench) -
 
     assert editor.message.value == "Not saved: 3 problem(s) in the tools' JSON, shown beside them."
     assert wb.scenarios.get(made.id).version == 1
-    assert editor.problems_shown()[0] == ('tool 1, must be a JSON Schema with "type": "object"')
+    assert editor.problems_shown() == [
+        'tool 1, parameters: must be a JSON Schema with "type": "object"',
+        "tool 1, returns: not JSON: Expecting property name enclosed in double quotes (line 1, "
+        "column 2)",
+        'tool 1, cases: must be a list of [arguments, result] pairs: [[{"order_id": "A2"}, ...]]',
+    ]
     row.parameters.value = json.dumps(ORDER)
     row.returns.value = ""
     row.cases.value = ""

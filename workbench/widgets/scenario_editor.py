@@ -261,9 +261,10 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         )
 
     def problems_shown(self) -> list[str]:
-        """The problems shown beside the fields, turns and expectations, as text, in the
-        editor's order and numbering ("turn 2, expectation 1, value: ... needs a value")."""
+        """The problems shown beside the fields, tools, turns, expectations and tool checks, as
+        text, in the editor's order and numbering ("turn 2, expectation 1, value: ...")."""
         lines = [text for box in self.field_problems.values() for text in problem_texts(box)]
+        lines += self.tools_panel.shown_problems()  # "tool 2, name: ...", above the turns
         for index, row in enumerate(self._turns):
             if not isinstance(row, TurnRow):
                 continue  # not built yet: nothing shown there
@@ -274,7 +275,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             for number, check in enumerate(row.tool_checks, start=1):
                 where = f"turn {index + 1}, tool check {number}"
                 lines += [f"{where}, {text}" for text in problem_texts(check.problems)]
-        return self.tools_panel.shown_problems() + lines
+        return lines
 
     def save(self) -> None:
         """Create or update the scenario (one service call); problems are shown, not raised."""

@@ -30,7 +30,7 @@ from workbench.services.scenarios.tools import (
 from workbench.widgets._common import problem_texts, problems_box, problems_html, shared
 from workbench.widgets._common import small_button as button
 from workbench.widgets.chips import ChipsInput
-from workbench.widgets.scenario_tools import parse_json, shown_json
+from workbench.widgets.scenario_tools import json_style, parse_json, shown_json
 
 Changed = Callable[[Any], None]
 
@@ -94,9 +94,8 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
 
         def make() -> Textarea:
             text = "" if value is None else shown_json(value)
-            area = Textarea(
-                value=text, rows=2, placeholder=placeholder, layout=s.value_area, style=s.text_style
-            )
+            area = Textarea(value=text, rows=2, placeholder=placeholder, description=name,
+                            layout=s.value_area, style=json_style())  # fmt: skip
             area.add_class(f"wb-tool-check-{name.replace('_', '-')}")
             return area
 
@@ -106,14 +105,14 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
     @property
     def args(self) -> Textarea:
         given = self._spec.args if self._spec.args_json else None
-        hint = 'args, a subset of the call\'s, as JSON: {"order_id": "A1"}'
+        hint = 'a subset of the call\'s arguments, as JSON: {"order_id": "A1"}'
         return self._json_field("args", given, hint)
 
     @property
     def args_schema(self) -> Textarea:
         given = self._spec.args_schema if self._spec.args_schema_json else None
-        return self._json_field("args_schema", given, "args_schema: a JSON Schema the arguments "
-                                "satisfy (optional)")  # fmt: skip
+        return self._json_field("args_schema", given, "a JSON Schema the arguments satisfy "
+                                "(optional)")  # fmt: skip
 
     @property
     def times(self) -> Text:
@@ -122,7 +121,11 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
         return self._field(
             "times",
             lambda: Text(
-                value=given, placeholder="times (or any)", layout=s.threshold, style=s.text_style
+                value=given,
+                placeholder="any",
+                description="times",
+                layout=s.threshold,
+                style=s.text_style,
             ),
         )
 

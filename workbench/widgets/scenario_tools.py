@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, Final
 
-from ipywidgets import HTML, HBox, Text, Textarea, VBox
+from ipywidgets import HTML, HBox, Layout, Text, Textarea, VBox
+from ipywidgets.widgets.widget_string import TextStyle
 
 from workbench.services.scenarios.problem import Problem
 from workbench.services.scenarios.tool_validation import schema_problems
@@ -29,6 +31,18 @@ from workbench.widgets._common import small_button as button
 
 Changed = Callable[[Any], None]
 NEW_PARAMETERS: Final = '{"type": "object", "properties": {}}'
+
+
+@cache
+def _growing() -> Layout:
+    """A field that takes the room its line has left (shared by every row, like `shared()`)."""
+    return Layout(flex="1 1 20em")
+
+
+@cache
+def json_style() -> TextStyle:
+    """The JSON areas' style: room for their longest label, "args_schema", uncut."""
+    return TextStyle(description_width="7.5em")
 
 
 def parse_json(text: str) -> tuple[Any, str | None]:
@@ -80,22 +94,22 @@ class ToolRow(VBox):  # type: ignore[misc]
         self.name = Text(value=spec.name, placeholder="tool name", layout=s.plain,
                          style=s.text_style)  # fmt: skip
         self.description = Text(value=spec.description, placeholder="what the tool does",
-                                layout=s.text_area, style=s.text_style)  # fmt: skip
+                                layout=_growing(), style=s.text_style)  # fmt: skip
         self.name.add_class("wb-tool-name")  # for the browser tests' locators
         self.remove_button = button("Remove tool", "times")
         cases = [[args, result] for args, result in spec.cases]
         self.parameters = self._json_area(
-            shown_json(spec.parameters), "parameters: a JSON Schema object", "wb-tool-parameters"
+            "parameters", shown_json(spec.parameters), "a JSON Schema object"
         )
         self.returns = self._json_area(
+            "returns",
             shown_json(spec.returns) if spec.has_returns else "",
-            "returns: the mock's answer, as JSON (empty: only the cases answer)",
-            "wb-tool-returns",
+            "the mock's answer, as JSON (empty: only the cases answer)",
         )
         self.cases = self._json_area(
+            "cases",
             shown_json(cases) if cases else "",
-            'cases: [[{"order_id": "A2"}, {"status": "lost"}], ...]',
-            "wb-tool-cases",
+            '[[{"order_id": "A2"}, {"status": "lost"}], ...]: [arguments, result] pairs',
         )
         self.parameters_problem = problems_box()
         self.returns_problem = problems_box()
@@ -118,11 +132,11 @@ class ToolRow(VBox):  # type: ignore[misc]
             self.problems,
         ]  # fmt: skip
 
-    def _json_area(self, value: str, placeholder: str, css: str) -> Textarea:
+    def _json_area(self, field: str, value: str, placeholder: str) -> Textarea:
         s = shared()
-        area = Textarea(value=value, placeholder=placeholder, rows=3, layout=s.value_area,
-                        style=s.text_style)  # fmt: skip
-        area.add_class(css)  # for the browser tests' locators
+        area = Textarea(value=value, placeholder=placeholder, description=field, rows=3,
+                        layout=s.value_area, style=json_style())  # fmt: skip
+        area.add_class(f"wb-tool-{field}")  # for the browser tests' locators
         area.observe(self._on_change, names="value")
         return area
 
@@ -155,8 +169,10 @@ class ToolRow(VBox):  # type: ignore[misc]
                     returns=returns, cases=pairs)  # fmt: skip
 
     def shown_problems(self) -> list[str]:
-        boxes = (self.parameters_problem, self.returns_problem, self.cases_problem, self.problems)
-        return [text for box in boxes for text in problem_texts(box)]
+        """ "parameters: not JSON: ...", "name: ...": what the row shows, field first."""
+        typed = [(self.parameters_problem, "parameters: "), (self.returns_problem, "returns: "),
+                 (self.cases_problem, "cases: "), (self.problems, "")]  # fmt: skip
+        return [field + text for box, field in typed for text in problem_texts(box)]
 
     def close(self) -> None:
         for child in self.children:
