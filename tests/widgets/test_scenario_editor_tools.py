@@ -252,3 +252,39 @@ def test_checks_the_web_app_displaced_are_shown_and_put_back_with_the_editor(
     assert saved.tool_problems == () and editor.tools_note.value == ""
     assert saved.turns[1].tool_checks == (called("lookup_order"),)
     assert saved.tools == (LOOKUP, REFUND)
+
+
+def test_a_conflict_shows_my_tool_edits_and_overwrites_nothing(wb: Workbench) -> None:
+    made = orders(wb)
+    mine = ScenarioEditor(wb.scenarios, made.id)
+    theirs = ScenarioEditor(wb.scenarios, made.id)
+    theirs.tools_panel.rows[0].description.value = "Find an order"
+    theirs.save_button.click()
+
+    mine.tools_panel.rows[0].returns.value = '{"status": "delayed"}'
+    mine.save_button.click()
+
+    stored = wb.scenarios.get(made.id)
+    assert stored.version == 2 and stored.tools[0].returns == {"status": "shipped"}
+    mine.conflict.show_changes_button.click()
+    edits = mine.conflict.changes.value.split("Your edits")[1]
+    assert "tool &#x27;lookup_order&#x27; changed" in edits
+    assert "issue_refund" not in edits  # unchanged: not a difference (nor "removed")
+
+
+def test_restoring_a_version_shows_its_tools_and_checks(wb: Workbench) -> None:
+    made = orders(wb)
+    editor = ScenarioEditor(wb.scenarios, made.id)
+    editor.tools_panel.rows[1].remove_button.click()
+    editor.turns[1].tool_checks[1].delete_button.click()
+    editor.save_button.click()
+    assert [row.name.value for row in editor.tools_panel.rows] == ["lookup_order"]
+
+    editor.history_button.click()
+    editor.history.versions.value = 1
+    editor.history.restore_button.click()
+
+    assert editor.version == 3 and not editor.dirty
+    assert [row.name.value for row in editor.tools_panel.rows] == ["lookup_order", "issue_refund"]
+    assert editor.turns[1].spec().tool_checks == CHECKS
+    assert wb.scenarios.get(made.id).tools == (LOOKUP, REFUND)
