@@ -115,8 +115,10 @@ def test_json_is_checked_as_it_is_typed_and_a_save_waits_for_it(wb: Workbench) -
     made = orders(wb)
     editor = ScenarioEditor(wb.scenarios, made.id)
     row = editor.tools_panel.rows[0]
+    assert len(row.children) == 5  # names line, 3 JSON areas, problems: no empty boxes built
     row.parameters.value = '{"type": "object", "properties": {'
     assert "not JSON: Expecting property name" in row.parameters_problem.value
+    assert row.children[2] is row.parameters_problem  # right under the parameters
     row.parameters.value = '{"type": "string"}'
     assert "must be a JSON Schema with &quot;type&quot;: &quot;object&quot;" in (
         row.parameters_problem.value
@@ -156,9 +158,12 @@ def test_tool_checks_are_added_per_expect_turn_with_their_types_fields(wb: Workb
     first = turn.tool_checks[0]
     assert first.kind == "TOOL_CALLED"
     assert first.shown() == [first.type, first.name, first.times, first.delete_button,
-                             first.args, first.args_schema, first.json_problem]  # fmt: skip
+                             first.args, first.args_schema]  # fmt: skip
     first.name.value = "lookup_order"
+    first.args.value = '{"order_id": '
+    assert first.shown()[-1] is first.json_problem and "not JSON" in first.json_problem.value
     first.args.value = '{"order_id": "A1"}'
+    assert first.json_problem.value == ""
     first.times.value = "2"
     second = turn.add_tool_check()
     second.type.value = "TOOL_NOT_CALLED"

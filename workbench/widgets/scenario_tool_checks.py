@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from ipywidgets import Dropdown, HBox, Text, Textarea, VBox
+from ipywidgets import HTML, Dropdown, HBox, Text, Textarea, VBox
 
 from workbench.services.scenarios.tools import (
     NOT_JSON,
@@ -50,7 +50,7 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
                              style=s.description_style)  # fmt: skip
         self.type.add_class("wb-tool-check-type")  # for the browser tests' locators
         self.delete_button = button("Remove", "times")
-        self.json_problem = problems_box()
+        self._typed_box: HTML | None = None  # built when `args` or `times` first go wrong
         self.problems = problems_box()
         self._line = HBox(layout=s.wrapping)
         self.type.observe(on_change, names="value")
@@ -141,7 +141,8 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
             return
         options = [self.name, self.times] if kind == TOOL_CALLED else [self.name]
         self._line.children = [self.type, *options, self.delete_button]
-        wanted = [self.args, self.args_schema, self.json_problem] if kind == TOOL_CALLED else []
+        typed = [self._typed_box] if self._typed_box is not None else []
+        wanted = [self.args, self.args_schema, *typed] if kind == TOOL_CALLED else []
         self.children = [self._line, *wanted, self.problems]
         self._check_typed()
 
@@ -161,7 +162,17 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
         return found
 
     def _check_typed(self) -> None:
-        self.json_problem.value = problems_html(self.typed_problems())
+        messages = self.typed_problems()
+        if messages or self._typed_box is not None:
+            self.json_problem.value = problems_html(messages)
+
+    @property
+    def json_problem(self) -> HTML:
+        """What `args`, `args_schema` or `times` cannot save as typed (TOOL_CALLED)."""
+        if self._typed_box is None:
+            self._typed_box = problems_box()
+            self._show_fields()
+        return self._typed_box
 
     def spec(self) -> ToolCheckSpec:
         """The check the fields say; `args` that are not JSON are kept so that the service
@@ -178,8 +189,9 @@ class ToolCheckRow(VBox):  # type: ignore[misc]
                              _typed_json(self.args_schema))  # fmt: skip
 
     def close(self) -> None:
-        parts = (*self._fields.values(), self.type, self.delete_button, self.json_problem)
-        for widget in (*parts, self.problems, self._line):
+        typed = [self._typed_box] if self._typed_box is not None else []
+        for widget in (*self._fields.values(), self.type, self.delete_button, *typed,
+                       self.problems, self._line):  # fmt: skip
             widget.close()
         super().close()
 

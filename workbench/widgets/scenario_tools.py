@@ -82,6 +82,14 @@ def _cases_problems(text: str) -> list[str]:
     return []
 
 
+JSON_FIELDS: Final = ("parameters", "returns", "cases")
+_FIELD_CHECKS: Final = {
+    "parameters": _parameters_problems,
+    "returns": _returns_problems,
+    "cases": _cases_problems,
+}
+
+
 class ToolRow(VBox):  # type: ignore[misc]
     """One tool: `name`, `description`, `parameters` (a JSON Schema object), `returns` (the
     mock's answer, any JSON; empty for none) and `cases` ([arguments, result] pairs, the first
@@ -111,26 +119,15 @@ class ToolRow(VBox):  # type: ignore[misc]
             shown_json(cases) if cases else "",
             '[[{"order_id": "A2"}, {"status": "lost"}], ...]: [arguments, result] pairs',
         )
-        self.parameters_problem = problems_box()
-        self.returns_problem = problems_box()
-        self.cases_problem = problems_box()
         self.problems = problems_box()
-        self._checks = (
-            (self.parameters, self.parameters_problem, _parameters_problems),
-            (self.returns, self.returns_problem, _returns_problems),
-            (self.cases, self.cases_problem, _cases_problems),
-        )
-        for area, box, check in self._checks:
-            area.observe(lambda _c, a=area, b=box, f=check: self._check(a, b, f), names="value")
+        self._line = HBox([self.name, self.description, self.remove_button], layout=s.wrapping)
+        self._inline: dict[str, HTML] = {}  # built when a field first has a problem to show
+        for field in JSON_FIELDS:
+            area = getattr(self, field)
+            area.observe(lambda _c, f=field: self._check(f), names="value")
         for part in (self.name, self.description):
             part.observe(on_change, names="value")
-        self.children = [
-            HBox([self.name, self.description, self.remove_button], layout=s.wrapping),
-            self.parameters, self.parameters_problem,
-            self.returns, self.returns_problem,
-            self.cases, self.cases_problem,
-            self.problems,
-        ]  # fmt: skip
+        self._redraw()
 
     def _json_area(self, field: str, value: str, placeholder: str) -> Textarea:
         s = shared()
@@ -140,19 +137,40 @@ class ToolRow(VBox):  # type: ignore[misc]
         area.observe(self._on_change, names="value")
         return area
 
-    @staticmethod
-    def _check(area: Textarea, box: HTML, check: Callable[[str], list[str]]) -> None:
-        box.value = problems_html(check(area.value))
+    def _redraw(self) -> None:
+        pairs = [(getattr(self, field), self._inline.get(field)) for field in JSON_FIELDS]
+        fields = [part for pair in pairs for part in pair if part is not None]
+        self.children = [self._line, *fields, self.problems]
+
+    def _inline_box(self, field: str) -> HTML:
+        box = self._inline.get(field)
+        if box is None:
+            box = self._inline[field] = problems_box()
+            self._redraw()
+        return box
+
+    @property
+    def parameters_problem(self) -> HTML:
+        """What is wrong with `parameters` as typed (empty when nothing is)."""
+        return self._inline_box("parameters")
+
+    @property
+    def returns_problem(self) -> HTML:
+        return self._inline_box("returns")
+
+    @property
+    def cases_problem(self) -> HTML:
+        return self._inline_box("cases")
+
+    def _check(self, field: str) -> list[str]:
+        messages = _FIELD_CHECKS[field](getattr(self, field).value)
+        if messages or field in self._inline:
+            self._inline_box(field).value = problems_html(messages)
+        return messages
 
     def json_problems(self) -> list[str]:
         """What is wrong with the JSON fields now ("parameters: not JSON: ..."), as shown."""
-        found = []
-        for (area, box, check), field in zip(self._checks, ("parameters", "returns", "cases"),
-                                             strict=True):  # fmt: skip
-            messages = check(area.value)
-            box.value = problems_html(messages)
-            found += [f"{field}: {message}" for message in messages]
-        return found
+        return [f"{field}: {message}" for field in JSON_FIELDS for message in self._check(field)]
 
     def spec(self) -> ToolSpec:
         """The tool the fields say; a field that is not JSON is kept as its text (`json_problems`
@@ -170,9 +188,9 @@ class ToolRow(VBox):  # type: ignore[misc]
 
     def shown_problems(self) -> list[str]:
         """ "parameters: not JSON: ...", "name: ...": what the row shows, field first."""
-        typed = [(self.parameters_problem, "parameters: "), (self.returns_problem, "returns: "),
-                 (self.cases_problem, "cases: "), (self.problems, "")]  # fmt: skip
-        return [field + text for box, field in typed for text in problem_texts(box)]
+        typed = [(self._inline[f], f"{f}: ") for f in JSON_FIELDS if f in self._inline]
+        return [field + text for box, field in [*typed, (self.problems, "")]
+                for text in problem_texts(box)]  # fmt: skip
 
     def close(self) -> None:
         for child in self.children:
