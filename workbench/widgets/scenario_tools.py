@@ -181,7 +181,7 @@ class ToolRow(VBox):  # type: ignore[misc]
             return area.value if problem else parsed
 
         cases = value(self.cases) if self.cases.value.strip() else []
-        pairs = [tuple(case) for case in cases] if isinstance(cases, list) else [(cases, None)]
+        pairs = [_pair(case) for case in cases] if isinstance(cases, list) else [(cases, None)]
         returns = value(self.returns) if self.returns.value.strip() else NO_RESULT
         return tool(self.name.value, self.description.value, parameters=value(self.parameters),
                     returns=returns, cases=pairs)  # fmt: skip
@@ -198,6 +198,11 @@ class ToolRow(VBox):  # type: ignore[misc]
                 part.close()
             child.close()
         super().close()
+
+
+def _pair(case: Any) -> tuple[Any, Any]:
+    """A case as (arguments, result), even one that is not (shown as a problem meanwhile)."""
+    return (case[0], case[1]) if isinstance(case, list) and len(case) == 2 else (case, None)
 
 
 class ToolsPanel(VBox):  # type: ignore[misc]
