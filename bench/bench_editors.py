@@ -4,7 +4,8 @@
 
 Prints the figures and exits non-zero when a target is missed (medians of several runs):
 - `ScenarioEditor(wb.scenarios, id)` on a scenario of 50 turns < 150 ms, of 200 turns < 500 ms
-  (kernel side: the read and every widget built);
+  (kernel side: the read and every widget built); and on 50 turns with 5 tools and two tool
+  checks on every EXPECT turn < 150 ms;
 - `ScenarioBrowser(wb.scenarios)` first page with 10,000 scenarios stored < 100 ms;
 - Save from the editor (50 turns) within 1.2x of the `wb.scenarios.update` call it makes,
   the two alternated call by call so both see the same database state.
@@ -50,6 +51,21 @@ def turns_of(count: int) -> list[object]:
     ]
 
 
+def tools_scenario() -> object:
+    """50 turns as `turns_of(50)`, each EXPECT turn with two tool checks, and 5 tools."""
+    from dataclasses import replace
+
+    from workbench import called, not_called, tool
+    from workbench.services.scenarios.types import ScenarioCreate
+
+    order = {"type": "object", "properties": {"order_id": {"type": "string"}}}
+    tools = [tool(f"tool_{k}", "A tool", parameters=order, returns={"ok": k},
+                  cases=[({"order_id": "A2"}, {"ok": -k})]) for k in range(5)]  # fmt: skip
+    checks = (called("tool_0", args={"order_id": "A1"}, times=1), not_called("tool_4"))
+    turns = [t if t.type.value == "USER" else replace(t, tool_checks=checks) for t in turns_of(50)]  # type: ignore[attr-defined]
+    return ScenarioCreate(name="50 turns with tools", turns=tuple(turns), tools=tuple(tools))  # type: ignore[arg-type]
+
+
 def catalog_document(count: int) -> dict[str, object]:
     turns = [{"user": "hello"}, {"expect": [{"type": "MUST_CONTAIN", "value": "hi"}]}]
     return {
@@ -76,6 +92,10 @@ def main() -> int:
             ScenarioEditor(wb.scenarios, ids[count]).close()  # warm imports and caches
             figure = median_of(lambda c=count: ScenarioEditor(wb.scenarios, ids[c]).close())
             report(f"ScenarioEditor open, {count} turns", figure, target, missed)
+        with_tools = wb.scenarios.create(tools_scenario()).id  # type: ignore[arg-type]
+        ScenarioEditor(wb.scenarios, with_tools).close()
+        figure = median_of(lambda: ScenarioEditor(wb.scenarios, with_tools).close())
+        report("ScenarioEditor open, 50 turns, tools", figure, TARGETS_S[50], missed)
 
         editor = ScenarioEditor(wb.scenarios, ids[50])
         service_times, editor_times = [], []
@@ -99,6 +119,7 @@ def main() -> int:
                         locale=view.locale,
                         tags=view.tags,
                         turns=(first, *view.turns[1:]),
+                        tools=view.tools,
                     )
                     started = time.perf_counter()
                     wb.scenarios.update(ids[50], changes, expected_version=view.version)

@@ -38,6 +38,7 @@ from workbench.widgets._common import (
 )
 from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_history import ConflictPanel, HistoryPanel
+from workbench.widgets.scenario_tools import ToolsPanel
 from workbench.widgets.scenario_turns import JUDGE, SIMULATED, TurnRow, new_turn
 
 FIELDS = ("name", "description", "locale", "tags", "status")
@@ -110,7 +111,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
         self.save_button = Button(description="Save", button_style="primary", icon="save")
         self.dirty_label = Label()
         self.message = Label()
-        self.tools_note = HTML("")  # the scenario's tools, and tool checks that no longer fit
+        self.tools_note = HTML("")  # tool checks that no longer fit their turn
+        self.tools_panel = ToolsPanel(self._mark_dirty)  # scenario_tools.py
         self.history_button = Button(description="History", icon="history")
         self.history = HistoryPanel(service, self._loaded)
         self.history.layout.display = "none"
@@ -160,6 +162,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             with_problems("tags", tags_line),
             with_problems("status", status_line),
             self.tools_note,
+            self.tools_panel,
             HTML("<b>Turns</b>"),
             self.turn_box,
             HBox([self.previous_turns_button, self.turn_page_label, self.next_turns_button]),
@@ -265,12 +268,14 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             turns=tuple(
                 entry.spec() if isinstance(entry, TurnRow) else entry for entry in self._turns
             ),
+            tools=self.tools_panel.specs(),
         )
 
     def problems_shown(self) -> list[str]:
-        """The problems shown beside the fields, turns and expectations, as text, in the
-        editor's order and numbering ("turn 2, expectation 1, value: ... needs a value")."""
+        """The problems shown beside the fields, tools, turns, expectations and tool checks, as
+        text, in the editor's order and numbering ("turn 2, expectation 1, value: ...")."""
         lines = [text for box in self.field_problems.values() for text in problem_texts(box)]
+        lines += self.tools_panel.shown_problems()  # "tool 2, name: ...", above the turns
         for index, row in enumerate(self._turns):
             if not isinstance(row, TurnRow):
                 continue  # not built yet: nothing shown there
@@ -280,12 +285,20 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             for number, check in enumerate(row.expectations, start=1):
                 where = f"turn {index + 1}, expectation {number}"
                 lines += [f"{where}, {text}" for text in problem_texts(check.problems)]
+            for number, check in enumerate(row.tool_checks, start=1):
+                where = f"turn {index + 1}, tool check {number}"
+                lines += [f"{where}, {text}" for text in problem_texts(check.problems)]
         return lines
 
     def save(self) -> None:
         """Create or update the scenario (one service call); problems are shown, not raised."""
         spec = self.spec()
         self._clear_problems()
+        unsendable = self.tools_panel.json_problems()  # text that is not JSON has no value
+        if unsendable:
+            show_status(self.message, f"Not saved: {unsendable} problem(s) in the tools' JSON, "
+                        "shown beside them.", error=True)  # fmt: skip
+            return
         try:
             if self.scenario_id is None:
                 view = self._service.create(spec)
@@ -296,6 +309,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
                     locale=spec.locale,
                     tags=spec.tags,
                     turns=spec.turns,
+                    tools=spec.tools,
                 )
                 view = self._service.update(
                     self.scenario_id, changes, expected_version=self.version
@@ -334,6 +348,8 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
             self.locale.value = view.locale
             self.tags.value = list(view.tags)
             self.tools_note.value = tools_note(view)
+            if shown is None or shown.tools != view.tools:
+                self.tools_panel.show(view.tools)
             if shown is None or shown.turns != view.turns:
                 for entry in self._turns:
                     if isinstance(entry, TurnRow):
@@ -396,6 +412,7 @@ class ScenarioEditor(PlainRepr, VBox):  # type: ignore[misc]
     def _clear_problems(self) -> None:
         for widget in self.field_problems.values():
             widget.value = ""
+        self.tools_panel.clear_problems()
         for entry in self._turns:
             if isinstance(entry, TurnRow):
                 entry.clear_problems()
@@ -428,7 +445,10 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
     by_widget: dict[Any, list[str]] = {}
     for problem in problems:
         target: Any
-        if problem.turn is None:
+        tool_place = editor.tools_panel.place(problem) if problem.turn is None else None
+        if tool_place is not None:
+            target, text = tool_place
+        elif problem.turn is None:
             field = problem.field.split("[")[0]
             target = editor.field_problems.get(field, editor.field_problems["name"])
             text = problem.describe()
@@ -436,9 +456,8 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
             row = editor.turns[min(problem.turn, len(editor.turns) - 1)]
             row.problems_for(problem.field, problem.message)  # a simulated block's at its field
             continue
-        else:
-            row = editor.turns[problem.turn]
-            target = row.expectations[problem.expectation].problems
+        else:  # an expectation's, or a tool check's (numbered after the expectations)
+            target = editor.turns[problem.turn].problems_at(problem.expectation)
             text = f"{problem.field}: {problem.message}"
         by_widget.setdefault(target, []).append(text)
     for widget, messages in by_widget.items():  # after any a row placed (a criterion's)
@@ -447,13 +466,9 @@ def place_problems(editor: ScenarioEditor, problems: Sequence[Problem]) -> bool:
 
 
 def tools_note(view: ScenarioView) -> str:
-    """The scenario's tools (kept as they are on save), and tool checks that no longer fit their
-    turn (the web app changed the turns), in red: saving keeps them attached to no turn."""
-    parts = []
-    if view.tools:
-        names = ", ".join(html.escape(spec.name) for spec in view.tools)
-        parts.append(f"<small>Tools (edit in Python, kept on save): {names}</small>")
-    parts += [
+    """Tool checks that no longer fit their turn (the web app changed the turns), in red: they
+    are attached to no turn, so put them back with `+ tool check` on the right turn and save."""
+    parts = [
         f'<div style="color:#b00020"><small>{html.escape(problem)}</small></div>'
         for problem in view.tool_problems
     ]

@@ -10,7 +10,6 @@ builds only the fields its type uses, the others on first use.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ from workbench.widgets._common import (
 )
 from workbench.widgets.chips import ChipsInput
 from workbench.widgets.scenario_simulated import NOTE, SimulatedFields
+from workbench.widgets.scenario_tool_checks import ToolCheckRow, ToolChecks
 
 Changed = Callable[[Any], None]
 _TAKES_VALUE = {
@@ -212,7 +212,7 @@ class TurnRow(VBox):  # type: ignore[misc]
         self.add_expect_button = small_button("+ EXPECT after")
         self.problems = problems_box()
         self.expectations: list[ExpectationRow] = []
-        self.tool_checks = spec.tool_checks
+        self.tool_checks_box: ToolChecks | None = None  # an EXPECT turn's (scenario_tool_checks)
         self.simulated_fields: SimulatedFields | None = None  # issue 21: text area = goal
         self.conversation_judge = spec.conversation_judge
         buttons = HBox(
@@ -248,14 +248,32 @@ class TurnRow(VBox):  # type: ignore[misc]
             self._expectation_box = VBox(layout=s.plain)
             for item in spec.expectations:
                 self._append(item)
-            body = [self._expectation_box, self.add_expectation_button]
+            self.tool_checks_box = ToolChecks(spec.tool_checks, on_change)
+            body = [self._expectation_box, self.add_expectation_button, self.tool_checks_box]
             if spec.conversation_judge:
                 note = "judge_conversation: each SEMANTIC_ASSERT is a criterion on the conversation"
                 body.insert(0, HTML(f"<small>{note}</small>"))
-            if spec.tool_checks:  # kept as they are: the editor does not edit them (yet)
-                shown = "; ".join(html.escape(check.describe()) for check in spec.tool_checks)
-                body.insert(1, HTML(f"<small>tool checks (edit in Python): {shown}</small>"))
         self.children = [buttons, *body, self.problems]
+
+    @property
+    def tool_checks(self) -> list[ToolCheckRow]:
+        """An EXPECT turn's tool checks, after its expectations (as the service numbers them)."""
+        return [] if self.tool_checks_box is None else self.tool_checks_box.rows
+
+    def add_tool_check(self) -> ToolCheckRow:
+        """Add a TOOL_CALLED check to fill in (an EXPECT turn's `+ tool check`)."""
+        assert self.tool_checks_box is not None, "only an EXPECT turn has tool checks"
+        return self.tool_checks_box.add()
+
+    def problems_at(self, expectation: int) -> HTML:
+        """Where a problem of the service's expectation `expectation` goes: its expectation's
+        box, or its tool check's (numbered after the expectations), else the turn's."""
+        checks = self.tool_checks
+        if expectation < len(self.expectations):
+            return self.expectations[expectation].problems
+        if expectation - len(self.expectations) < len(checks):
+            return checks[expectation - len(self.expectations)].problems
+        return self.problems
 
     def set_position(self, index: int) -> None:
         self.header.value = f"Turn {index + 1} · {self.kind.value}"
@@ -295,7 +313,7 @@ class TurnRow(VBox):  # type: ignore[misc]
         return TurnSpec(
             ScenarioTurnType.EXPECT,
             expectations=tuple(row.spec() for row in self.expectations),
-            tool_checks=self.tool_checks,
+            tool_checks=self.tool_checks_box.specs() if self.tool_checks_box else (),
             conversation_judge=self.conversation_judge,
         )
 
@@ -318,6 +336,8 @@ class TurnRow(VBox):  # type: ignore[misc]
             self.simulated_fields.clear_problems()
         for row in self.expectations:
             row.problems.value = ""
+        if self.tool_checks_box is not None:
+            self.tool_checks_box.clear_problems()
 
     def close(self) -> None:
         for row in self.expectations:

@@ -22,6 +22,7 @@ import pytest
 import workbench
 from tests.security.conftest import hub, secured_url  # noqa: F401 (fixtures)
 from tests.security.hub import Hub
+from workbench import called, calls_in_order, not_called, tool
 from workbench.handle import Workbench
 from workbench.services.scenarios.types import ScenarioCreate, expect, must_contain, user
 from workbench.testing.standin import StandIn
@@ -289,3 +290,59 @@ def test_a_worker_plays_with_the_runs_timeout_and_retries(hub: Hub, ada: Workben
     assert stored_errors(hub, run.id) == expected * attempts
     run.wait(timeout=30)
     assert run.status == "finished"
+
+
+def test_a_worker_plays_mock_tools_and_stores_what_a_kernel_run_stores(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,
+) -> None:
+    # Issue 20 in a worker process: the scenario's mocks answer the calls (two turns, one of
+    # them with two tool rounds), and the calls and the tool checks' outcomes are stored row
+    # for row as the kernel stores them.
+    order = {"type": "object", "properties": {"order_id": {"type": "string"}}}
+    lost = ({"order_id": "A2"}, {"status": "lost"})
+    lookup = tool("lookup_order", "Look up an order", parameters=order,
+                  returns={"status": "shipped"}, cases=[lost])  # fmt: skip
+    refund = tool("issue_refund", "Refund an order", parameters=order, returns={"refunded": True})
+    made = ada.scenarios.create(ScenarioCreate(name="Tools in workers", tools=[lookup, refund],
+        turns=[user("Where is A1?"),
+               expect(called("lookup_order", args={"order_id": "A1"}), must_contain("shipped")),
+               user("Refund A2."),
+               expect(calls_in_order("lookup_order", "issue_refund"), not_called("lookup_order"),
+                      called("issue_refund", times=2))]))  # fmt: skip
+    ada.suites.create(name="Tool workers", scenario_ids=[made.id])
+    rounds = {
+        "Where is A1?": [[("lookup_order", {"order_id": "A1"})]],
+        "Refund A2.": [
+            [("lookup_order", {"order_id": "A2"})],
+            [("issue_refund", {"order_id": "A2"}), ("unknown_tool", {})],
+        ],
+    }
+    with StandIn(tool_rounds=rounds, latency_s=0.01, max_lifetime_s=120) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        start = {"suite": "Tool workers", "prompt": "Plain", "target": target, "repeats": 3,
+                 "progress": False}  # fmt: skip
+        kernel = ada.runs.start(**start).wait(60)
+        run = ada.runs.start(**start, executor="workers")
+        worker = spawn_worker(hub.a.role.database_url(), run.id)
+        try:
+            out, err = worker.communicate(timeout=120)
+        finally:
+            stop(worker)
+        assert worker.returncode == 0, err
+        assert "played 3" in out
+        run.wait(timeout=30)
+    assert kernel.status == run.status == "finished"
+    checks = ["turn", "expectation", "type", "status", "reply"]
+    kernel_frame, worker_frame = kernel.frame(), run.frame()
+    tool_rows = worker_frame[worker_frame["type"].str.startswith("TOOL_")]
+    assert list(tool_rows["status"])[:4] == ["PASSED", "PASSED", "FAILED", "FAILED"]
+    assert worker_frame[["repeat", *checks]].equals(kernel_frame[["repeat", *checks]])
+    calls = ["repeat", "turn", "round", "name", "arguments", "result", "source", "error"]
+    stored = run.tool_calls_frame()[calls]
+    assert len(stored) == 3 * 4 and list(stored["name"])[:4] == [
+        "lookup_order", "lookup_order", "issue_refund", "unknown_tool"]  # fmt: skip
+    assert list(stored["result"])[:3] == [
+        '{"status": "shipped"}', '{"status": "lost"}', '{"refunded": true}']  # fmt: skip
+    assert "there is no tool named" in str(stored["error"].iloc[3])
+    assert stored.equals(kernel.tool_calls_frame()[calls])

@@ -49,6 +49,8 @@ __all__ = [
 
 NO_RESULT: Final = "__workbench_no_result__"
 """`returns` left out: a call matching no case is answered with an error result."""
+NOT_JSON: Final = "\x00not json: "
+"""Prefix of a check's `args_json` that is not JSON (validation reports it by field)."""
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def _args_json(args: Any) -> str | None:
     try:
         return canonical(_plain_args(args))
     except (TypeError, ValueError) as error:
-        return "\x00not json: " + str(error)[:200]
+        return NOT_JSON + str(error)[:200]
 
 
 def _plain_args(value: Any) -> Any:
@@ -241,6 +243,6 @@ def args_schema_problem(spec: ToolCheckSpec) -> str | None:
 
 
 def _not_json(text: str | None, what: str) -> str | None:
-    if text is not None and text.startswith("\x00not json: "):
-        return f"{what} are not JSON (" + text.removeprefix("\x00not json: ") + ")"
+    if text is not None and text.startswith(NOT_JSON):
+        return f"{what} are not JSON (" + text.removeprefix(NOT_JSON) + ")"
     return None
