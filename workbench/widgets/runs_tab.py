@@ -65,7 +65,7 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
         # The judge of SEMANTIC_ASSERT and conversation criteria (none: the target judges its
         # own replies), and who plays the simulated users (issue 21; none: the judge, if any).
         self.judge = ModelPicker("Judge", none="None: the target judges", reply=JUDGE_REPLY)
-        self.simulator = ModelPicker("Simulator", none="None (needed for simulated users only)")
+        self.simulator = ModelPicker("Simulator", none="None: the judge plays users")
         self.repeats = BoundedIntText(
             value=1, min=1, max=1000, description="Repeats", layout=_NUMBER
         )
