@@ -13,8 +13,8 @@ indexed. `fillfactor = 30` leaves room on each page for the new versions, which 
 then keeps on the same page (heap-only tuples), with no index write at all: an attempt's row
 lives as up to three versions at once (pending, claimed, finished) while any open snapshot in
 the database keeps the page from being pruned; at 70 and 50, a third to a half of the updates
-still left the page (bench/bench_ledger.py). The table is narrow: about 13 MB per 20,000
-attempts instead of 4.
+still left the page (bench/bench_ledger.py). The table is narrow: about 15 MB per 20,000
+attempts instead of 5.
 """
 
 from __future__ import annotations
