@@ -190,7 +190,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=200, help="attempts per results batch")
     args = parser.parse_args()
+    global BATCH
+    BATCH = args.batch
     assert args.attempts % SCENARIOS == 0, f"--attempts is a multiple of {SCENARIOS}"
     with scratch_database("bench_ledger") as (database, _):
         wb = make_user(database)
