@@ -3,7 +3,7 @@
 Data set: 100,000 scenarios over 91 users, one of whom owns 10,000; 4 turns and 5 expectations
 each. The floor is a hand-written SQL query through psycopg on one open connection. Targets:
 - a page of 50 summaries with counts: under 5 ms median and within 1.5x of the floor;
-- all 10,000 summaries of the big user: within 1.5x of the floor;
+- all 10,000 summaries of the big user: within 1.35x of the floor (issue 24; 1.5x in issue 5);
 - importing 10,000 scenarios with their turns and expectations: under 10 s;
 - with 1,000,000 scenarios in the database, the page of 50 still under 5 ms.
 For reference, the web app's ORM (Prisma 7, findMany with _count) takes about 330 ms for the
@@ -35,6 +35,7 @@ from workbench.handle import SignedInUser, Workbench
 
 PAGE_TARGET_MS = 5.0
 FLOOR_RATIO = 1.5
+ALL_RATIO = 1.35
 IMPORT_TARGET_S = 10.0
 
 FLOOR_SQL = """
@@ -228,8 +229,8 @@ def measure_lists(
             page <= FLOOR_RATIO * page_floor, f"{label}: page within {FLOOR_RATIO}x of the floor"
         )
         run.check(
-            everything <= FLOOR_RATIO * all_floor,
-            f"{label}: all 10,000 within {FLOOR_RATIO}x of the floor",
+            everything <= ALL_RATIO * all_floor,
+            f"{label}: all 10,000 within {ALL_RATIO}x of the floor",
         )
 
 

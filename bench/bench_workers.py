@@ -12,7 +12,8 @@ hub. Figures, in the same run of this script against the same stand-in:
   by a bare aiohttp loop split over 2 fresh Python processes at 200 concurrent each, timed from
   spawning them to both exiting; measured before and after the run, the faster one counts.
 
-Target: the run within 1.5x of the floor (on 2 cores the CPU, not the latency, bounds both).
+Target: the run within 1.3x of the floor (issue 24; 1.5x in issue 14). On 2 cores the CPU,
+not the latency, bounds both.
 Each figure comes with the CPU seconds it took per process group (this process, the workers or
 floor processes, the stand-in, and the rest of the machine: PostgreSQL and any other work), which
 is where the time goes when the target is missed.
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 SYSTEM = "You are a support agent."  # bench_runs.make_user's prompt, repeated for the floor
 SCENARIOS, REPEATS, WORKERS, CONCURRENCY = 2000, 10, 2, 200
 WARM_SCENARIOS, WARM_REPEATS = 100, 4
-RATIO = 1.5
+RATIO = 1.3
 TIMEOUT_S = 600.0
 
 
@@ -131,9 +132,32 @@ def shown(used: dict[str, float], children: str) -> str:
 
 
 # -- the run: queued, played by `workbench worker` processes ---------------------------------------
+PROFILE_DIR = os.environ.get("WORKBENCH_BENCH_PROFILE")
+PROFILED: set[str] = set()
+# The event loop's thread, timed by its CPU (`thread_time`): what the worker spends, not waits.
+PROFILED_WORKER = """
+import cProfile, runpy, time
+profile = cProfile.Profile(time.thread_time)
+profile.enable()
+try:
+    runpy.run_module("workbench.cli", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    profile.disable()
+    profile.dump_stats({out!r})
+"""
+"""A directory: each worker of the measured run writes its cProfile there (slower, so the
+ratio is not the one to quote; the split of the workers' CPU is what it is for)."""
+
+
 def spawn_worker(database_url: str, run_id: str, transport: str) -> subprocess.Popen[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
-    argv = [sys.executable, "-m", "workbench.cli", "worker", "--run", run_id,
+    profiled = ["-m", "workbench.cli"]
+    if PROFILE_DIR and run_id in PROFILED:
+        out = f"{PROFILE_DIR}/worker-{os.urandom(3).hex()}.prof"
+        profiled = ["-c", PROFILED_WORKER.format(out=out)]
+    argv = [sys.executable, *profiled, "worker", "--run", run_id,
             "--concurrency", str(CONCURRENCY), "--transport", transport]  # fmt: skip
     return piped(argv, env)
 
@@ -160,6 +184,8 @@ def played_run(
     run = wb.runs.start(suite=suite[0], prompt="Agent", target=target, repeats=repeats,
                         concurrency=CONCURRENCY, executor="workers", progress=False)  # fmt: skip
     queued_s = time.perf_counter() - started
+    if repeats == REPEATS:  # the measured run, not the warm one
+        PROFILED.add(run.id)
     workers = [spawn_worker(database_url, run.id, transport) for _ in range(WORKERS)]
     try:
         outputs = [worker.communicate(timeout=TIMEOUT_S) for worker in workers]

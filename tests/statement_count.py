@@ -19,14 +19,22 @@ def counting_statements() -> Iterator[list[str]]:
     fixtures add, is left out.
     """
     seen: list[str] = []
-    original = psycopg.Cursor.execute
+    original, original_stream = psycopg.Cursor.execute, psycopg.Cursor.stream
 
-    def execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+    def note(query: Any) -> None:
         sql = str(query)
         if not sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
             seen.append(sql)
+
+    def execute(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        note(query)
         return original(cursor, query, *args, **kwargs)
+
+    def stream(cursor: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        note(query)  # a long list is read in chunks (services/scenarios/listing.py)
+        return original_stream(cursor, query, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(psycopg.Cursor, "execute", execute)
+        patch.setattr(psycopg.Cursor, "stream", stream)
         yield seen

@@ -9,8 +9,9 @@ from sqlalchemy import text
 
 import workbench
 from tests.runs.conftest import Setup
+from tests.statement_count import counting_statements
 from workbench.runs.engine import AttemptResult, ExpectationRow, TurnRow
-from workbench.runs.ledger import DatabaseThread, Finished, claim, write_results
+from workbench.runs.ledger import DatabaseThread, Finished, claim, heartbeat, write_results
 from workbench.runs.providers import Completion
 
 
@@ -82,7 +83,7 @@ def test_two_writers_of_one_attempt_leave_one_result(ledger_run: tuple[Setup, st
     assert (reply, status) == ("from b", "passed")
 
 
-def test_one_batch_is_three_statements_however_many_rows(
+def test_one_batch_is_one_statement_however_many_rows(
     ledger_run: tuple[Setup, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     setup, _ = ledger_run
@@ -100,5 +101,79 @@ def test_one_batch_is_three_statements_however_many_rows(
 
     finished = [Finished(c.attempt_id, result("r")) for c in claimed]
     db.run_sync(counting, owner="a", finished=finished, **ids(setup))
-    assert len(executed) == 3
+    assert len(executed) == 1
     assert count(setup, "turn_result") == 6 and count(setup, "expectation_result") == 6
+    with setup.wb.database.transaction() as session:
+        statuses = session.scalars(text("SELECT DISTINCT status FROM workbench.run_attempt")).all()
+    assert statuses == ["passed"]
+
+
+UPDATED_BY_THE_LEDGER = {"status", "lease_owner", "lease_expires_at", "tries", "started_at",
+                         "finished_at", "error", "latency_s"}  # fmt: skip
+
+
+def test_no_index_holds_a_column_the_ledger_updates(setup: Setup) -> None:
+    # An indexed column (or one in an index's predicate or expression) that an update changes
+    # makes the update write every index again: claims and results would not stay HOT.
+    with setup.wb.database.transaction() as session:
+        indexed = session.execute(
+            text(
+                "SELECT i.indexrelid::regclass::text, a.attname FROM pg_index i"
+                " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum > 0"
+                " AND (a.attnum = ANY(i.indkey)"
+                "      OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')"
+                "      OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M'))"
+                " WHERE i.indrelid = 'workbench.run_attempt'::regclass"
+            )
+        ).all()
+        options = session.scalar(
+            text("SELECT reloptions FROM pg_class WHERE oid = 'workbench.run_attempt'::regclass")
+        )
+    assert {column for _, column in indexed} == {"id", "run_id", "user_id", "position", "repeat"}
+    assert not {column for _, column in indexed} & UPDATED_BY_THE_LEDGER
+    assert "fillfactor=30" in (options or [])  # room on the page for the new versions
+
+
+def test_a_heartbeat_is_one_statement_that_extends_only_the_owners_leases(
+    ledger_run: tuple[Setup, str],
+) -> None:
+    setup, _ = ledger_run
+    db = db_thread(setup)
+    db.run_sync(claim, owner="a", limit=2, lease_s=5.0, **ids(setup))
+    db.run_sync(claim, owner="b", limit=2, lease_s=5.0, **ids(setup))
+    with counting_statements() as seen:
+        db.run_sync(heartbeat, owner="a", lease_s=600.0, **ids(setup))
+    assert len(seen) == 1
+    with setup.wb.database.transaction() as session:
+        leases = session.execute(
+            text(
+                "SELECT lease_owner, bool_and(lease_expires_at > (now() AT TIME ZONE 'UTC')"
+                " + interval '5 minutes') FROM workbench.run_attempt"
+                " WHERE lease_owner IS NOT NULL GROUP BY lease_owner"
+            )
+        ).all()
+    assert dict(leases) == {"a": True, "b": False}
+
+
+def test_finishing_a_batch_is_one_statement_and_touches_only_its_attempts(
+    ledger_run: tuple[Setup, str],
+) -> None:
+    setup, _ = ledger_run
+    db = db_thread(setup)
+    claimed = db.run_sync(claim, owner="a", limit=6, **ids(setup))
+    failed = AttemptResult("failed", "boom \x00", float("nan"), (), ())
+    finished = [
+        Finished(claimed[0].attempt_id, result("r")),
+        Finished(claimed[1].attempt_id, failed),
+    ]
+    with counting_statements() as seen:
+        db.run_sync(write_results, owner="a", finished=finished, **ids(setup))
+    assert len(seen) == 1
+    with setup.wb.database.transaction() as session:
+        rows = session.execute(
+            text("SELECT id, status, error, latency_s FROM workbench.run_attempt ORDER BY id")
+        ).all()
+    by_id = {row[0]: row[1:] for row in rows}
+    assert by_id[claimed[0].attempt_id] == ("passed", None, 0.02)
+    assert by_id[claimed[1].attempt_id] == ("failed", "boom \ufffd", None)  # stored, made storable
+    assert [by_id[c.attempt_id][0] for c in claimed[2:]] == ["claimed"] * 4

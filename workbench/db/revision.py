@@ -3,4 +3,4 @@
 A test checks it equals the head of `migrations/versions`.
 """
 
-HEAD_REVISION = "0010_simulated_users"
+HEAD_REVISION = "0011_ledger_hot"

@@ -119,7 +119,9 @@ class RunAttempt(Base):
     __table_args__ = (
         _one_of("status", ATTEMPT_STATUSES, "run_attempt_status_check"),
         UniqueConstraint("run_id", "position", "repeat", name="run_attempt_run_id_position_key"),
-        Index("run_attempt_user_id_run_id_status_idx", "user_id", "run_id", "status"),
+        # No index holds a column that claims, heartbeats or results change (status, leases):
+        # those updates stay HOT (migration 0011, which also sets fillfactor = 30).
+        Index("run_attempt_user_id_run_id_id_idx", "user_id", "run_id", "id"),
         {"schema": WORKBENCH_SCHEMA},
     )
 

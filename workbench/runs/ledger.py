@@ -2,10 +2,13 @@
 
 - `claim` takes a batch of pending attempts (or claimed ones whose lease expired) with
   `FOR UPDATE SKIP LOCKED`, so any number of executors share a run without blocking each other.
-- `write_results` stores finished attempts in one transaction per batch, one multi-row statement
-  per table (`unnest` of arrays), `ON CONFLICT DO NOTHING` on the unique keys: the first writer
-  of a result wins, a second writer's rows are dropped, and an attempt already finished by
-  someone else keeps its status.
+- `write_results` stores finished attempts in one statement per batch (an INSERT per table as a
+  CTE, each table's rows one JSON document, then the attempts' status), `ON CONFLICT DO
+  NOTHING` on the unique keys: the first writer of a result wins, a second writer's rows are
+  dropped, and an attempt already finished by someone else keeps its status.
+- What an attempt costs the database is small and flat (issue 24): a share of one claim and of
+  one results statement, its result rows, and two updates of its ledger row that stay HOT (no
+  index holds a column they change; the table keeps room on its pages, migration 0011).
 - `ResultWriter` (writer.py) batches what arrives and calls `write_results`, splitting a batch
   the database refuses until the one attempt it cannot store is found.
 
@@ -83,6 +86,19 @@ def claim(
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.attempt_id)
 
 
+# One statement: the owner's leases (a HOT update of each row it holds: no index covers them)
+# and the run's stamp.
+HEARTBEAT = """
+WITH leases AS (
+    UPDATE workbench.run_attempt
+    SET lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %(lease)s)
+    WHERE user_id = %(user_id)s AND run_id = %(run_id)s AND status = 'claimed'
+      AND lease_owner = %(owner)s)
+UPDATE workbench.run SET heartbeat_at = clock_timestamp() AT TIME ZONE 'UTC'
+WHERE id = %(run_id)s AND user_id = %(user_id)s AND owner = %(owner)s
+"""
+
+
 def heartbeat(
     conn: psycopg.Connection[Any],
     *,
@@ -91,19 +107,9 @@ def heartbeat(
     owner: str,
     lease_s: float = LEASE_SECONDS,
 ) -> None:
-    """The owner is alive: extend its leases and stamp the run."""
+    """The owner is alive: extend its leases and stamp the run (one statement)."""
     params = {"run_id": run_id, "user_id": user_id, "owner": owner, "lease": lease_s}
-    conn.execute(
-        "UPDATE workbench.run_attempt SET lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC')"
-        " + make_interval(secs => %(lease)s) WHERE user_id = %(user_id)s AND run_id = %(run_id)s"
-        " AND status = 'claimed' AND lease_owner = %(owner)s",
-        params,
-    )
-    conn.execute(
-        "UPDATE workbench.run SET heartbeat_at = clock_timestamp() AT TIME ZONE 'UTC'"
-        " WHERE id = %(run_id)s AND user_id = %(user_id)s AND owner = %(owner)s",
-        params,
-    )
+    conn.execute(HEARTBEAT, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +122,12 @@ class Finished:
 
 # Rows travel as one JSON document per table, unpacked by PostgreSQL: `json.dumps` is C, while
 # binding Python lists as arrays escapes every element in Python (most of a batch's time).
+# Each is a data-modifying CTE of one statement (`RESULTS`): a batch is one round trip.
 TURNS = """
 INSERT INTO workbench.turn_result (attempt_id, run_id, user_id, turn_index, message_count, model,
     reply, latency_s, prompt_tokens, completion_tokens, cost_usd, cached, error, reply_cut)
 SELECT a, %(run_id)s, %(user_id)s, t, n, m, r, l, p, c, u, coalesce(k, false), e, coalesce(z, false)
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, n int, m text, r text,
+FROM jsonb_to_recordset(%(turns)s::jsonb) AS v(a bigint, t int, n int, m text, r text,
     l float8, p int, c int, u float8, k bool, e text, z bool)
 ON CONFLICT (attempt_id, turn_index) DO NOTHING
 """
@@ -129,7 +136,8 @@ EXPECTATIONS = """
 INSERT INTO workbench.expectation_result (attempt_id, run_id, user_id, turn_index,
     expectation_index, type, status, detail)
 SELECT a, %(run_id)s, %(user_id)s, t, x, y, s, d
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, x int, y text, s text, d jsonb)
+FROM jsonb_to_recordset(%(expectations)s::jsonb) AS v(a bigint, t int, x int, y text, s text,
+    d jsonb)
 ON CONFLICT (attempt_id, turn_index, expectation_index) DO NOTHING
 """
 
@@ -137,7 +145,7 @@ TOOL_CALLS = """
 INSERT INTO workbench.tool_call (attempt_id, run_id, user_id, turn_index, round, call_index, name,
     arguments, result, source, error, latency_s)
 SELECT a, %(run_id)s, %(user_id)s, t, r, i, n, g, o, s, e, l
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, r int, i int, n text, g text,
+FROM jsonb_to_recordset(%(tool_calls)s::jsonb) AS v(a bigint, t int, r int, i int, n text, g text,
     o text, s text, e text, l float8)
 ON CONFLICT (attempt_id, turn_index, round, call_index) DO NOTHING
 """
@@ -147,22 +155,44 @@ INSERT INTO workbench.conversation_result (attempt_id, run_id, user_id, turn_ind
     ending, reason, transcript, simulator_model, simulator_prompt_version, simulator_calls,
     simulator_prompt_tokens, simulator_completion_tokens, simulator_cost_usd)
 SELECT a, %(run_id)s, %(user_id)s, t, n, e, r, x, m, v, c, p, o, u
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, t int, n int, e text, r text, x jsonb,
-    m text, v text, c int, p int, o int, u float8)
+FROM jsonb_to_recordset(%(conversations)s::jsonb) AS v(a bigint, t int, n int, e text, r text,
+    x jsonb, m text, v text, c int, p int, o int, u float8)
 ON CONFLICT (attempt_id, turn_index) DO NOTHING
 """
 
 # An attempt is finished only while it has no final status (whoever finished it first wins),
-# and only by its lease holder or when nobody holds a live lease on it.
+# and only by its lease holder or when nobody holds a live lease on it. The rows are found by
+# their primary key (`id = ANY`), whatever the statistics say: there is no join for the planner
+# to get wrong (each row's values are looked up in the arrays by its id's place), and the user
+# and run are checked in a form no index serves (`IS NOT DISTINCT FROM`; neither side is ever
+# NULL). On a fresh run's stale statistics, a join on the values read every unfinished attempt
+# of the run for each batch, or worse. No column set here is indexed: the update is HOT.
 FINISH = """
 UPDATE workbench.run_attempt AS a
-SET status = v.s, error = v.e, latency_s = v.l,
+SET status = (%(statuses)s::text[])[array_position(%(ids)s::bigint[], a.id)],
+    error = (%(errors)s::text[])[array_position(%(ids)s::bigint[], a.id)],
+    latency_s = (%(latencies)s::float8[])[array_position(%(ids)s::bigint[], a.id)],
     finished_at = clock_timestamp() AT TIME ZONE 'UTC', lease_expires_at = NULL
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS v(a bigint, s text, e text, l float8)
-WHERE a.id = v.a AND a.user_id = %(user_id)s AND a.status IN ('pending', 'claimed', 'cancelled')
+WHERE a.id = ANY(%(ids)s::bigint[])
+  AND (a.user_id, a.run_id) IS NOT DISTINCT FROM (%(user_id)s, %(run_id)s)
+  AND a.status IN ('pending', 'claimed', 'cancelled')
   AND (a.lease_owner = %(owner)s OR a.lease_owner IS NULL
        OR a.lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC')
 """
+
+_PARTS = {"turns": TURNS, "expectations": EXPECTATIONS, "tool_calls": TOOL_CALLS,
+          "conversations": CONVERSATIONS}  # fmt: skip
+_RESULTS: dict[tuple[str, ...], str] = {}
+
+
+def results_statement(tables: tuple[str, ...]) -> str:
+    """One statement storing a batch: an INSERT per table in `tables` (CTEs, all run to
+    completion whether or not anything reads them), then the attempts' final status."""
+    statement = _RESULTS.get(tables)
+    if statement is None:
+        ctes = ",\n".join(f"{name} AS ({_PARTS[name].strip()})" for name in tables)
+        statement = _RESULTS[tables] = f"WITH {ctes}\n{FINISH.strip()}"
+    return statement
 
 
 def write_results(
@@ -173,24 +203,34 @@ def write_results(
     owner: str,
     finished: Sequence[Finished],
 ) -> None:
-    """Store `finished` attempts: three statements (four with tool calls), however many rows."""
-    base = {"run_id": run_id, "user_id": user_id}
-    conn.execute(TURNS, {**base, "rows": _storable_json(_turn_rows(finished))})
-    conn.execute(EXPECTATIONS, {**base, "rows": _storable_json(_expectation_rows(finished))})
+    """Store `finished` attempts in one statement, however many rows and tables."""
+    params: dict[str, Any] = {"run_id": run_id, "user_id": user_id, "owner": owner}
+    params["turns"] = _storable_json(_turn_rows(finished))
+    params["expectations"] = _storable_json(_expectation_rows(finished))
+    tables: tuple[str, ...] = ("turns", "expectations")
     calls = [{"a": f.attempt_id, **call.row()} for f in finished for call in f.result.tool_calls]
-    if calls:  # a statement only for runs whose assistants called tools
-        conn.execute(TOOL_CALLS, {**base, "rows": _storable_json(calls)})
+    if calls:  # a part only for runs whose assistants called tools
+        params["tool_calls"], tables = _storable_json(calls), (*tables, "tool_calls")
     talks = [{"a": f.attempt_id, **talk.row()} for f in finished for talk in f.result.conversations]
     if talks:  # simulated users (issue 21)
-        conn.execute(CONVERSATIONS, {**base, "rows": _storable_json(talks)})
-    attempts = [
-        {"a": f.attempt_id, "s": f.result.status, "e": f.result.error, "l": f.result.latency_s}
-        for f in finished
-    ]
-    conn.execute(FINISH, {"user_id": user_id, "owner": owner, "rows": _storable_json(attempts)})
+        params["conversations"], tables = _storable_json(talks), (*tables, "conversations")
+    params["ids"] = [f.attempt_id for f in finished]
+    params["statuses"] = [f.result.status for f in finished]
+    params["errors"] = [_storable_text(f.result.error) for f in finished]
+    params["latencies"] = [_storable_float(f.result.latency_s) for f in finished]
+    conn.execute(results_statement(tables), params)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable_text(value: str | None) -> str | None:
+    return None if value is None else storable.text(value)
+
+
+def _storable_float(value: float | None) -> float | None:
+    """A latency as stored: finite, else unknown (None)."""
+    return None if value is None else storable.cost(value)
 
 
 def _storable_json(rows: Any) -> str:

@@ -54,7 +54,7 @@ class ResultWriter:
         self._max_characters, self._characters = max_characters, 0
         self._ids = {"run_id": run_id, "user_id": user_id, "owner": owner}
         self._on_stored = on_stored
-        self._buffer: list[Finished] = []
+        self._buffer: list[tuple[Finished, int]] = []  # with its replies' length
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -71,8 +71,9 @@ class ResultWriter:
         self._task = asyncio.get_running_loop().create_task(self._loop())
 
     def add(self, item: Finished) -> None:
-        self._buffer.append(item)
-        self._characters += _characters(item)
+        size = _characters(item)
+        self._buffer.append((item, size))
+        self._characters += size
         if len(self._buffer) >= self._max or self._characters >= self._max_characters:
             self._wake.set()
 
@@ -90,9 +91,9 @@ class ResultWriter:
         # What arrived while the last batch was written may be more than one batch's worth.
         chunk: list[Finished] = []
         size = 0
-        for item in batch:
+        for item, characters in batch:
             chunk.append(item)
-            size += _characters(item)
+            size += characters
             if len(chunk) >= self._max or size >= self._max_characters:
                 await self._write(chunk)
                 chunk, size = [], 0

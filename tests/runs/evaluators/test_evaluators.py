@@ -10,6 +10,8 @@ import pytest
 
 from workbench.errors import ValidationError
 from workbench.runs.evaluators import build_check
+from workbench.runs.evaluators import pattern as pattern_module
+from workbench.runs.evaluators.pattern import bounded
 
 NFD_CAFE = unicodedata.normalize("NFD", "café")  # "e" + combining acute accent
 assert NFD_CAFE != "café"
@@ -121,3 +123,50 @@ def test_bad_specs_are_validation_errors(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         build_check(kind, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "quick"),
+    [
+        ("echo", True),
+        ("refund|return", True),
+        (r"\d\d\d-\d\d\d\d", True),
+        ("^Hello$", True),
+        ("a|b|c|d", True),
+        ("a|b|c|d|e", False),  # more alternatives than the bound
+        ("(a|a)+$", False),
+        ("a*b", False),
+        ("a{2,}", False),
+        ("colou?r", False),
+        (r"(x)\1", False),
+        ("(?=a)a", False),
+        ("x" * 201, False),
+    ],
+)
+def test_only_patterns_of_bounded_cost_are_searched_without_a_time_limit(
+    pattern: str, quick: bool
+) -> None:
+    assert bounded(pattern) is quick
+
+
+def test_a_bounded_pattern_on_a_long_reply_keeps_the_time_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    searched: list[dict[str, object]] = []
+    original = pattern_module._compile
+
+    def spying(pattern: str, case_sensitive: bool) -> object:
+        compiled = original(pattern, case_sensitive)
+
+        class Spy:
+            def search(self, text: str, **kwargs: object) -> object:
+                searched.append(kwargs)
+                return compiled.search(text, **kwargs)
+
+        return Spy()
+
+    monkeypatch.setattr(pattern_module, "_compile", spying)
+    check = build_check("REGEX", value="echo")
+    assert check("an echo").status == "PASSED"
+    assert check("x" * 20_001 + " echo").status == "PASSED"
+    assert [sorted(kwargs) for kwargs in searched] == [[], ["concurrent", "timeout"]]

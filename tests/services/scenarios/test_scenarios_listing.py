@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import insert, update
 
@@ -16,6 +17,7 @@ from workbench.db.engine import Database
 from workbench.db.models import Scenario
 from workbench.errors import ValidationError
 from workbench.handle import Workbench
+from workbench.services.scenarios import listing
 from workbench.services.scenarios.bulk import NewScenario, insert_scenarios
 from workbench.services.scenarios.types import (
     ScenarioCreate,
@@ -250,3 +252,31 @@ def test_summaries_equal_ones_built_the_usual_way(wb: Workbench) -> None:
     assert dataclasses.replace(summary) == summary
     assert vars(summary) == vars(ScenarioSummary(**vars(summary)))
     assert summary.created_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize("count_total", [True, False])
+def test_a_long_list_is_streamed_in_chunks_with_the_same_summaries(
+    wb: Workbench, monkeypatch: pytest.MonkeyPatch, count_total: bool
+) -> None:
+    bulk_scenarios(wb, 7)
+    whole = wb.scenarios.list(limit=None, count_total=count_total)
+    monkeypatch.setattr(listing, "STREAM_ROWS", 2)  # 7 rows: chunks of 2, 2, 2 and 1
+    chunks: list[int] = []
+    original = psycopg.Cursor.stream
+
+    def stream(cursor: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        chunks.append(kwargs["size"])
+        return original(cursor, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "stream", stream)
+    streamed = wb.scenarios.list(limit=None, count_total=count_total)
+    assert chunks == [2]
+    assert streamed == whole and len(streamed) == 7
+    assert streamed.total == (7 if count_total else None)
+    assert wb.scenarios.list(limit=3, count_total=count_total).items == whole.items[:3]  # whole
+    assert chunks == [2, 2]  # a limit above STREAM_ROWS streams too
+
+
+def test_an_empty_streamed_list_counts_zero(wb: Workbench) -> None:
+    page = wb.scenarios.list(limit=None)
+    assert (page.items, page.total) == ((), 0)
