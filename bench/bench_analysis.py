@@ -71,34 +71,14 @@ def load(conninfo: str, user_id: str, suite_id: str, first_attempt: int) -> list
     for n, run_id in enumerate(run_ids):
         created = start + timedelta(days=n)
         target = json.dumps({"provider": "openai", "model": "gpt-4o-mini"})
-        totals = json.dumps({"attempts": SCENARIOS * REPEATS})
-        runs.append(
-            (
-                run_id,
-                user_id,
-                suite_id,
-                "Bench suite",
-                "p",
-                "Prompt",
-                created,
-                "sys",
-                "0" * 64,
-                target,
-                REPEATS,
-                "{}",
-                "finished",
-                created,
-                created,
-                created,
-                totals,
-            )
-        )
+        passed = 0
         for position, scenario_id in enumerate(scenario_ids):
             scenarios.append((run_id, position, user_id, scenario_id, f"S{position}", 1, TURNS))
             for repeat in range(REPEATS):
                 attempt_id += 1
                 outcome = ["PASSED" if rng.random() > 0.05 else "FAILED" for _ in range(4)]
                 status = "failed" if "FAILED" in outcome else "passed"
+                passed += status == "passed"
                 latency = rng.uniform(0.2, 2.0)
                 attempts.append(
                     (
@@ -135,6 +115,33 @@ def load(conninfo: str, user_id: str, suite_id: str, first_attempt: int) -> list
                     expectations.append(
                         (attempt_id, run_id, user_id, 1, index, "MUST_CONTAIN", result, "{}")
                     )
+        # The totals `lifecycle.finish` stores with a finished run (trend reads them).
+        attempts_made = SCENARIOS * REPEATS
+        failed = attempts_made - passed
+        totals = json.dumps(
+            {"attempts": attempts_made, "passed": passed, "failed": failed, "errors": 0}
+        )
+        runs.append(
+            (
+                run_id,
+                user_id,
+                suite_id,
+                "Bench suite",
+                "p",
+                "Prompt",
+                created,
+                "sys",
+                "0" * 64,
+                target,
+                REPEATS,
+                "{}",
+                "finished",
+                created,
+                created,
+                created,
+                totals,
+            )
+        )
     with psycopg.connect(conninfo) as conn:
         copy_rows(
             conn,

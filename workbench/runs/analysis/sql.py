@@ -103,13 +103,20 @@ GROUP BY a.run_id, a.scenario_id
 
 TREND = """
 WITH picked AS (
-    SELECT id, created_at, status, prompt_name, target ->> 'model' AS model, suite_name
+    SELECT id, created_at, status, prompt_name, target ->> 'model' AS model, suite_name,
+           -- A finished run's attempt counts, stored when it finished (lifecycle.finish): its
+           -- attempts' status is in no index (the ledger's updates stay HOT), so counting
+           -- them again reads every attempt of the run.
+           CASE WHEN status = 'finished' AND totals ? 'passed' THEN totals END AS stored
     FROM workbench.run
     WHERE user_id = %(u)s AND (%(s)s::text IS NULL OR suite_id = %(s)s OR suite_name = %(s)s)
     ORDER BY created_at DESC, id DESC LIMIT %(n)s
 )
 SELECT p.id, p.created_at, p.status, p.suite_name, p.prompt_name, p.model,
-       att.passed, att.failed, att.errored, att.unfinished,
+       coalesce((p.stored ->> 'passed')::bigint, att.passed),
+       coalesce((p.stored ->> 'failed')::bigint, att.failed),
+       coalesce((p.stored ->> 'errors')::bigint, att.errored),
+       CASE WHEN p.stored IS NULL THEN att.unfinished ELSE 0 END,
        ex.passed, ex.failed, ex.errored, tr.cost, tr.p50, tr.p95, tr.cached
 FROM picked p
 LEFT JOIN LATERAL (
@@ -117,7 +124,8 @@ LEFT JOIN LATERAL (
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status = 'error') AS errored,
            count(*) FILTER (WHERE status IN ('pending', 'claimed')) AS unfinished
-    FROM workbench.run_attempt WHERE user_id = %(u)s AND run_id = p.id
+    FROM workbench.run_attempt
+    WHERE user_id = %(u)s AND run_id = p.id AND p.stored IS NULL  -- a one-time filter
 ) att ON true
 LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE status = 'PASSED') AS passed,
