@@ -242,12 +242,11 @@ def finish_if_played(conn: Connection, *, run_id: str, user_id: str) -> None:
 
 @dataclass(frozen=True)
 class Script:
-    """What a run plays, as stored: the rendered system text, each scenario's turns by
-    position, and whether an attempt stops at its first failed expectation."""
+    """How a run plays, as stored: the rendered system text, whether an attempt stops at its
+    first failed expectation, and the tool rounds allowed. The scenarios' snapshots are read
+    as their attempts are claimed (`snapshots`), never all at once."""
 
     system_text: str
-    # position, scenario id, turns, tools document (or None)
-    scenarios: Sequence[tuple[int, str, list[dict[str, Any]], dict[str, Any] | None]]
     stop_on_failure: bool
     max_tool_rounds: int = 8
 
@@ -259,14 +258,25 @@ def script(conn: Connection, *, run_id: str, user_id: str) -> Script:
     ).fetchone()
     if run is None:
         raise NotFound(f"No run {run_id!r}.")
-    rows = conn.execute(
-        "SELECT position, scenario_id, turns, tools FROM workbench.run_scenario"
-        " WHERE run_id = %s AND user_id = %s ORDER BY position",
-        (run_id, user_id),
-    ).fetchall()
     options = run[1] or {}
     rounds = int(options.get("max_tool_rounds") or 8)
-    return Script(run[0], rows, bool(options.get("stop_on_failure")), rounds)
+    return Script(run[0], bool(options.get("stop_on_failure")), rounds)
+
+
+Snapshot = tuple[int, str, list[dict[str, Any]], dict[str, Any] | None]
+"""A scenario as a run plays it: position, scenario id, turns, tools document (or None)."""
+
+
+def snapshots(
+    conn: Connection, *, run_id: str, user_id: str, positions: Sequence[int]
+) -> list[Snapshot]:
+    """The snapshots of the scenarios at `positions` (those of a claimed batch), by position."""
+    rows = conn.execute(
+        "SELECT position, scenario_id, turns, tools FROM workbench.run_scenario"
+        " WHERE user_id = %s AND run_id = %s AND position = ANY(%s) ORDER BY position",
+        (user_id, run_id, list(positions)),
+    ).fetchall()
+    return [(int(p), str(s), turns, tools) for p, s, turns, tools in rows]
 
 
 def counts(conn: Connection, *, run_id: str, user_id: str) -> dict[str, int]:

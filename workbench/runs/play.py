@@ -25,14 +25,15 @@ from typing import Any, NoReturn
 from workbench.crypto.secret import Secret
 from workbench.db.engine import Database
 from workbench.runs import lifecycle
-from workbench.runs.cache_client import cached, prefetch_first_turns
+from workbench.runs.cache_client import cached
 from workbench.runs.collector import quiet_collector
-from workbench.runs.engine import Judge, Player, build_plan
+from workbench.runs.engine import Judge, Player
 from workbench.runs.executor import InKernelExecutor, RunJob
 from workbench.runs.generate import open_client
 from workbench.runs.judge import judge
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
 from workbench.runs.mcp import McpStdio, McpTools, open_servers
+from workbench.runs.plans import ClaimedPlans
 from workbench.runs.providers import Message, ModelClient, Target
 from workbench.runs.simulation import play_special
 from workbench.runs.tools import LiveTool
@@ -217,17 +218,13 @@ async def _job(
     simulator: ModelClient | None = None,
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
-    merge = request.target.provider == "anthropic"  # strict user/assistant alternation
     live = request.live_tools
-    definitions = served.definitions if served else {}
-    plans = {
-        p: build_plan(
-            p, sid, turns, merge_users=merge, tools=tools, live_tools=live, served=definitions
-        )
-        for p, sid, turns, tools in script.scenarios
-    }
     system = Message("system", script.system_text)
-    await prefetch_first_turns(client, system, plans)
+    # Scenarios are read and planned batch by batch as they are claimed (runs/plans.py).
+    plans = ClaimedPlans(db, run_id=request.run_id, user_id=request.user_id, client=client,
+                         merge_users=request.target.provider == "anthropic",  # alternation
+                         system=system, live_tools=live,
+                         served=served.definitions if served else {})  # fmt: skip
     player = Player(system, client, _judge(judge_client), script.stop_on_failure, live,
                     script.max_tool_rounds, served.callers if served else None,
                     simulator=simulator, judge_client=judge_client,
