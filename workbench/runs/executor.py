@@ -33,6 +33,20 @@ Plans = Callable[[Sequence[int]], Awaitable[Mapping[int, ScenarioPlan]]]
 """The plans of the scenarios at these positions (a claimed batch's: runs/plans.py)."""
 
 
+class Growing(Protocol):
+    """A ledger whose later attempts are still being written (lifecycle.LaterAttempts)."""
+
+    written: int
+    """Chunks written so far."""
+
+    def claimed(self) -> None:
+        """A claim came back: the writes may begin (the first claim goes first, not after them)."""
+
+    async def grown(self, since: int) -> bool:
+        """True once more than `since` chunks are written; False when no more will be (the
+        error of a write that failed is raised here)."""
+
+
 @dataclass
 class RunJob:
     """Everything needed to play one run's unfinished attempts."""
@@ -47,6 +61,8 @@ class RunJob:
     on_progress: Progress = field(default=lambda status: None)
     lease_s: float = LEASE_SECONDS
     heartbeat_s: float = HEARTBEAT_SECONDS
+    growing: Growing | None = None
+    """None: every attempt's row exists; else a claim that comes back empty waits for more."""
 
 
 class Executor(Protocol):
@@ -169,7 +185,8 @@ class _Feed:
             self._refill.add_done_callback(_retrieved)
 
     async def _claim(self) -> None:
-        job = self._job
+        job, growing = self._job, self._job.growing
+        seen = growing.written if growing is not None else 0
         try:
             batch = await job.db.call(
                 claim,
@@ -179,6 +196,10 @@ class _Feed:
                 limit=self._batch,
                 lease_s=job.lease_s,
             )
+            if growing is not None:
+                growing.claimed()
+                if not batch and await growing.grown(seen):
+                    return  # rows were written since this claim began: the next one sees them
             # Built now, not up front: the first requests go out after one batch's plans.
             plans = await job.plans([item.position for item in batch]) if batch else {}
         except Exception as error:

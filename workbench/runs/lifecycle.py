@@ -96,17 +96,52 @@ INSERT INTO workbench.run_scenario (run_id, position, user_id, scenario_id, scen
 SELECT %(id)s, p, %(user_id)s, s, n, v, t, x
 FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(p int, s text, n text, v int, t jsonb, x jsonb)
 """
+# The attempts of the scenarios at positions [start, stop), in ledger order (by position, then
+# repeat: claims follow their ids). `ON CONFLICT DO NOTHING`: what exists already is kept.
 ATTEMPTS = """
 INSERT INTO workbench.run_attempt (run_id, user_id, position, scenario_id, repeat, status, tries)
 SELECT r.id, r.user_id, s.position, s.scenario_id, k, 'pending', 0
 FROM workbench.run r JOIN workbench.run_scenario s ON s.run_id = r.id
 CROSS JOIN generate_series(0, r.repeats - 1) k
-WHERE r.id = %(id)s AND r.user_id = %(user_id)s ORDER BY s.position, k
+WHERE r.id = %(id)s AND r.user_id = %(user_id)s AND s.position >= %(start)s
+  AND (%(stop)s::int IS NULL OR s.position < %(stop)s)
+ORDER BY s.position, k
+ON CONFLICT DO NOTHING
 """
+FIRST_ATTEMPTS = 1_000
+"""About how many attempts `create` writes with the run; the rest are written in chunks beside
+the first claims (`LaterAttempts`): 100,000 rows took 3 s, all before the first request."""
+CHUNK_ATTEMPTS = 2_000
+"""About how many attempts each later statement writes (tens of ms: claims and results wait
+for it on the run's database thread)."""
 
 
-def create(conn: Connection, run: NewRun) -> None:
-    """The run row (running, owned by `run.owner`), its scenario snapshots and its attempts."""
+@dataclass(frozen=True)
+class LaterAttempts:
+    """The attempts a run's rows were created without: those of the scenarios from position
+    `start` to `scenarios`, `repeats` each. Whoever plays the run first writes them, in chunks
+    (`chunks`, `add_attempts`); a kernel that died before then leaves them to `reopen`."""
+
+    start: int
+    scenarios: int
+    repeats: int
+
+    @classmethod
+    def after(cls, scenarios: int, repeats: int) -> LaterAttempts | None:
+        """What `create(..., attempts_to=...)` leaves for a run of this size (None: nothing)."""
+        start = max(1, FIRST_ATTEMPTS // repeats)
+        return cls(start, scenarios, repeats) if start < scenarios else None
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """Position ranges [first, stop) of about `CHUNK_ATTEMPTS` attempts each."""
+        step = max(1, CHUNK_ATTEMPTS // self.repeats)
+        return [(p, min(p + step, self.scenarios)) for p in range(self.start, self.scenarios, step)]
+
+
+def create(conn: Connection, run: NewRun, *, attempts_to: int | None = None) -> None:
+    """The run row (running, owned by `run.owner`), its scenario snapshots and its attempts;
+    with `attempts_to`, only the attempts of the scenarios before that position (the rest:
+    `LaterAttempts`, written by `add_attempts`)."""
     row = {name: getattr(run, name) for name in NewRun.__dataclass_fields__}
     row |= {name: _naive_utc(row[name]) for name in ("prompt_updated_at", "created_at")}
     row |= {name: json.dumps(row[name]) for name in ("target", "judge", "options")}
@@ -124,7 +159,28 @@ def create(conn: Connection, run: NewRun) -> None:
     ]
     ids = {"id": run.id, "user_id": run.user_id}
     conn.execute(SNAPSHOTS, {**ids, "rows": json.dumps(snapshots)})
-    conn.execute(ATTEMPTS, ids)
+    conn.execute(ATTEMPTS, {**ids, "start": 0, "stop": attempts_to})
+
+
+def add_attempts(
+    conn: Connection, *, run_id: str, user_id: str, start: int = 0, stop: int | None = None
+) -> None:
+    """The attempts of the scenarios at positions [start, stop) that have no row yet."""
+    conn.execute(ATTEMPTS, {"id": run_id, "user_id": user_id, "start": start, "stop": stop})
+
+
+def complete_attempts(conn: Connection, *, run_id: str, user_id: str) -> None:
+    """Every attempt of the run has its row: those `create` left for later (`LaterAttempts`)
+    and a kernel that died never wrote are written now (resume, workers)."""
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM workbench.run_attempt WHERE user_id = %(u)s"
+        " AND run_id = %(r)s) < (SELECT count(*) FROM workbench.run_scenario"
+        " WHERE user_id = %(u)s AND run_id = %(r)s) * repeats"
+        " FROM workbench.run WHERE id = %(r)s AND user_id = %(u)s",
+        {"u": user_id, "r": run_id},
+    ).fetchone()
+    if row is not None and row[0]:
+        add_attempts(conn, run_id=run_id, user_id=user_id)
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -161,7 +217,9 @@ def hand_back(conn: Connection, *, run_id: str, user_id: str, owner: str | None 
 
 def reopen(conn: Connection, *, run_id: str, user_id: str, owner: str) -> int:
     """A cancelled or interrupted run playing again, for `owner`: unfinished attempts back to
-    pending and the run to running. How many attempts are left to play."""
+    pending and the run to running (attempts a kernel that died never wrote: written). How many
+    attempts are left to play."""
+    complete_attempts(conn, run_id=run_id, user_id=user_id)
     hand_back(conn, run_id=run_id, user_id=user_id)
     conn.execute(
         "UPDATE workbench.run SET status = 'running', owner = %(o)s, finished_at = NULL,"

@@ -70,6 +70,8 @@ class PlayRequest:
     """Plays simulated users (issue 21); None: the judge (or, without one, the target)."""
     mcp_servers: tuple[McpStdio, ...] = ()
     """MCP servers started for this play and stopped when it ends (runs/mcp.py)."""
+    later: lifecycle.LaterAttempts | None = None
+    """Attempts `start()` left unwritten, written here beside the first claims (None: none)."""
 
 
 class RunKeys:
@@ -140,6 +142,7 @@ async def play(
                       request.user_id, request.cache_ttl)  # fmt: skip
         client, judge_client = pair
     beat = _stamping(db, ids, request.heartbeat_s) if request.shared else None
+    later = _LaterWrites(db, ids, request.later) if request.later is not None else None
     played = 0
 
     def progress(status: str) -> None:
@@ -152,6 +155,7 @@ async def play(
     try:
         async with open_servers(request.mcp_servers) as served:  # stopped on any exit
             job = await _job(db, request, client, judge_client, progress, served, simulator)
+            job.growing = later
             with quiet_collector():
                 if request.shared:
                     await _play_to_the_end(job)
@@ -163,6 +167,8 @@ async def play(
         if request.shared:
             raise  # `workbench worker` says so; what it held is handed back below
     finally:
+        if later is not None:
+            await later.close()
         if beat is not None:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -240,6 +246,50 @@ def _judge(client: ModelClient) -> Judge:
         )
 
     return ask
+
+
+class _LaterWrites:
+    """The attempts `start()` left (`lifecycle.LaterAttempts`), written chunk by chunk on the
+    run's database thread once the first claim came back, so that the first requests go out
+    while the rest of the ledger is written. An attempt is claimed (and played) only once its
+    row exists; if this play ends first (a cancel, a dead kernel), `reopen` writes the rest."""
+
+    def __init__(
+        self, db: DatabaseThread, ids: dict[str, str], later: lifecycle.LaterAttempts
+    ) -> None:
+        self.written = 0
+        self._go, self._changed = asyncio.Event(), asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._write(db, ids, later))
+
+    async def _write(
+        self, db: DatabaseThread, ids: dict[str, str], later: lifecycle.LaterAttempts
+    ) -> None:
+        await self._go.wait()
+        try:
+            for start, stop in later.chunks():
+                await db.call(lifecycle.add_attempts, start=start, stop=stop, **ids)
+                self.written += 1
+                self._changed.set()
+        finally:
+            self._changed.set()  # done (or failed): nobody waits for more
+
+    def claimed(self) -> None:
+        self._go.set()
+
+    async def grown(self, since: int) -> bool:
+        self._go.set()
+        while self.written <= since:
+            if self._task.done():
+                self._task.result()  # a write that failed: its error
+                return False
+            self._changed.clear()
+            await self._changed.wait()
+        return True
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
 
 
 def _stamping(db: DatabaseThread, ids: dict[str, str], every_s: float) -> asyncio.Task[None]:

@@ -1,0 +1,84 @@
+"""A run's first attempts are written with it, the rest beside its first claims (issue 24)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+import workbench
+from tests.runs.conftest import make_setup
+from workbench.handle import Workbench
+from workbench.runs import lifecycle
+from workbench.services._base import session_driver
+from workbench.services.scenarios.types import expect, must_contain, user
+from workbench.testing.standin import StandIn
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """4 attempts written with the run, then chunks of 3 (one scenario of 2 repeats each)."""
+    monkeypatch.setattr(lifecycle, "FIRST_ATTEMPTS", 4)
+    monkeypatch.setattr(lifecycle, "CHUNK_ATTEMPTS", 3)
+
+
+def questions(wb: Workbench, count: int) -> str:
+    scenarios = {f"S{i}": [user(f"q{i}"), expect(must_contain(f"q{i}"))] for i in range(count)}
+    return make_setup(wb, scenarios, prompt="Be brief.").suite_id
+
+
+def attempt_rows(wb: Workbench, run_id: str) -> list[tuple[int, int, str]]:
+    with wb.database.transaction() as session:
+        rows = session.execute(
+            text(
+                "SELECT position, repeat, status FROM workbench.run_attempt WHERE run_id = :r"
+                " ORDER BY id"
+            ),
+            {"r": run_id},
+        ).all()
+    return [(int(p), int(k), str(s)) for p, k, s in rows]
+
+
+def test_later_attempts_are_written_while_the_first_play_and_all_play_once(
+    wb: Workbench, small_chunks: None
+) -> None:
+    suite = questions(wb, 5)
+    assert lifecycle.LaterAttempts.after(5, 2) == lifecycle.LaterAttempts(2, 5, 2)
+    with StandIn(max_lifetime_s=60) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = wb.runs.start(suite=suite, prompt="Support", target=target, repeats=2,
+                            concurrency=1, progress=False).wait(60)  # fmt: skip
+        sent = [body["messages"][-1]["content"] for body in server.bodies]
+    assert sent == [f"q{i}" for i in range(5) for _ in range(2)]  # the ledger's order
+    rows = attempt_rows(wb, run.id)
+    assert [(p, k) for p, k, _ in rows] == [(p, k) for p in range(5) for k in range(2)]
+    assert {status for _, _, status in rows} == {"passed"}
+    assert wb.runs.get(run.id).status == "finished"
+    assert wb.runs.get(run.id).totals["attempts"] == 10
+
+
+def test_a_run_whose_kernel_died_before_its_later_attempts_were_written_resumes_them_all(
+    wb: Workbench,
+) -> None:
+    suite = questions(wb, 4)
+    service = wb.runs
+    plan = service._plan(suite, "Support", None)
+    run_id, target = str(uuid.uuid4()), workbench.offline()
+    new = service._new_run(run_id, "a-kernel-that-died", plan, target, None, 3, False)
+    with wb.database.transaction() as session:
+        lifecycle.create(session_driver(session), new, attempts_to=1)  # what start() wrote
+        session.execute(
+            text(
+                "UPDATE workbench.run SET heartbeat_at = heartbeat_at - interval '1 hour'"
+                " WHERE id = :r"
+            ),
+            {"r": run_id},
+        )
+    assert len(attempt_rows(wb, run_id)) == 3
+    assert wb.runs.get(run_id).status == "interrupted"
+    wb.runs.resume(run_id, target=target, progress=False).wait(60)
+    rows = attempt_rows(wb, run_id)
+    assert sorted((p, k) for p, k, _ in rows) == [(p, k) for p in range(4) for k in range(3)]
+    assert {status for _, _, status in rows} == {"passed"}
+    assert wb.runs.get(run_id).status == "finished"
