@@ -161,6 +161,9 @@ class _Feed:
         # Large enough that claims are rare, small enough that leases stay with live work.
         self._batch = min(max(4 * job.concurrency, 50), 500)
         self._low = job.concurrency
+        # The first claim is as small as will keep every worker busy: its plans are built before
+        # the first request goes out; the next claim follows at once, in the background.
+        self._limit = min(job.concurrency, self._batch)
 
     async def next(self) -> tuple[Claimed, ScenarioPlan] | None:
         while not self.stopped:
@@ -193,9 +196,10 @@ class _Feed:
                 run_id=job.run_id,
                 user_id=job.user_id,
                 owner=job.owner,
-                limit=self._batch,
+                limit=self._limit,
                 lease_s=job.lease_s,
             )
+            self._limit = self._batch
             if growing is not None:
                 growing.claimed()
                 if not batch and await growing.grown(seen):
