@@ -40,7 +40,7 @@ class Growing(Protocol):
     """Chunks written so far."""
 
     def claimed(self) -> None:
-        """A claim came back: the writes may begin (the first claim goes first, not after them)."""
+        """A claimed batch is planned: the writes may begin (the first requests go first)."""
 
     async def grown(self, since: int) -> bool:
         """True once more than `since` chunks are written; False when no more will be (the
@@ -200,12 +200,12 @@ class _Feed:
                 lease_s=job.lease_s,
             )
             self._limit = self._batch
-            if growing is not None:
-                growing.claimed()
-                if not batch and await growing.grown(seen):
-                    return  # rows were written since this claim began: the next one sees them
+            if growing is not None and not batch and await growing.grown(seen):
+                return  # rows were written since this claim began: the next one sees them
             # Built now, not up front: the first requests go out after one batch's plans.
             plans = await job.plans([item.position for item in batch]) if batch else {}
+            if growing is not None:
+                growing.claimed()  # only now: its writes would have delayed these plans
         except Exception as error:
             # A claim made in the background has no one awaiting it: kept for the workers
             # (else asyncio would log "Task exception was never retrieved" and the run go on).

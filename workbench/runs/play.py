@@ -154,6 +154,8 @@ async def play(
     _PLAYING.add(request.owner)
     try:
         async with open_servers(request.mcp_servers) as served:  # stopped on any exit
+            if request.shared:  # a kernel that died may have left attempts unwritten
+                await db.call(lifecycle.complete_attempts, **ids)
             job = await _job(db, request, client, judge_client, progress, served, simulator)
             job.growing = later
             with quiet_collector():

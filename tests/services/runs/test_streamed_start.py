@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -12,6 +13,7 @@ from tests.runs.conftest import make_setup
 from workbench.handle import Workbench
 from workbench.runs import lifecycle
 from workbench.services._base import session_driver
+from workbench.services.runs.worker import RunWorker, WorkerSettings
 from workbench.services.scenarios.types import expect, must_contain, user
 from workbench.testing.standin import StandIn
 
@@ -58,13 +60,12 @@ def test_later_attempts_are_written_while_the_first_play_and_all_play_once(
     assert wb.runs.get(run.id).totals["attempts"] == 10
 
 
-def test_a_run_whose_kernel_died_before_its_later_attempts_were_written_resumes_them_all(
-    wb: Workbench,
-) -> None:
-    suite = questions(wb, 4)
+def started_then_died(wb: Workbench, target: workbench.Target, scenarios: int) -> str:
+    """A run whose kernel died after start() wrote its first scenario's attempts (3 repeats)."""
+    suite = questions(wb, scenarios)
     service = wb.runs
     plan = service._plan(suite, "Support", None)
-    run_id, target = str(uuid.uuid4()), workbench.offline()
+    run_id = str(uuid.uuid4())
     new = service._new_run(run_id, "a-kernel-that-died", plan, target, None, 3, False)
     with wb.database.transaction() as session:
         lifecycle.create(session_driver(session), new, attempts_to=1)  # what start() wrote
@@ -76,8 +77,29 @@ def test_a_run_whose_kernel_died_before_its_later_attempts_were_written_resumes_
             {"r": run_id},
         )
     assert len(attempt_rows(wb, run_id)) == 3
+    return run_id
+
+
+def test_a_run_whose_kernel_died_before_its_later_attempts_were_written_resumes_them_all(
+    wb: Workbench,
+) -> None:
+    target = workbench.offline()
+    run_id = started_then_died(wb, target, 4)
     assert wb.runs.get(run_id).status == "interrupted"
     wb.runs.resume(run_id, target=target, progress=False).wait(60)
+    rows = attempt_rows(wb, run_id)
+    assert sorted((p, k) for p, k, _ in rows) == [(p, k) for p in range(4) for k in range(3)]
+    assert {status for _, _, status in rows} == {"passed"}
+    assert wb.runs.get(run_id).status == "finished"
+
+
+def test_a_worker_on_such_a_run_writes_the_missing_attempts_and_plays_them(wb: Workbench) -> None:
+    with StandIn(max_lifetime_s=60) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run_id = started_then_died(wb, target, 4)
+        worker = RunWorker(wb.database, wb.user.id)
+        played = asyncio.run(worker.serve(run_id, WorkerSettings(concurrency=2)))
+    assert played == 12
     rows = attempt_rows(wb, run_id)
     assert sorted((p, k) for p, k, _ in rows) == [(p, k) for p in range(4) for k in range(3)]
     assert {status for _, _, status in rows} == {"passed"}
