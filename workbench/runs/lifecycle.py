@@ -122,40 +122,12 @@ WHERE r.id = %(id)s AND r.user_id = %(user_id)s AND s.position >= %(start)s
 ORDER BY s.position, k
 ON CONFLICT DO NOTHING
 """
-FIRST_ATTEMPTS = 1_000
-"""About how many attempts `create` writes with the run; the rest are written in chunks beside
-the first claims (`LaterAttempts`): 100,000 rows took 3 s, all before the first request."""
-CHUNK_ATTEMPTS = 2_000
-"""About how many attempts each later statement writes (tens of ms: claims and results wait
-for it on the run's database thread)."""
-
-
-@dataclass(frozen=True)
-class LaterAttempts:
-    """The attempts a run's rows were created without: those of the scenarios from position
-    `start` to `scenarios`, `repeats` each. Whoever plays the run first writes them, in chunks
-    (`chunks`, `add_attempts`); a kernel that died before then leaves them to `reopen`."""
-
-    start: int
-    scenarios: int
-    repeats: int
-
-    @classmethod
-    def after(cls, scenarios: int, repeats: int) -> LaterAttempts | None:
-        """What `create(..., attempts_to=...)` leaves for a run of this size (None: nothing)."""
-        start = max(1, FIRST_ATTEMPTS // repeats)
-        return cls(start, scenarios, repeats) if start < scenarios else None
-
-    def chunks(self) -> list[tuple[int, int]]:
-        """Position ranges [first, stop) of about `CHUNK_ATTEMPTS` attempts each."""
-        step = max(1, CHUNK_ATTEMPTS // self.repeats)
-        return [(p, min(p + step, self.scenarios)) for p in range(self.start, self.scenarios, step)]
 
 
 def create(conn: Connection, run: NewRun, *, attempts_to: int | None = None) -> None:
     """The run row (running, owned by `run.owner`), its scenario snapshots and its attempts;
     with `attempts_to`, only the attempts of the scenarios before that position (the rest:
-    `LaterAttempts`, written by `add_attempts`)."""
+    `later.LaterAttempts`, written by `add_attempts`)."""
     row = {name: getattr(run, name) for name in NewRun.__dataclass_fields__}
     row |= {name: _naive_utc(row[name]) for name in ("prompt_updated_at", "created_at")}
     row |= {name: json.dumps(row[name]) for name in ("target", "judge", "options")}
@@ -180,8 +152,8 @@ def add_attempts(
 
 
 def complete_attempts(conn: Connection, *, run_id: str, user_id: str) -> None:
-    """Every attempt of the run has its row: those `create` left for later (`LaterAttempts`)
-    and a kernel that died never wrote are written now (resume, workers)."""
+    """Every attempt of the run has its row: those `create` left for later (`later.py`) and a
+    kernel that died never wrote are written now (resume, workers)."""
     row = conn.execute(
         "SELECT (SELECT count(*) FROM workbench.run_attempt WHERE user_id = %(u)s"
         " AND run_id = %(r)s) < (SELECT count(*) FROM workbench.run_scenario"

@@ -28,9 +28,10 @@ from workbench.runs import lifecycle
 from workbench.runs.cache_client import cached
 from workbench.runs.collector import quiet_collector
 from workbench.runs.engine import Judge, Player
-from workbench.runs.executor import InKernelExecutor, RunJob
+from workbench.runs.executor import Growing, InKernelExecutor, RunJob
 from workbench.runs.generate import open_client
 from workbench.runs.judge import judge
+from workbench.runs.later import LaterAttempts, LaterWrites
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
 from workbench.runs.mcp import McpStdio, McpTools, open_servers
 from workbench.runs.plans import ClaimedPlans
@@ -70,7 +71,7 @@ class PlayRequest:
     """Plays simulated users (issue 21); None: the judge (or, without one, the target)."""
     mcp_servers: tuple[McpStdio, ...] = ()
     """MCP servers started for this play and stopped when it ends (runs/mcp.py)."""
-    later: lifecycle.LaterAttempts | None = None
+    later: LaterAttempts | None = None
     """Attempts `start()` left unwritten, written here beside the first claims (None: none)."""
 
 
@@ -142,7 +143,7 @@ async def play(
                       request.user_id, request.cache_ttl)  # fmt: skip
         client, judge_client = pair
     beat = _stamping(db, ids, request.heartbeat_s) if request.shared else None
-    later = _LaterWrites(db, ids, request.later) if request.later is not None else None
+    later = LaterWrites(db, ids, request.later) if request.later is not None else None
     played = 0
 
     def progress(status: str) -> None:
@@ -156,8 +157,8 @@ async def play(
         async with open_servers(request.mcp_servers) as served:  # stopped on any exit
             if request.shared:  # a kernel that died may have left attempts unwritten
                 await db.call(lifecycle.complete_attempts, **ids)
-            job = await _job(db, request, client, judge_client, progress, served, simulator)
-            job.growing = later
+            job = await _job(db, request, client, judge_client, progress, served, simulator,
+                             growing=later)  # fmt: skip
             with quiet_collector():
                 if request.shared:
                     await _play_to_the_end(job)
@@ -224,6 +225,8 @@ async def _job(
     progress: Progress,
     served: McpTools | None = None,
     simulator: ModelClient | None = None,
+    *,
+    growing: Growing | None = None,
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
     live = request.live_tools
@@ -238,7 +241,8 @@ async def _job(
                     simulator=simulator, judge_client=judge_client,
                     special=play_special)  # fmt: skip
     return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
-                  request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
+                  request.concurrency, progress, request.lease_s, request.heartbeat_s,
+                  growing)  # fmt: skip
 
 
 def _judge(client: ModelClient) -> Judge:
@@ -248,50 +252,6 @@ def _judge(client: ModelClient) -> Judge:
         )
 
     return ask
-
-
-class _LaterWrites:
-    """The attempts `start()` left (`lifecycle.LaterAttempts`), written chunk by chunk on the
-    run's database thread once the first claim came back, so that the first requests go out
-    while the rest of the ledger is written. An attempt is claimed (and played) only once its
-    row exists; if this play ends first (a cancel, a dead kernel), `reopen` writes the rest."""
-
-    def __init__(
-        self, db: DatabaseThread, ids: dict[str, str], later: lifecycle.LaterAttempts
-    ) -> None:
-        self.written = 0
-        self._go, self._changed = asyncio.Event(), asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._write(db, ids, later))
-
-    async def _write(
-        self, db: DatabaseThread, ids: dict[str, str], later: lifecycle.LaterAttempts
-    ) -> None:
-        await self._go.wait()
-        try:
-            for start, stop in later.chunks():
-                await db.call(lifecycle.add_attempts, start=start, stop=stop, **ids)
-                self.written += 1
-                self._changed.set()
-        finally:
-            self._changed.set()  # done (or failed): nobody waits for more
-
-    def claimed(self) -> None:
-        self._go.set()
-
-    async def grown(self, since: int) -> bool:
-        self._go.set()
-        while self.written <= since:
-            if self._task.done():
-                self._task.result()  # a write that failed: its error
-                return False
-            self._changed.clear()
-            await self._changed.wait()
-        return True
-
-    async def close(self) -> None:
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._task
 
 
 def _stamping(db: DatabaseThread, ids: dict[str, str], every_s: float) -> asyncio.Task[None]:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 import workbench
 from tests.runs.conftest import make_setup
 from workbench.handle import Workbench
-from workbench.runs import lifecycle
+from workbench.runs import later, lifecycle
 from workbench.services._base import session_driver
 from workbench.services.runs.worker import RunWorker, WorkerSettings
 from workbench.services.scenarios.types import expect, must_contain, user
@@ -21,8 +21,8 @@ from workbench.testing.standin import StandIn
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """4 attempts written with the run, then chunks of 3 (one scenario of 2 repeats each)."""
-    monkeypatch.setattr(lifecycle, "FIRST_ATTEMPTS", 4)
-    monkeypatch.setattr(lifecycle, "CHUNK_ATTEMPTS", 3)
+    monkeypatch.setattr(later, "FIRST_ATTEMPTS", 4)
+    monkeypatch.setattr(later, "CHUNK_ATTEMPTS", 3)
 
 
 def questions(wb: Workbench, count: int) -> str:
@@ -46,7 +46,7 @@ def test_later_attempts_are_written_while_the_first_play_and_all_play_once(
     wb: Workbench, small_chunks: None
 ) -> None:
     suite = questions(wb, 5)
-    assert lifecycle.LaterAttempts.after(5, 2) == lifecycle.LaterAttempts(2, 5, 2)
+    assert later.LaterAttempts.after(5, 2) == later.LaterAttempts(2, 5, 2)
     with StandIn(max_lifetime_s=60) as server:
         target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
         run = wb.runs.start(suite=suite, prompt="Support", target=target, repeats=2,

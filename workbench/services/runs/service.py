@@ -26,6 +26,7 @@ from workbench.runs import lifecycle
 from workbench.runs.engine import DEFAULT_MAX_TOOL_ROUNDS
 from workbench.runs.follow import follow
 from workbench.runs.judge import JUDGE_PROMPT_VERSION
+from workbench.runs.later import LaterAttempts
 from workbench.runs.ledger import FINAL
 from workbench.runs.mcp import list_tool_names
 from workbench.runs.play import PlayRequest, RunKeys, play
@@ -155,7 +156,7 @@ class RunService(UserScopedService):
         owner = new_owner()
         # The first attempts are written with the run, the rest by its play beside the first
         # claims (a large run's rows took seconds before the first request).
-        later = lifecycle.LaterAttempts.after(len(plan.scenarios), repeats)
+        later = LaterAttempts.after(len(plan.scenarios), repeats)
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds,
                      simulator, attempts_to=later.start if later else None)  # fmt: skip
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
