@@ -210,3 +210,37 @@ def test_a_resumed_cached_run_keeps_its_cache_and_ttl(suite: Setup) -> None:
         warm = play(suite, sampled, cache=True, cache_ttl=timedelta(days=30), repeats=10)
         assert server.requests == sent
         assert all(cached_flags(suite.wb, warm.id))
+
+
+def test_prefetched_entries_are_kept_for_two_batches_and_a_dropped_one_is_looked_up_again(
+    suite: Setup, standin: StandIn
+) -> None:
+    import asyncio
+
+    from workbench.runs.cache_client import CachedClient
+    from workbench.runs.generate import open_client
+    from workbench.runs.ledger import DatabaseThread
+
+    chosen = target(standin, temperature=0)
+    play(suite, chosen, cache=True)  # the entries: hello, a, and a's second turn
+    system = Message("system", "Be kind.")
+    a = (system, Message("user", "a"))
+    b = (*a, Message("assistant", "echo: a"), Message("user", "b"))
+    db = DatabaseThread(suite.wb.database)
+
+    async def batches() -> tuple[list[int], str]:
+        client = CachedClient(open_client(chosen, api_key=None), chosen, db, suite.wb.user.id)
+        try:
+            known = [await client.prefetch([HELLO]), await client.prefetch([a]),
+                     await client.prefetch([b])]  # fmt: skip
+            reply = (await client.complete(HELLO)).text  # dropped: looked up again
+            return known, reply
+        finally:
+            await client.aclose()
+
+    try:
+        known, reply = asyncio.run(batches())
+    finally:
+        db.close()
+    assert known == [1, 2, 2]  # the first batch's entry dropped with the third
+    assert reply == "echo: hello" and len(standin.bodies) == 3  # from the cache, not the server

@@ -71,7 +71,8 @@ class _Lookups:
 class CachedClient:
     """Cache in front of one target's client; `hits` counts the requests it saved."""
 
-    __slots__ = ("_client", "_db", "_known", "_lookups", "_ttl", "_user_id", "hits", "target")
+    __slots__ = ("_client", "_db", "_known", "_lookups", "_recent", "_ttl", "_user_id", "hits",
+                 "target")  # fmt: skip
 
     def __init__(
         self,
@@ -84,7 +85,8 @@ class CachedClient:
         self._client, self.target, self._db, self._user_id = client, target, db, user_id
         self._lookups = _Lookups(db, user_id, ttl)
         self._ttl = ttl
-        self._known: dict[str, Completion] = {}  # prefetched entries
+        self._known: dict[str, Completion] = {}  # prefetched entries: the last two batches'
+        self._recent: dict[str, Completion] = {}  # the last batch's
         self.hits = 0
 
     def __repr__(self) -> str:
@@ -125,13 +127,16 @@ class CachedClient:
         return completion
 
     async def prefetch(self, conversations: Iterable[Sequence[Message]]) -> int:
-        """Look up many requests in one statement (a run's first turns are known up front)."""
+        """Look up many requests in one statement (a claimed batch's first turns, known as it
+        is claimed). Entries are kept for this batch and the one before (whose attempts have
+        all started: their first requests were looked up), so memory stays flat however long
+        the run; a request whose entry was dropped is looked up again."""
         keys = [cache_key(self.target, messages) for messages in conversations]
         if keys:
             found = await self._db.call(
                 lookup_many, user_id=self._user_id, keys=keys, ttl=self._ttl
             )
-            self._known.update(found)
+            self._known, self._recent = self._recent | found, found
         return len(self._known)
 
     async def aclose(self) -> None:
@@ -157,8 +162,9 @@ def cached(
 async def prefetch_first_turns(
     client: ModelClient, system: Message, plans: Mapping[int, ScenarioPlan]
 ) -> None:
-    """Warm a cached client with every scenario's first request: a warm rerun of single-turn
-    scenarios then asks the database once instead of once per batch of workers."""
+    """Warm a cached client with these scenarios' first requests (a claimed batch's): a warm
+    rerun of single-turn scenarios then asks the database once per batch instead of once per
+    turn of the event loop."""
     if isinstance(client, CachedClient):
         firsts = [(system, *plan.steps[0].new_messages) for plan in plans.values()
                   if plan.steps and plan.steps[0].simulated is None

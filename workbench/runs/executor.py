@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,6 +29,22 @@ from workbench.runs.ledger import (
 from workbench.runs.writer import ResultWriter, unreachable
 
 Progress = Callable[[str], None]  # called with each stored attempt's status
+Plans = Callable[[Sequence[int]], Awaitable[Mapping[int, ScenarioPlan]]]
+"""The plans of the scenarios at these positions (a claimed batch's: runs/plans.py)."""
+
+
+class Growing(Protocol):
+    """A ledger whose later attempts are still being written (lifecycle.LaterAttempts)."""
+
+    written: int
+    """Chunks written so far."""
+
+    def claimed(self) -> None:
+        """A claimed batch is planned: the writes may begin (the first requests go first)."""
+
+    async def grown(self, since: int) -> bool:
+        """True once more than `since` chunks are written; False when no more will be (the
+        error of a write that failed is raised here)."""
 
 
 @dataclass
@@ -38,13 +54,15 @@ class RunJob:
     run_id: str
     user_id: str
     owner: str
-    plans: Mapping[int, ScenarioPlan]  # by scenario position
+    plans: Plans  # asked for each claimed batch's scenarios, as it is claimed
     player: Player
     db: DatabaseThread
     concurrency: int
     on_progress: Progress = field(default=lambda status: None)
     lease_s: float = LEASE_SECONDS
     heartbeat_s: float = HEARTBEAT_SECONDS
+    growing: Growing | None = None
+    """None: every attempt's row exists; else a claim that comes back empty waits for more."""
 
 
 class Executor(Protocol):
@@ -136,15 +154,18 @@ class _Feed:
         self._on_claimed = on_claimed
         self._claimed = 0
         self._error: Exception | None = None  # a failed claim, raised to the next worker asking
-        self._queue: deque[Claimed] = deque()
+        self._queue: deque[tuple[Claimed, ScenarioPlan]] = deque()
         self._done = False
         self.stopped = False  # a worker failed: the others finish what they play, then stop
         self._refill: asyncio.Task[None] | None = None
         # Large enough that claims are rare, small enough that leases stay with live work.
         self._batch = min(max(4 * job.concurrency, 50), 500)
         self._low = job.concurrency
+        # The first claim is as small as will keep every worker busy: its plans are built before
+        # the first request goes out; the next claim follows at once, in the background.
+        self._limit = min(job.concurrency, self._batch)
 
-    async def next(self) -> Claimed | None:
+    async def next(self) -> tuple[Claimed, ScenarioPlan] | None:
         while not self.stopped:
             if self._error is not None:
                 raise self._error
@@ -167,16 +188,24 @@ class _Feed:
             self._refill.add_done_callback(_retrieved)
 
     async def _claim(self) -> None:
-        job = self._job
+        job, growing = self._job, self._job.growing
+        seen = growing.written if growing is not None else 0
         try:
             batch = await job.db.call(
                 claim,
                 run_id=job.run_id,
                 user_id=job.user_id,
                 owner=job.owner,
-                limit=self._batch,
+                limit=self._limit,
                 lease_s=job.lease_s,
             )
+            self._limit = self._batch
+            if growing is not None and not batch and await growing.grown(seen):
+                return  # rows were written since this claim began: the next one sees them
+            # Built now, not up front: the first requests go out after one batch's plans.
+            plans = await job.plans([item.position for item in batch]) if batch else {}
+            if growing is not None:
+                growing.claimed()  # only now: its writes would have delayed these plans
         except Exception as error:
             # A claim made in the background has no one awaiting it: kept for the workers
             # (else asyncio would log "Task exception was never retrieved" and the run go on).
@@ -185,7 +214,7 @@ class _Feed:
         finally:
             self._refill = None
         self._done = not batch
-        self._queue.extend(batch)
+        self._queue.extend((item, plans[item.position]) for item in batch)
         self._claimed += len(batch)
         self._on_claimed(self._claimed)
 
@@ -203,13 +232,14 @@ def _retrieved(task: asyncio.Task[None]) -> None:
 
 
 async def _work(job: RunJob, feed: _Feed, writer: ResultWriter) -> None:
-    plans, play = job.plans, job.player.play
+    play = job.player.play
     try:
         # A writer that cannot store any more stops the run: nothing more is played (or paid).
         while not writer.broken and (item := await feed.next()) is not None:
-            REPEAT.set(item.repeat)  # the response cache keys sampled repeats apart
-            result = await play(plans[item.position])
-            writer.add(Finished(item.attempt_id, result))
+            claimed, plan = item
+            REPEAT.set(claimed.repeat)  # the response cache keys sampled repeats apart
+            result = await play(plan)
+            writer.add(Finished(claimed.attempt_id, result))
     except Exception:
         feed.stopped = True
         raise

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,15 +44,29 @@ UNPLAYED = ("pending", "claimed", "cancelled")
 
 @dataclass(frozen=True)
 class ScenarioSnapshot:
-    """A scenario as the run plays it: its version then, and its turns as `run_scenario.turns`."""
+    """A scenario as the run plays it: its version then, and its turns as `run_scenario.turns`.
+
+    The turns travel as the JSON text PostgreSQL built (`turns_json`), parsed only where they
+    are changed or read (`turns`): parsing and dumping again 10,000 scenarios' turns took
+    most of a second of `start()`."""
 
     position: int
     scenario_id: str
     name: str
     version: int
-    turns: list[dict[str, Any]]
+    turns_json: str
     tools: dict[str, Any] | None = None
     """The scenario's tools document (issue 20): {"tools": [...]}; tool checks are in `turns`."""
+
+    @property
+    def turns(self) -> list[dict[str, Any]]:
+        """The turns, parsed (a new list each time)."""
+        turns: list[dict[str, Any]] = json.loads(self.turns_json)
+        return turns
+
+    def with_turns(self, turns: list[dict[str, Any]], **changes: Any) -> ScenarioSnapshot:
+        """This snapshot with `turns` (and other fields) changed."""
+        return replace(self, turns_json=json.dumps(turns), **changes)
 
 
 @dataclass(frozen=True)
@@ -96,35 +110,59 @@ INSERT INTO workbench.run_scenario (run_id, position, user_id, scenario_id, scen
 SELECT %(id)s, p, %(user_id)s, s, n, v, t, x
 FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(p int, s text, n text, v int, t jsonb, x jsonb)
 """
+# The attempts of the scenarios at positions [start, stop), in ledger order (by position, then
+# repeat: claims follow their ids). `ON CONFLICT DO NOTHING`: what exists already is kept.
 ATTEMPTS = """
 INSERT INTO workbench.run_attempt (run_id, user_id, position, scenario_id, repeat, status, tries)
 SELECT r.id, r.user_id, s.position, s.scenario_id, k, 'pending', 0
 FROM workbench.run r JOIN workbench.run_scenario s ON s.run_id = r.id
 CROSS JOIN generate_series(0, r.repeats - 1) k
-WHERE r.id = %(id)s AND r.user_id = %(user_id)s ORDER BY s.position, k
+WHERE r.id = %(id)s AND r.user_id = %(user_id)s AND s.position >= %(start)s
+  AND (%(stop)s::int IS NULL OR s.position < %(stop)s)
+ORDER BY s.position, k
+ON CONFLICT DO NOTHING
 """
 
 
-def create(conn: Connection, run: NewRun) -> None:
-    """The run row (running, owned by `run.owner`), its scenario snapshots and its attempts."""
+def create(conn: Connection, run: NewRun, *, attempts_to: int | None = None) -> None:
+    """The run row (running, owned by `run.owner`), its scenario snapshots and its attempts;
+    with `attempts_to`, only the attempts of the scenarios before that position (the rest:
+    `later.LaterAttempts`, written by `add_attempts`)."""
     row = {name: getattr(run, name) for name in NewRun.__dataclass_fields__}
     row |= {name: _naive_utc(row[name]) for name in ("prompt_updated_at", "created_at")}
     row |= {name: json.dumps(row[name]) for name in ("target", "judge", "options")}
     conn.execute(CREATE, row)
-    snapshots = [
-        {
-            "p": s.position,
-            "s": s.scenario_id,
-            "n": s.name,
-            "v": s.version,
-            "t": s.turns,
-            "x": s.tools,
-        }
-        for s in run.scenarios
-    ]
+    # Each snapshot's turns are spliced in as the JSON text they came as (never parsed here).
+    snapshots = ",".join(_snapshot_row(s) for s in run.scenarios)
     ids = {"id": run.id, "user_id": run.user_id}
-    conn.execute(SNAPSHOTS, {**ids, "rows": json.dumps(snapshots)})
-    conn.execute(ATTEMPTS, ids)
+    conn.execute(SNAPSHOTS, {**ids, "rows": f"[{snapshots}]"})
+    conn.execute(ATTEMPTS, {**ids, "start": 0, "stop": attempts_to})
+
+
+def _snapshot_row(s: ScenarioSnapshot) -> str:
+    ids = f'"p": {int(s.position)}, "s": {json.dumps(s.scenario_id)}, "n": {json.dumps(s.name)}'
+    return f'{{{ids}, "v": {int(s.version)}, "t": {s.turns_json}, "x": {json.dumps(s.tools)}}}'
+
+
+def add_attempts(
+    conn: Connection, *, run_id: str, user_id: str, start: int = 0, stop: int | None = None
+) -> None:
+    """The attempts of the scenarios at positions [start, stop) that have no row yet."""
+    conn.execute(ATTEMPTS, {"id": run_id, "user_id": user_id, "start": start, "stop": stop})
+
+
+def complete_attempts(conn: Connection, *, run_id: str, user_id: str) -> None:
+    """Every attempt of the run has its row: those `create` left for later (`later.py`) and a
+    kernel that died never wrote are written now (resume, workers)."""
+    row = conn.execute(
+        "SELECT (SELECT count(*) FROM workbench.run_attempt WHERE user_id = %(u)s"
+        " AND run_id = %(r)s) < (SELECT count(*) FROM workbench.run_scenario"
+        " WHERE user_id = %(u)s AND run_id = %(r)s) * repeats"
+        " FROM workbench.run WHERE id = %(r)s AND user_id = %(u)s",
+        {"u": user_id, "r": run_id},
+    ).fetchone()
+    if row is not None and row[0]:
+        add_attempts(conn, run_id=run_id, user_id=user_id)
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -161,7 +199,9 @@ def hand_back(conn: Connection, *, run_id: str, user_id: str, owner: str | None 
 
 def reopen(conn: Connection, *, run_id: str, user_id: str, owner: str) -> int:
     """A cancelled or interrupted run playing again, for `owner`: unfinished attempts back to
-    pending and the run to running. How many attempts are left to play."""
+    pending and the run to running (attempts a kernel that died never wrote: written). How many
+    attempts are left to play."""
+    complete_attempts(conn, run_id=run_id, user_id=user_id)
     hand_back(conn, run_id=run_id, user_id=user_id)
     conn.execute(
         "UPDATE workbench.run SET status = 'running', owner = %(o)s, finished_at = NULL,"
@@ -242,12 +282,11 @@ def finish_if_played(conn: Connection, *, run_id: str, user_id: str) -> None:
 
 @dataclass(frozen=True)
 class Script:
-    """What a run plays, as stored: the rendered system text, each scenario's turns by
-    position, and whether an attempt stops at its first failed expectation."""
+    """How a run plays, as stored: the rendered system text, whether an attempt stops at its
+    first failed expectation, and the tool rounds allowed. The scenarios' snapshots are read
+    as their attempts are claimed (`snapshots`), never all at once."""
 
     system_text: str
-    # position, scenario id, turns, tools document (or None)
-    scenarios: Sequence[tuple[int, str, list[dict[str, Any]], dict[str, Any] | None]]
     stop_on_failure: bool
     max_tool_rounds: int = 8
 
@@ -259,14 +298,25 @@ def script(conn: Connection, *, run_id: str, user_id: str) -> Script:
     ).fetchone()
     if run is None:
         raise NotFound(f"No run {run_id!r}.")
-    rows = conn.execute(
-        "SELECT position, scenario_id, turns, tools FROM workbench.run_scenario"
-        " WHERE run_id = %s AND user_id = %s ORDER BY position",
-        (run_id, user_id),
-    ).fetchall()
     options = run[1] or {}
     rounds = int(options.get("max_tool_rounds") or 8)
-    return Script(run[0], rows, bool(options.get("stop_on_failure")), rounds)
+    return Script(run[0], bool(options.get("stop_on_failure")), rounds)
+
+
+Snapshot = tuple[int, str, list[dict[str, Any]], dict[str, Any] | None]
+"""A scenario as a run plays it: position, scenario id, turns, tools document (or None)."""
+
+
+def snapshots(
+    conn: Connection, *, run_id: str, user_id: str, positions: Sequence[int]
+) -> list[Snapshot]:
+    """The snapshots of the scenarios at `positions` (those of a claimed batch), by position."""
+    rows = conn.execute(
+        "SELECT position, scenario_id, turns, tools FROM workbench.run_scenario"
+        " WHERE user_id = %s AND run_id = %s AND position = ANY(%s) ORDER BY position",
+        (user_id, run_id, list(positions)),
+    ).fetchall()
+    return [(int(p), str(s), turns, tools) for p, s, turns, tools in rows]
 
 
 def counts(conn: Connection, *, run_id: str, user_id: str) -> dict[str, int]:

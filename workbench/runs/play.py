@@ -25,14 +25,16 @@ from typing import Any, NoReturn
 from workbench.crypto.secret import Secret
 from workbench.db.engine import Database
 from workbench.runs import lifecycle
-from workbench.runs.cache_client import cached, prefetch_first_turns
+from workbench.runs.cache_client import cached
 from workbench.runs.collector import quiet_collector
-from workbench.runs.engine import Judge, Player, build_plan
-from workbench.runs.executor import InKernelExecutor, RunJob
+from workbench.runs.engine import Judge, Player
+from workbench.runs.executor import Growing, InKernelExecutor, RunJob
 from workbench.runs.generate import open_client
 from workbench.runs.judge import judge
+from workbench.runs.later import LaterAttempts, LaterWrites
 from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS, DatabaseThread
 from workbench.runs.mcp import McpStdio, McpTools, open_servers
+from workbench.runs.plans import ClaimedPlans
 from workbench.runs.providers import Message, ModelClient, Target
 from workbench.runs.simulation import play_special
 from workbench.runs.tools import LiveTool
@@ -69,6 +71,8 @@ class PlayRequest:
     """Plays simulated users (issue 21); None: the judge (or, without one, the target)."""
     mcp_servers: tuple[McpStdio, ...] = ()
     """MCP servers started for this play and stopped when it ends (runs/mcp.py)."""
+    later: LaterAttempts | None = None
+    """Attempts `start()` left unwritten, written here beside the first claims (None: none)."""
 
 
 class RunKeys:
@@ -139,6 +143,7 @@ async def play(
                       request.user_id, request.cache_ttl)  # fmt: skip
         client, judge_client = pair
     beat = _stamping(db, ids, request.heartbeat_s) if request.shared else None
+    later = LaterWrites(db, ids, request.later) if request.later is not None else None
     played = 0
 
     def progress(status: str) -> None:
@@ -150,7 +155,10 @@ async def play(
     _PLAYING.add(request.owner)
     try:
         async with open_servers(request.mcp_servers) as served:  # stopped on any exit
-            job = await _job(db, request, client, judge_client, progress, served, simulator)
+            if request.shared:  # a kernel that died may have left attempts unwritten
+                await db.call(lifecycle.complete_attempts, **ids)
+            job = await _job(db, request, client, judge_client, progress, served, simulator,
+                             growing=later)  # fmt: skip
             with quiet_collector():
                 if request.shared:
                     await _play_to_the_end(job)
@@ -162,6 +170,8 @@ async def play(
         if request.shared:
             raise  # `workbench worker` says so; what it held is handed back below
     finally:
+        if later is not None:
+            await later.close()
         if beat is not None:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -215,25 +225,24 @@ async def _job(
     progress: Progress,
     served: McpTools | None = None,
     simulator: ModelClient | None = None,
+    *,
+    growing: Growing | None = None,
 ) -> RunJob:
     script = await db.call(lifecycle.script, run_id=request.run_id, user_id=request.user_id)
-    merge = request.target.provider == "anthropic"  # strict user/assistant alternation
     live = request.live_tools
-    definitions = served.definitions if served else {}
-    plans = {
-        p: build_plan(
-            p, sid, turns, merge_users=merge, tools=tools, live_tools=live, served=definitions
-        )
-        for p, sid, turns, tools in script.scenarios
-    }
     system = Message("system", script.system_text)
-    await prefetch_first_turns(client, system, plans)
+    # Scenarios are read and planned batch by batch as they are claimed (runs/plans.py).
+    plans = ClaimedPlans(db, run_id=request.run_id, user_id=request.user_id, client=client,
+                         merge_users=request.target.provider == "anthropic",  # alternation
+                         system=system, live_tools=live,
+                         served=served.definitions if served else {})  # fmt: skip
     player = Player(system, client, _judge(judge_client), script.stop_on_failure, live,
                     script.max_tool_rounds, served.callers if served else None,
                     simulator=simulator, judge_client=judge_client,
                     special=play_special)  # fmt: skip
     return RunJob(request.run_id, request.user_id, request.owner, plans, player, db,
-                  request.concurrency, progress, request.lease_s, request.heartbeat_s)  # fmt: skip
+                  request.concurrency, progress, request.lease_s, request.heartbeat_s,
+                  growing)  # fmt: skip
 
 
 def _judge(client: ModelClient) -> Judge:

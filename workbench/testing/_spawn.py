@@ -40,6 +40,17 @@ class SpawnedStandIn:
             result: dict[str, Any] = json.load(answer)
         return result
 
+    def reset(self) -> None:
+        """Counts, peak and `first_request_at` cleared, as `StandIn.reset()`."""
+        request = urllib.request.Request(self.base_url + "/_reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=5):
+            pass
+
+    def first_request_at(self) -> float | None:
+        """The `time.time()` at which the first request since `reset()` arrived, if one did."""
+        value = self.stats().get("first_request_at")
+        return None if value is None else float(value)
+
     def __enter__(self) -> SpawnedStandIn:
         command = [sys.executable, "-m", "workbench.testing._spawn", json.dumps(self.options)]
         self._process = subprocess.Popen(

@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -98,6 +99,7 @@ class StandIn:
         self.faults_served: Counter[str] = Counter()
         self.in_flight = 0
         self.peak_in_flight = 0
+        self.first_request_at: float | None = None  # time.time() of the first since reset()
         self.bodies: deque[dict[str, Any]] = deque(maxlen=200)  # the last request bodies
         # ... and their headers, less the key's (authorization, x-api-key)
         self.headers: deque[dict[str, str]] = deque(maxlen=200)
@@ -134,6 +136,7 @@ class StandIn:
         self.bodies.clear()
         self.headers.clear()
         self.peak_in_flight = 0
+        self.first_request_at = None
 
     @classmethod
     def spawn(cls, **options: Any) -> SpawnedStandIn:
@@ -165,6 +168,7 @@ class StandIn:
         app.router.add_post(OPENAI_PATH, self._handle)
         app.router.add_post(ANTHROPIC_PATH, self._handle)
         app.router.add_get("/_stats", self._stats)
+        app.router.add_post("/_reset", self._reset)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024)
@@ -181,7 +185,12 @@ class StandIn:
     async def _stats(self, request: web.Request) -> web.Response:
         stats = {"counts": dict(self.counts), "peak_in_flight": self.peak_in_flight}
         stats["faults_served"] = dict(self.faults_served)
+        stats["first_request_at"] = self.first_request_at
         return web.json_response(stats)
+
+    async def _reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({})
 
     def _next_fault(self, path: str) -> Fault | None:
         queue = self._per_path.get(path)
@@ -191,6 +200,8 @@ class StandIn:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
+        if self.first_request_at is None:
+            self.first_request_at = time.time()  # wall clock: comparable across processes
         self.counts[path] += 1
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)

@@ -26,6 +26,7 @@ from workbench.runs import lifecycle
 from workbench.runs.engine import DEFAULT_MAX_TOOL_ROUNDS
 from workbench.runs.follow import follow
 from workbench.runs.judge import JUDGE_PROMPT_VERSION
+from workbench.runs.later import LaterAttempts
 from workbench.runs.ledger import FINAL
 from workbench.runs.mcp import list_tool_names
 from workbench.runs.play import PlayRequest, RunKeys, play
@@ -153,11 +154,14 @@ class RunService(UserScopedService):
                 self._submit_to_dask(dask, run_id, detach)
             return self._follow(run_id, total, progress)
         owner = new_owner()
+        # The first attempts are written with the run, the rest by its play beside the first
+        # claims (a large run's rows took seconds before the first request).
+        later = LaterAttempts.after(len(plan.scenarios), repeats)
         self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds,
-                     simulator)  # fmt: skip
+                     simulator, attempts_to=later.start if later else None)  # fmt: skip
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
                               live_tools=given.functions, mcp_servers=given.servers,
-                              simulator=simulator)  # fmt: skip
+                              simulator=simulator, later=later)  # fmt: skip
         return self._play(request, keys, total, progress)
 
     def resume(
@@ -382,12 +386,15 @@ class RunService(UserScopedService):
         ttl: timedelta | None = None,
         max_tool_rounds: int = DEFAULT_MAX_TOOL_ROUNDS,
         simulator: Target | None = None,
+        *,
+        attempts_to: int | None = None,
     ) -> None:
-        """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts."""
+        """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts
+        (those of the scenarios before `attempts_to` only, if given)."""
         run = self._new_run(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
                             max_tool_rounds, simulator)  # fmt: skip
         with self._transaction() as session:
-            lifecycle.create(session_driver(session), run)
+            lifecycle.create(session_driver(session), run, attempts_to=attempts_to)
 
     def _new_run(
         self,

@@ -192,7 +192,7 @@ def find_prompt(session: Session, user_id: str, prompt: str) -> Prompt:
 
 # The suite's scenarios of this user, in suite order, each with its turns and expectations as
 # the JSON `run_scenario.turns` keeps: built by PostgreSQL in one statement (the ORM's object
-# graph for 2,000 scenarios took most of a second).
+# graph for 2,000 scenarios took most of a second), and kept as text (`ScenarioSnapshot`).
 SNAPSHOT = text(
     """
 SELECT s.id, s.name, s.version, coalesce((
@@ -206,7 +206,7 @@ SELECT s.id, s.name, s.version, coalesce((
           ORDER BY e."orderIndex", e.id)
         FROM "ScenarioExpectation" e WHERE e."turnId" = t.id), '[]'::jsonb)) END
     ORDER BY t."orderIndex")
-  FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id), '[]'::jsonb)
+  FROM "ScenarioTurn" t WHERE t."scenarioId" = s.id), '[]'::jsonb)::text
 FROM "ScenarioSuiteItem" i
 JOIN "Scenario" s ON s.id = i."scenarioId" AND s.user_id = :user_id
 WHERE i."suiteId" = :suite_id

@@ -11,7 +11,6 @@ app changed them), or a suite with a simulated block and no model to play the us
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -58,7 +57,7 @@ def with_simulation(
                 turns[position]["conversation_judge"] = True
             else:
                 problems.append(_changed(where, position, "judge_conversation criteria"))
-        out.append(replace(snapshot, turns=turns))
+        out.append(snapshot.with_turns(turns))
     if problems:
         raise ValidationError(
             "Cannot start the run; nothing was started:\n" + "\n".join(f"- {p}" for p in problems),
@@ -75,7 +74,14 @@ def _changed(where: str, position: int, what: str) -> str:
 
 
 def has_blocks(snapshots: Sequence[ScenarioSnapshot]) -> bool:
-    return any(turn.get("simulated") for s in snapshots for turn in s.turns)
+    return any(_simulated(s) for s in snapshots)
+
+
+def _simulated(snapshot: ScenarioSnapshot) -> bool:
+    # The text first: most snapshots have no block, and need not be parsed to say so.
+    return '"simulated"' in snapshot.turns_json and any(
+        turn.get("simulated") for turn in snapshot.turns
+    )
 
 
 class NoSimulator(ValidationError):
@@ -99,9 +105,7 @@ def check_simulator(
 ) -> None:
     """A suite with simulated blocks needs a model to play the user (`NoSimulator`)."""
     if simulator is None and judge is None and has_blocks(snapshots):
-        raise NoSimulator(
-            sorted({s.name for s in snapshots if any(t.get("simulated") for t in s.turns)})
-        )
+        raise NoSimulator(sorted({s.name for s in snapshots if _simulated(s)}))
 
 
 def stored_simulator(options: Any) -> Target | None:

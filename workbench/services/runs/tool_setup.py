@@ -10,7 +10,7 @@ neither the scenario nor the run offers, stops the start with a `ValidationError
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -135,7 +135,7 @@ def with_tools(
                         )
             turns[position]["tool_checks"] = [check_document(check) for check in checks]
         tools = {"tools": [tool_document(spec) for spec in document.tools]}
-        out.append(replace(snapshot, turns=turns, tools=tools))
+        out.append(snapshot.with_turns(turns, tools=tools))
     if problems:
         raise ValidationError(
             "Cannot start the run; nothing was started:\n" + "\n".join(f"- {p}" for p in problems),
