@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import pickle
 from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -378,6 +379,20 @@ def test_compare_carries_paired_statistics_matched_by_repeat(two: Setup) -> None
     # The statistics ride along pandas operations on the frame.
     diff = two.wb.runs.compare(baseline, candidate, pass_k=2)
     assert diff.head(1).paired is not None and diff.paired is not None and diff.paired.k == 2
+
+
+def test_paired_statistics_are_computed_on_first_use_and_pickled_as_values(two: Setup) -> None:
+    baseline = play(two, rules("hello friend", "no"), repeats=2)
+    candidate = play(two, rules("hello rude friend", "refund done"), repeats=2)
+    diff = two.wb.runs.compare(baseline, candidate)
+    head = diff.head(3)  # made before the statistics were asked for: shares them
+    first = diff.paired
+    assert first is not None and head.paired is first and diff.paired is first  # computed once
+    # A pickled comparison carries the statistics themselves, never a way to the database.
+    fresh = two.wb.runs.compare(baseline, candidate)
+    restored = pickle.loads(pickle.dumps(fresh))
+    assert restored.paired is not None
+    assert restored.paired.table == first.table and restored.paired.worse == first.worse
 
 
 def test_paired_statistics_of_single_repeats_say_what_they_cannot_tell(two: Setup) -> None:

@@ -100,10 +100,17 @@ def check_runs(
 
 
 def compare_runs(
-    connection: Connection, user_id: str, baseline: str, candidate: str, k: int | None = None
+    connection: Connection,
+    user_id: str,
+    baseline: str,
+    candidate: str,
+    k: int | None = None,
+    *,
+    paired: bool = True,
 ) -> ComparisonFrame:
     """The comparison as a DataFrame (`ComparisonFrame`, with `.regressions()` and `.paired`,
-    the paired statistics; pass^k with `k`, by default the smaller run's repeats)."""
+    the paired statistics; pass^k with `k`, by default the smaller run's repeats).
+    `paired=False` leaves `.paired` to the caller (`ComparisonFrame.pair_with`)."""
     runs = check_runs(connection, user_id, baseline, candidate)
     params = {"u": user_id, "ids": [baseline, candidate], "b": baseline, "c": candidate}
     rows = connection.execute(sql.COMPARE, params).fetchall()
@@ -117,7 +124,9 @@ def compare_runs(
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
 
     frame = ComparisonFrame(typed_frame(records, COMPARE_COLUMNS))
-    frame.paired = paired_comparison(connection, user_id, baseline, candidate, k)
+    if paired:
+        stats = paired_comparison(connection, user_id, baseline, candidate, k)
+        frame.pair_with(lambda: stats)
     _describe(frame, runs, baseline, candidate)
     return frame
 

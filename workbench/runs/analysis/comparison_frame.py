@@ -5,6 +5,7 @@ Imported only when a comparison is made, so pandas stays out of `import workbenc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
@@ -22,12 +23,22 @@ class ComparisonFrame(pd.DataFrame):
     """
 
     # Carried by reference through pandas operations (unlike attrs, which are deep-copied).
-    _metadata: ClassVar[list[str]] = ["paired"]
-    paired: PairedComparison | None = None
+    _metadata: ClassVar[list[str]] = ["_paired"]
+    _paired: LazyPaired | None = None
 
     @property
     def _constructor(self) -> Any:
         return ComparisonFrame
+
+    @property
+    def paired(self) -> PairedComparison | None:
+        """The paired statistics, computed on first use (they cost more than the rows: most
+        readers of a comparison want its rows only)."""
+        return None if self._paired is None else self._paired.get()
+
+    def pair_with(self, load: Callable[[], PairedComparison]) -> None:
+        """Compute `.paired` with `load` when it is first asked for."""
+        self._paired = LazyPaired(load)
 
     def regressions(self) -> pd.DataFrame:
         """Expectations that passed (or were flaky) in the baseline and fail in the candidate.
@@ -54,3 +65,20 @@ class ComparisonFrame(pd.DataFrame):
             "cost_delta_usd",
         ]
         return pd.DataFrame(self[columns].drop_duplicates("scenario_id").reset_index(drop=True))
+
+
+class LazyPaired:
+    """A value computed once, on first `get()`; pickled as the value (never as `load`, which
+    holds a database connection's maker)."""
+
+    def __init__(self, load: Callable[[], PairedComparison]) -> None:
+        self._load: Callable[[], PairedComparison] | None = load
+        self._value: PairedComparison | None = None
+
+    def get(self) -> PairedComparison | None:
+        if self._load is not None:
+            self._value, self._load = self._load(), None
+        return self._value
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_load": None, "_value": self.get()}

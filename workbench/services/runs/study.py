@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from workbench.runs.analysis.comparison_frame import ComparisonFrame
+    from workbench.runs.analysis.paired import PairedComparison
 
 
 class HasRunId(Protocol):
@@ -159,7 +160,15 @@ class RunStudy(UserScopedService):
             checked(pass_k, "pass_k")
         self.mark_interrupted()  # a run whose kernel died is not "still playing"
         with self._single_statement_driver() as connection:
-            return compare_runs(connection, self._user_id, b, c, pass_k)
+            frame = compare_runs(connection, self._user_id, b, c, pass_k, paired=False)
+        frame.pair_with(lambda: self._paired(b, c, pass_k))  # on first use: most want the rows
+        return frame
+
+    def _paired(self, baseline: str, candidate: str, pass_k: int | None) -> PairedComparison:
+        from workbench.runs.analysis.paired_sql import paired_comparison
+
+        with self._single_statement_driver() as connection:
+            return paired_comparison(connection, self._user_id, baseline, candidate, pass_k)
 
     def trend(self, *, suite: str | None = None, last: int = 20) -> pd.DataFrame:
         """Your last `last` runs of `suite` (name or id; every suite if None), oldest first:
