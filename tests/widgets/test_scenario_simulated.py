@@ -51,6 +51,12 @@ def test_the_fields_show_the_stored_block(wb: Workbench) -> None:
     kinds = [row.spec().type for row in fields.checks]
     assert kinds == [ExpectationType.MUST_NOT_CONTAIN, ExpectationType.MUST_CONTAIN_ANY]
     assert editor.turns[0].simulated_fields is None  # a scripted USER turn has none
+    assert [row.header.value for row in editor.turns] == [
+        "Turn 1 · USER",
+        "Turn 2 · EXPECT",
+        "Turn 3 · USER · simulated user",
+        "Turn 4 · EXPECT · judge conversation",
+    ]
 
 
 def test_saved_unchanged_the_block_is_stored_identical(wb: Workbench) -> None:

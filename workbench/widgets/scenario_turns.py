@@ -276,7 +276,11 @@ class TurnRow(VBox):  # type: ignore[misc]
         return self.problems
 
     def set_position(self, index: int) -> None:
-        self.header.value = f"Turn {index + 1} · {self.kind.value}"
+        # The stored kind (the web app shows a block as a USER turn, criteria as an EXPECT
+        # turn), then what the workbench plays it as.
+        role = " · simulated user" if self.simulated_fields is not None else ""
+        role = " · judge conversation" if self.conversation_judge else role
+        self.header.value = f"Turn {index + 1} · {self.kind.value}{role}"
 
     def add_expectation(self, spec: ExpectationSpec | None = None) -> ExpectationRow:
         """Add an expectation at the end (MUST_CONTAIN, empty, unless `spec` is given; in a
