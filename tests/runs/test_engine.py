@@ -10,6 +10,7 @@ import pytest
 import workbench
 from tests.runs.conftest import Setup, make_setup
 from workbench.handle import Workbench
+from workbench.runs.engine import ExpectationRow, worse
 from workbench.services.scenarios.types import expect, must_contain, must_not_contain, user
 from workbench.testing.standin import StandIn
 
@@ -106,3 +107,23 @@ def test_the_run_goes_on_after_an_attempt_errors(setup: Setup, standin: StandIn)
     totals = setup.wb.runs.get(run.id).totals
     assert totals["errors"] == 1 and totals["passed"] + totals["failed"] == 1
     assert setup.wb.runs.get(run.id).status == "finished"
+
+
+@pytest.mark.parametrize(
+    ("before", "statuses", "after"),
+    [
+        ("passed", [], "passed"),
+        ("passed", ["PASSED", "PASSED"], "passed"),
+        ("passed", ["PASSED", "ERROR"], "error"),
+        ("passed", ["ERROR", "FAILED"], "failed"),  # a failure outweighs an error
+        ("error", ["PASSED"], "error"),
+        ("error", ["FAILED"], "failed"),
+        ("failed", ["PASSED", "ERROR"], "failed"),
+        ("passed", ["INCONCLUSIVE"], "passed"),
+    ],
+)
+def test_an_attempt_is_as_bad_as_its_worst_expectation(
+    before: str, statuses: list[str], after: str
+) -> None:
+    rows = [ExpectationRow(0, i, "MUST_CONTAIN", s, {}) for i, s in enumerate(statuses)]
+    assert worse(before, rows) == after

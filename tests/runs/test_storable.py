@@ -61,3 +61,14 @@ def test_a_reply_from_the_provider_is_made_storable_before_it_is_checked() -> No
     assert (kept.prompt_tokens, kept.completion_tokens) == (storable.INT_MAX, None)
     small = storable_reply(RawReply("ok", "m", 1, 2), 1_000_000)
     assert not small.cut and small.text == "ok"
+
+
+def test_a_reply_that_is_already_storable_is_kept_as_it_came() -> None:
+    raw = RawReply("ok", "m", 1, 2)
+    assert storable_reply(raw, 1_000_000) is raw  # no copy per attempt
+    assert storable_reply(RawReply("ok", "m", None, None), 1_000_000).prompt_tokens is None
+    cleaned = storable_reply(RawReply("ok", "m", True, 2.0), 1_000_000)  # type: ignore[arg-type]
+    assert (cleaned.prompt_tokens, cleaned.completion_tokens) == (None, 2)
+    assert storable.tokens(storable.INT_MAX) == storable.INT_MAX
+    assert storable.tokens(storable.INT_MAX + 1) == storable.INT_MAX
+    assert storable.tokens(-1) is None

@@ -17,14 +17,18 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from workbench.cli.startup import start_up
 from workbench.errors import WorkbenchError
 
 Command = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    own_process = argv is None  # `workbench ...`, not a call from Python (a test)
+    with start_up(own_process=own_process):  # imports without collections (cli/startup.py)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+    args.own_process = own_process
     command: Command | None = getattr(args, "command", None)
     if command is None:
         parser.print_help()

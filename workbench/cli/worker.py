@@ -16,6 +16,8 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from workbench.cli.startup import start_up
+
 if TYPE_CHECKING:
     from workbench.services.runs.worker import RunWorker, WorkerSettings
 
@@ -37,6 +39,15 @@ def add_worker_command(commands: Any) -> None:
 
 
 def run_worker(args: argparse.Namespace) -> int:
+    # The worker's imports and sign-in, without collections (cli/startup.py).
+    with start_up(own_process=getattr(args, "own_process", False)):
+        worker, settings = _started(args)
+    played = asyncio.run(_serve(worker, args.run, settings))
+    print(f"worker: played {played} attempts of run {args.run}", flush=True)
+    return 0
+
+
+def _started(args: argparse.Namespace) -> tuple[RunWorker, WorkerSettings]:
     import workbench
     from workbench.errors import ValidationError
     from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS
@@ -56,10 +67,7 @@ def run_worker(args: argparse.Namespace) -> int:
         )
     settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
     wb = workbench.connect(quiet=True)
-    worker = RunWorker(wb.database, wb.user.id)  # a worker only ever sees its user's runs
-    played = asyncio.run(_serve(worker, args.run, settings))
-    print(f"worker: played {played} attempts of run {args.run}", flush=True)
-    return 0
+    return RunWorker(wb.database, wb.user.id), settings  # it only ever sees its user's runs
 
 
 async def _serve(worker: RunWorker, run_id: str, settings: WorkerSettings) -> int:

@@ -319,9 +319,12 @@ def tool_outcomes(step: StepPlan, calls: Sequence[ToolCallRow]) -> list[Expectat
 
 def worse(status: str, outcomes: Sequence[ExpectationRow]) -> str:
     """An attempt fails if any expectation failed; ERROR results alone never make it fail."""
-    if status == "failed" or any(row.status == FAILED for row in outcomes):
+    if status == "failed":
+        return status
+    statuses = {row.status for row in outcomes}  # one pass (this runs once per turn played)
+    if FAILED in statuses:
         return "failed"
-    if status == "error" or any(row.status == ERROR for row in outcomes):
+    if status == "error" or ERROR in statuses:
         return "error"
     return status
 

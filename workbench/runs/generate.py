@@ -224,12 +224,22 @@ def storable_reply(raw: RawReply, max_bytes: int) -> RawReply:
     """`raw` as the database can store it (storable.py): text cleaned and cut to `max_bytes`,
     token counts that fit their columns. The checks then run on what is stored."""
     text, cut = storable.cap(storable.text(raw.text), max_bytes)
+    model = storable.text(str(raw.model))[:200]
+    prompt, completion = storable.tokens(raw.prompt_tokens), storable.tokens(raw.completion_tokens)
+    if (
+        text is raw.text
+        and model is raw.model
+        and prompt is raw.prompt_tokens
+        and completion is raw.completion_tokens
+        and not cut
+    ):
+        return raw  # the usual reply: already storable, no copy made (one per attempt)
     return dataclasses.replace(
         raw,
         text=text,
-        model=storable.text(str(raw.model))[:200],
-        prompt_tokens=storable.tokens(raw.prompt_tokens),
-        completion_tokens=storable.tokens(raw.completion_tokens),
+        model=model,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
         cut=raw.cut or cut,
     )
 

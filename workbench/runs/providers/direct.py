@@ -38,12 +38,17 @@ OPENAI_URL = "https://api.openai.com/v1"
 ANTHROPIC_VERSION = "2023-06-01"
 ERROR_BODY_BYTES = 4096  # an error body is read this far: 600 bytes of it are kept
 CHUNK_BYTES = 64 * 1024
+CONNECT_TIMEOUT_S = 30.0  # aiohttp's default for making a connection
 
 
 class DirectProvider:
     def __init__(self, target: Target, api_key: str | Secret) -> None:
         import aiohttp
 
+        # No total: the generate path bounds every call by the target's `timeout_s`
+        # (asyncio.timeout), so aiohttp's own 5-minute timer would be a second timer armed and
+        # cancelled per request, and would cut a target given a longer `timeout_s`.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S)
         api_key = Secret.wrap(api_key)  # a traceback from here down shows it masked
         self._aiohttp = aiohttp
         self._target = target
@@ -61,7 +66,7 @@ class DirectProvider:
         # headers (neither shown by any repr).
         def make_session() -> aiohttp.ClientSession:
             connector = aiohttp.TCPConnector(limit=0)  # our limiter bounds concurrency
-            return aiohttp.ClientSession(headers=headers, connector=connector)
+            return aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout)
 
         self._make_session = make_session
         self._session: aiohttp.ClientSession | None = None
