@@ -30,6 +30,7 @@ from workbench.runs.analysis import compare_runs, export, flaky_frame, pass_rate
 from workbench.runs.analysis.attempts import attempts_frame, transcript
 from workbench.runs.analysis.conversations import conversations_frame
 from workbench.runs.analysis.numbering import checked
+from workbench.runs.analysis.paired_sql import paired_comparison
 from workbench.runs.analysis.results import results_frame, summarise
 from workbench.runs.analysis.tool_calls import tool_calls_frame
 from workbench.runs.cache import ResponseCache, ttl_of
@@ -165,8 +166,6 @@ class RunStudy(UserScopedService):
         return frame
 
     def _paired(self, baseline: str, candidate: str, pass_k: int | None) -> PairedComparison:
-        from workbench.runs.analysis.paired_sql import paired_comparison
-
         with self._single_statement_driver() as connection:
             return paired_comparison(connection, self._user_id, baseline, candidate, pass_k)
 
