@@ -22,6 +22,7 @@ from workbench.services.scenarios.types import (
     must_contain_any,
     must_not_contain,
     regex,
+    semantic,
     user,
 )
 
@@ -44,7 +45,12 @@ SCENARIOS: dict[str, tuple[list[Any], list[Any] | None]] = {
         None,
     ),
     "Two turns": (
-        [user("One"), expect(must_contain("1")), user("Two"), expect(must_not_contain("3"))],
+        [
+            user("One"),
+            expect(must_contain("1")),
+            user("Two"),
+            expect(must_not_contain("3"), semantic("Is polite", threshold=0.35)),
+        ],
         None,
     ),
 }
@@ -92,6 +98,7 @@ def test_the_snapshots_are_what_the_scenarios_held_at_start(wb: Workbench) -> No
     assert by_name["Simulated"][4][2]["simulated"]["goal"] == "Get a refund"
     assert by_name["Simulated"][4][3]["conversation_judge"] is True
     assert [t["type"] for t in by_name["Two turns"][4]] == ["USER", "EXPECT", "USER", "EXPECT"]
+    assert by_name["Two turns"][4][3]["expectations"][1]["threshold"] == 0.35
     # A scenario changed after the start leaves the run's snapshot as it was.
     plain = by_name["Plain"][1]
     changed = ScenarioUpdate(turns=[user("Changed"), expect(must_contain("x"))])

