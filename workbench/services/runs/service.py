@@ -13,12 +13,15 @@ and a `PlayRequest` to play (runs/play.py, the one path); reading runs is `RunSt
 from __future__ import annotations
 
 import builtins
+import contextlib
 import dataclasses
 import os
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
 
 from workbench.db.engine import Database
 from workbench.errors import ValidationError
@@ -51,9 +54,12 @@ from workbench.services.runs.setup import (
     find_prompt,
     find_suite,
     new_owner,
+    plan_scenarios,
     rendered,
+    repeatable_read,
     run_keys,
     run_options,
+    snapshot_copier,
     snapshot_scenarios,
     stored_cache_ttl,
 )
@@ -139,26 +145,34 @@ class RunService(UserScopedService):
         rounds = check_max_tool_rounds(max_tool_rounds)
         kernel_only_tools(given, executor)
         offered = set(given.functions) | list_tool_names(given.servers)
-        plan = self._plan(suite, prompt, variables, offered)
-        check_size(len(plan.scenarios), repeats)
-        check_simulator(simulator, judge, plan.scenarios)
-        keys = run_keys(self._keys, target, judge, simulator)
-        run_id = str(uuid.uuid4())
-        total = len(plan.scenarios) * repeats
+        # One REPEATABLE READ transaction from the plan's read to the run's rows: the checks
+        # read the scenarios that `INSERT ... SELECT` copies into the run (setup.COPY), and a
+        # failed check writes nothing.
+        with self._transaction() as session:
+            repeatable_read(session)
+            plan = self._plan(suite, prompt, variables, offered, session=session)
+            check_size(len(plan.scenarios), repeats)
+            check_simulator(simulator, judge, plan.scenarios)
+            keys = run_keys(self._keys, target, judge, simulator)
+            run_id = str(uuid.uuid4())
+            total = len(plan.scenarios) * repeats
+            if executor != "kernel":
+                check_playable_elsewhere(target, judge, simulator)
+                dask = self._dask_client(executor, concurrency, detach)  # before any row
+                self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
+                             stop_on_failure, ttl, rounds, simulator, session=session)  # fmt: skip
+            else:
+                owner = new_owner()
+                # The first attempts are written with the run, the rest by its play beside the
+                # first claims (a large run's rows took seconds before the first request).
+                later = LaterAttempts.after(len(plan.scenarios), repeats)
+                self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
+                             rounds, simulator, attempts_to=later.start if later else None,
+                             session=session)  # fmt: skip
         if executor != "kernel":
-            check_playable_elsewhere(target, judge, simulator)
-            dask = self._dask_client(executor, concurrency, detach)  # before any row
-            self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
-                         stop_on_failure, ttl, rounds, simulator)  # fmt: skip
             if dask is not None:
                 self._submit_to_dask(dask, run_id, detach)
             return self._follow(run_id, total, progress)
-        owner = new_owner()
-        # The first attempts are written with the run, the rest by its play beside the first
-        # claims (a large run's rows took seconds before the first request).
-        later = LaterAttempts.after(len(plan.scenarios), repeats)
-        self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl, rounds,
-                     simulator, attempts_to=later.start if later else None)  # fmt: skip
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
                               live_tools=given.functions, mcp_servers=given.servers,
                               simulator=simulator, later=later)  # fmt: skip
@@ -364,10 +378,19 @@ class RunService(UserScopedService):
         prompt: str,
         variables: Mapping[str, object] | None,
         offered: Collection[str] = (),
+        *,
+        session: Session | None = None,
     ) -> RunPlan:
-        with self._transaction() as session:
+        """What a run plays, checked. In `session`, `start()`'s transaction, only the scenarios
+        with tools or simulated blocks are read whole (`plan_scenarios`: `_insert` copies the
+        others server-side in that transaction); alone, every scenario is."""
+        whole = session is None
+        with contextlib.ExitStack() as stack:
+            if session is None:
+                session = stack.enter_context(self._transaction())
             suite_row = find_suite(session, self._user_id, suite)
-            scenarios = snapshot_scenarios(session, self._user_id, suite_row)
+            read = snapshot_scenarios if whole else plan_scenarios
+            scenarios = read(session, self._user_id, suite_row)
             scenarios = snapshots_with_tools(session, self._user_id, scenarios, offered)
             scenarios = with_simulation(session, self._user_id, scenarios)
             prompt_row = find_prompt(session, self._user_id, prompt)
@@ -388,13 +411,18 @@ class RunService(UserScopedService):
         simulator: Target | None = None,
         *,
         attempts_to: int | None = None,
+        session: Session | None = None,
     ) -> None:
         """The run's rows (`lifecycle.create`): its record, snapshots and pending attempts
-        (those of the scenarios before `attempts_to` only, if given)."""
+        (those of the scenarios before `attempts_to` only, if given); in `session` if given
+        (the plan's: its `copied` snapshots are copied from what it read)."""
         run = self._new_run(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
                             max_tool_rounds, simulator)  # fmt: skip
-        with self._transaction() as session:
-            lifecycle.create(session_driver(session), run, attempts_to=attempts_to)
+        copy = snapshot_copier(run_id, self._user_id, plan.suite_id)
+        with contextlib.ExitStack() as stack:
+            if session is None:
+                session = stack.enter_context(self._transaction())
+            lifecycle.create(session_driver(session), run, attempts_to=attempts_to, copy=copy)
 
     def _new_run(
         self,
