@@ -145,6 +145,13 @@ class RunService(UserScopedService):
         rounds = check_max_tool_rounds(max_tool_rounds)
         kernel_only_tools(given, executor)
         offered = set(given.functions) | list_tool_names(given.servers)
+        # Keys and the Dask client first: they use sessions and connections of their own, and
+        # the transaction below should hold its connection only for the plan and the rows.
+        keys = run_keys(self._keys, target, judge, simulator)
+        dask = None
+        if executor != "kernel":
+            check_playable_elsewhere(target, judge, simulator)
+            dask = self._dask_client(executor, concurrency, detach)  # before any row
         # One REPEATABLE READ transaction from the plan's read to the run's rows: the checks
         # read the scenarios that `INSERT ... SELECT` copies into the run (setup.COPY), and a
         # failed check writes nothing.
@@ -153,12 +160,9 @@ class RunService(UserScopedService):
             plan = self._plan(suite, prompt, variables, offered, session=session)
             check_size(len(plan.scenarios), repeats)
             check_simulator(simulator, judge, plan.scenarios)
-            keys = run_keys(self._keys, target, judge, simulator)
             run_id = str(uuid.uuid4())
             total = len(plan.scenarios) * repeats
             if executor != "kernel":
-                check_playable_elsewhere(target, judge, simulator)
-                dask = self._dask_client(executor, concurrency, detach)  # before any row
                 self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
                              stop_on_failure, ttl, rounds, simulator, session=session)  # fmt: skip
             else:
