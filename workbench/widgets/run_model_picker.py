@@ -17,7 +17,7 @@ from ipywidgets import Dropdown, HBox, Layout, Text
 
 from workbench.errors import ValidationError
 from workbench.runs.providers import Target
-from workbench.widgets.run_targets import DEFAULT_MODELS, OFFLINE, build_target
+from workbench.widgets.run_targets import build_target, show_fields
 
 NONE = ""
 
@@ -52,16 +52,8 @@ class ModelPicker(HBox):  # type: ignore[misc]
         self.choice.value = keep if keep in offered else NONE
 
     def _changed(self) -> None:
-        provider = self.choice.value or NONE
-        if self.model.value.strip() in ("", *DEFAULT_MODELS.values()):
-            self.model.value = DEFAULT_MODELS.get(provider, "")
-        show = {
-            self.model: provider != NONE,
-            self.base_url: provider not in (NONE, OFFLINE),
-            self.offline_reply: provider == OFFLINE,
-        }
-        for field, shown in show.items():
-            field.layout.display = None if shown else "none"
+        provider = self.choice.value or None  # NONE: no model for this role
+        show_fields(provider, self.model, self.base_url, self.offline_reply)
 
     def target(self) -> Target | None:
         """The chosen model, or None; `ValidationError` saying which field is wrong."""

@@ -15,6 +15,8 @@ from workbench.runs.providers import Target, targets
 from workbench.runs.providers.targets import ENV_VARS
 
 if TYPE_CHECKING:
+    from ipywidgets import Text
+
     from workbench.services.keys.service import ApiKeyService
 
 OFFLINE = "offline"
@@ -65,3 +67,17 @@ def build_target(
             raise ValidationError("Give the server's base URL, such as http://localhost:11434/v1.")
         return targets.openai_compatible(base_url=url, model=model)
     raise ValidationError(f"Unknown target {provider!r}.")
+
+
+def show_fields(provider: str | None, model: Text, base_url: Text, offline_reply: Text) -> None:
+    """The fields `provider` takes (None: a role left to no model, so none of them): a base URL
+    for a provider, a reply for offline; a model still at a default follows the choice."""
+    if model.value.strip() in ("", *DEFAULT_MODELS.values()):
+        model.value = DEFAULT_MODELS.get(provider or "", "")
+    shown = {
+        model: provider is not None,
+        base_url: provider not in (None, OFFLINE),
+        offline_reply: provider == OFFLINE,
+    }
+    for field, show in shown.items():
+        field.layout.display = None if show else "none"

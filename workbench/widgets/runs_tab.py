@@ -25,7 +25,12 @@ from workbench.services.runs.simulated_setup import NoSimulator
 from workbench.widgets._common import PlainRepr, show_status
 from workbench.widgets.run_list import RunList
 from workbench.widgets.run_model_picker import ModelPicker
-from workbench.widgets.run_targets import DEFAULT_MODELS, OFFLINE, build_target, target_choices
+from workbench.widgets.run_targets import (
+    OFFLINE,
+    build_target,
+    show_fields,
+    target_choices,
+)
 from workbench.widgets.run_viewer import RunViewer
 
 if TYPE_CHECKING:
@@ -112,10 +117,7 @@ class RunsTab(PlainRepr, VBox):  # type: ignore[misc]
 
     def _target_changed(self) -> None:
         provider = self.target.value or OFFLINE
-        if self.model.value.strip() in ("", *DEFAULT_MODELS.values()):
-            self.model.value = DEFAULT_MODELS.get(provider, "")
-        self.base_url.layout.display = None if provider != OFFLINE else "none"
-        self.offline_reply.layout.display = None if provider == OFFLINE else "none"
+        show_fields(provider, self.model, self.base_url, self.offline_reply)
 
     def start(self) -> Any:
         """Start the run the form describes and show it below; None if it could not start."""
