@@ -131,13 +131,14 @@ def call(db: DatabaseThread, function: Callable[..., T], /, **kwargs: Any) -> T:
 def drive(db: DatabaseThread, ids: dict[str, str]) -> tuple[int, dict[str, float]]:
     """Claim and store every attempt of the run; the count and seconds per ledger call."""
     seconds: Counter[str] = Counter()
-    done = claims = 0
+    done = claims = after = 0
     while True:
         started = time.perf_counter()
-        batch = call(db, claim, limit=CLAIM, **ids)
+        batch = call(db, claim, limit=CLAIM, after=after, **ids)  # past what it took, as _Feed
         seconds["claim"] += time.perf_counter() - started
         if not batch:
             return done, dict(seconds)
+        after = batch[-1].attempt_id
         claims += 1
         if claims % BEAT_EVERY == 1:
             started = time.perf_counter()

@@ -11,7 +11,15 @@ import workbench
 from tests.runs.conftest import Setup
 from tests.statement_count import counting_statements
 from workbench.runs.engine import AttemptResult, ExpectationRow, TurnRow
-from workbench.runs.ledger import DatabaseThread, Finished, claim, heartbeat, write_results
+from workbench.runs.ledger import (
+    CLAIM,
+    FINISH,
+    DatabaseThread,
+    Finished,
+    claim,
+    heartbeat,
+    write_results,
+)
 from workbench.runs.providers import Completion
 
 
@@ -63,6 +71,54 @@ def test_an_expired_lease_is_claimed_again(ledger_run: tuple[Setup, str]) -> Non
     with setup.wb.database.transaction() as session:
         tries = session.scalars(text("SELECT tries FROM workbench.run_attempt")).all()
     assert set(tries) == {2}
+
+
+def test_a_claim_starts_past_what_it_took_and_looks_back_only_when_short(
+    ledger_run: tuple[Setup, str],
+) -> None:
+    setup, _ = ledger_run
+    db = db_thread(setup)
+    first = db.run_sync(claim, owner="a", limit=2, lease_s=0.0, **ids(setup))  # expires at once
+    after = first[-1].attempt_id
+    # Enough after `after`: the expired leases before it wait (they are not scanned again).
+    second = db.run_sync(claim, owner="a", limit=2, after=after, **ids(setup))
+    assert len(second) == 2 and min(c.attempt_id for c in second) > after
+    # Short after it: the claim goes back for the expired ones, so nothing is left behind.
+    third = db.run_sync(claim, owner="a", limit=4, after=second[-1].attempt_id, **ids(setup))
+    assert sorted(c.attempt_id for c in third) == sorted(
+        [c.attempt_id for c in first] + [c.attempt_id for c in third if c.attempt_id > after]
+    )
+    assert len(third) == 4
+    assert db.run_sync(claim, owner="a", limit=4, after=third[-1].attempt_id, **ids(setup)) == []
+
+
+def test_a_late_claim_reads_no_more_rows_than_an_early_one(ledger_run: tuple[Setup, str]) -> None:
+    """A claim past `after` reads only what lies after it, however much the run has finished
+    (before, each claim scanned every earlier attempt again: quadratic in the run's size)."""
+    setup, _ = ledger_run
+    db = db_thread(setup)
+    taken = db.run_sync(claim, owner="a", limit=5, **ids(setup))
+    with setup.wb.database.transaction() as session:
+        session.execute(text("UPDATE workbench.run_attempt SET status = 'passed'"
+                             " WHERE status = 'claimed'"))  # fmt: skip
+
+    def explained(conn: Any, **params: Any) -> Any:
+        return conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + CLAIM, params).fetchone()[0]
+
+    params = {"owner": "a", "lease": 60.0, "limit": 1, "after": taken[-1].attempt_id}
+    plan = db.run_sync(explained, **params, **ids(setup))
+    # The one pending attempt, picked and then updated: none of the 5 passed ones.
+    assert _rows_read(plan[0]["Plan"]) == 2
+    params["after"] = 0  # from the start, as every claim did before
+    assert _rows_read(db.run_sync(explained, **params, **ids(setup))[0]["Plan"]) >= 6
+
+
+def _rows_read(node: dict[str, Any]) -> int:
+    """Rows the plan's scans of tables returned plus the rows their filters removed."""
+    own = 0
+    if "Relation Name" in node and node["Node Type"] != "ModifyTable":
+        own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+    return own + sum(_rows_read(child) for child in node.get("Plans", []))
 
 
 def test_two_writers_of_one_attempt_leave_one_result(ledger_run: tuple[Setup, str]) -> None:
@@ -169,6 +225,16 @@ def test_finishing_a_batch_is_one_statement_and_touches_only_its_attempts(
     with counting_statements() as seen:
         db.run_sync(write_results, owner="a", finished=finished, **ids(setup))
     assert len(seen) == 1
+    # The update reads the batch's range of the run, never the rest (the test's tables have
+    # no statistics: the plan is the one a fresh run gets).
+    params = {"ids": [f.attempt_id for f in finished], "owner": "a", "statuses": ["passed"] * 2,
+              "errors": [None, None], "latencies": [None, None], **ids(setup)}  # fmt: skip
+    params["first"], params["last"] = min(params["ids"]), max(params["ids"])
+
+    def explained(conn: Any, **params: Any) -> Any:
+        return conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + FINISH, params).fetchone()[0]
+
+    assert _rows_read(db.run_sync(explained, **params)[0]["Plan"]) <= 2
     with setup.wb.database.transaction() as session:
         rows = session.execute(
             text("SELECT id, status, error, latency_s FROM workbench.run_attempt ORDER BY id")

@@ -164,6 +164,7 @@ class _Feed:
         # The first claim is as small as will keep every worker busy: its plans are built before
         # the first request goes out; the next claim follows at once, in the background.
         self._limit = min(job.concurrency, self._batch)
+        self._after = 0  # the highest attempt id claimed so far: the next claim starts past it
 
     async def next(self) -> tuple[Claimed, ScenarioPlan] | None:
         while not self.stopped:
@@ -198,8 +199,11 @@ class _Feed:
                 owner=job.owner,
                 limit=self._limit,
                 lease_s=job.lease_s,
+                after=self._after,
             )
             self._limit = self._batch
+            if batch:
+                self._after = max(self._after, batch[-1].attempt_id)  # the batch is in id order
             if growing is not None and not batch and await growing.grown(seen):
                 return  # rows were written since this claim began: the next one sees them
             # Built now, not up front: the first requests go out after one batch's plans.

@@ -52,11 +52,17 @@ class Claimed:
 # The batch is picked in a MATERIALIZED CTE, run once per statement. As `WHERE id IN (SELECT
 # ... LIMIT n FOR UPDATE SKIP LOCKED)` the planner may rescan the subquery for every row it
 # updates (it did under row-level security), and each rescan skips the rows this statement has
-# just updated, so one claim took every pending attempt instead of n.
+# just updated, so one claim took every pending attempt instead of n. Its rows are updated
+# through the (user_id, run_id, id) index between the batch's first and last id, as FINISH's
+# are (a join, or `id = ANY` alone, could read the whole run on stale statistics).
+#
+# `id > after` starts the scan past what this claimer already took: claims go in id order, so
+# nearly every attempt below it is taken or finished, and scanning them again made each claim
+# cost more than the last (a run's claims were quadratic in its size; issue 24).
 CLAIM = """
 WITH picked AS MATERIALIZED (
     SELECT id FROM workbench.run_attempt
-    WHERE user_id = %(user_id)s AND run_id = %(run_id)s
+    WHERE user_id = %(user_id)s AND run_id = %(run_id)s AND id > %(after)s
       AND (status = 'pending'
            OR (status = 'claimed' AND lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC'))
     ORDER BY id LIMIT %(limit)s
@@ -65,8 +71,9 @@ UPDATE workbench.run_attempt AS a
 SET status = 'claimed', lease_owner = %(owner)s, tries = a.tries + 1,
     lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %(lease)s),
     started_at = coalesce(a.started_at, clock_timestamp() AT TIME ZONE 'UTC')
-FROM picked
-WHERE a.id = picked.id AND a.user_id = %(user_id)s
+WHERE a.user_id = %(user_id)s AND a.run_id = %(run_id)s
+  AND a.id BETWEEN (SELECT min(id) FROM picked) AND (SELECT max(id) FROM picked)
+  AND a.id = ANY(ARRAY(SELECT id FROM picked))
 RETURNING a.id, a.position, a.repeat
 """
 
@@ -79,10 +86,20 @@ def claim(
     owner: str,
     limit: int,
     lease_s: float = LEASE_SECONDS,
+    after: int = 0,
 ) -> list[Claimed]:
-    """Up to `limit` attempts for `owner`, leased for `lease_s` seconds, in ledger order."""
+    """Up to `limit` attempts for `owner`, leased for `lease_s` seconds, in ledger order.
+
+    `after`: the highest attempt id this claimer took so far (0: none). The attempts after it
+    are claimed first; only when they are fewer than `limit` does the claim look before it too,
+    for attempts that became claimable again (a lease that expired, an attempt handed back):
+    those are played once the rest are taken, and none is left behind (an empty claim has
+    looked at the whole run)."""
     params = {"owner": owner, "lease": lease_s, "user_id": user_id, "run_id": run_id}
-    rows = conn.execute(CLAIM, {**params, "limit": limit}).fetchall()
+    rows = conn.execute(CLAIM, {**params, "limit": limit, "after": after}).fetchall()
+    if after > 0 and len(rows) < limit:
+        more = {**params, "limit": limit - len(rows), "after": 0}
+        rows += conn.execute(CLAIM, more).fetchall()
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.attempt_id)
 
 
@@ -161,20 +178,23 @@ ON CONFLICT (attempt_id, turn_index) DO NOTHING
 """
 
 # An attempt is finished only while it has no final status (whoever finished it first wins),
-# and only by its lease holder or when nobody holds a live lease on it. The rows are found by
-# their primary key (`id = ANY`), whatever the statistics say: there is no join for the planner
-# to get wrong (each row's values are looked up in the arrays by its id's place), and the user
-# and run are checked in a form no index serves (`IS NOT DISTINCT FROM`; neither side is ever
-# NULL). On a fresh run's stale statistics, a join on the values read every unfinished attempt
-# of the run for each batch, or worse. No column set here is indexed: the update is HOT.
+# and only by its lease holder or when nobody holds a live lease on it. Each row's values are
+# looked up in the arrays by its id's place: there is no join for the planner to get wrong.
+# The rows are found in the (user_id, run_id, id) index between the batch's first and last id:
+# a batch comes from the attempts in flight, a narrow range, and every plan the planner may
+# pick reads at most that range. Without the range, on a fresh run's stale statistics, it
+# scanned the whole run by (user_id, run_id), or under row-level security every attempt of the
+# user by the policy's `user_id = ...`, for each batch (issue 24). `id = ANY` alone does not
+# stop that: estimated at a row or two, the run looks cheaper to read whole than 200 ids are
+# to look up. No column set here is indexed: the update is HOT.
 FINISH = """
 UPDATE workbench.run_attempt AS a
 SET status = (%(statuses)s::text[])[array_position(%(ids)s::bigint[], a.id)],
     error = (%(errors)s::text[])[array_position(%(ids)s::bigint[], a.id)],
     latency_s = (%(latencies)s::float8[])[array_position(%(ids)s::bigint[], a.id)],
     finished_at = clock_timestamp() AT TIME ZONE 'UTC', lease_expires_at = NULL
-WHERE a.id = ANY(%(ids)s::bigint[])
-  AND (a.user_id, a.run_id) IS NOT DISTINCT FROM (%(user_id)s, %(run_id)s)
+WHERE a.user_id = %(user_id)s AND a.run_id = %(run_id)s
+  AND a.id BETWEEN %(first)s AND %(last)s AND a.id = ANY(%(ids)s::bigint[])
   AND a.status IN ('pending', 'claimed', 'cancelled')
   AND (a.lease_owner = %(owner)s OR a.lease_owner IS NULL
        OR a.lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC')
@@ -215,6 +235,7 @@ def write_results(
     if talks:  # simulated users (issue 21)
         params["conversations"], tables = _storable_json(talks), (*tables, "conversations")
     params["ids"] = [f.attempt_id for f in finished]
+    params["first"], params["last"] = min(params["ids"]), max(params["ids"])
     params["statuses"] = [f.result.status for f in finished]
     params["errors"] = [_storable_text(f.result.error) for f in finished]
     params["latencies"] = [_storable_float(f.result.latency_s) for f in finished]
