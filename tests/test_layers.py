@@ -83,6 +83,25 @@ LAZY = {
     ("workbench.testing._spawn", "workbench.testing.standin"): (
         "the spawned child builds its stand-in; standin imports _spawn for StandIn.spawn"
     ),
+    # A `workbench worker` process imports only what playing needs: it starts once per worker,
+    # CPU-bound beside the others, and its start-up counts in bench_workers (issue 24).
+    ("workbench.auth._entry", "workbench.services.runs.study"): (
+        "connect() marks the runs of dead kernels through the study alone: RunService (wb.runs)"
+        " loads scenarios, prompts and matrices, none of which a worker uses"
+    ),
+    ("workbench.services.runs.setup", "workbench.services.prompts"): (
+        "the prompt is found and rendered by start() only; a worker reads the stored run"
+    ),
+    ("workbench.services.runs.simulated_setup", "workbench.services.scenarios"): (
+        "the scenarios' simulated blocks are read by start() only; a worker plays the snapshots"
+    ),
+    ("workbench.services.keys.service", "workbench.crypto"): (
+        "cryptography loads when a key is encrypted or decrypted, not for a worker whose keys"
+        " come from the environment"
+    ),
+    ("workbench.db.engine", "workbench.db.embedded"): (
+        "the embedded server (platformdirs, pgserver) only without a URL: never in a worker"
+    ),
 }
 
 # Where circles are refused even within one package.

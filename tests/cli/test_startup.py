@@ -46,3 +46,38 @@ def test_the_command_line_passes_through_start_up() -> None:
         [sys.executable, "-m", "workbench.cli", "worker", "--help"], capture_output=True, text=True
     )
     assert done.returncode == 0 and "--concurrency" in done.stdout, done.stderr
+
+
+END_PROCESS = """
+import atexit, sys, threading
+from workbench.cli.startup import end_process
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+class Noisy:
+    def __del__(self):
+        print("torn down", file=sys.stderr)
+keep = Noisy()  # freed by the interpreter's teardown, which end_process skips
+if sys.argv[1] == "thread":
+    release = threading.Event()
+    threading.Thread(target=release.wait, args=(5,)).start()
+    threading.Timer(0.5, release.set).start()
+print("buffered", end="")  # no newline, to a pipe: still in the buffer at end_process
+sys.exit(end_process(3))
+"""
+
+
+def test_end_process_flushes_runs_atexit_and_skips_the_teardown() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", END_PROCESS, "alone"], capture_output=True, text=True
+    )
+    assert done.returncode == 3
+    assert done.stdout == "buffered"
+    assert done.stderr.splitlines() == ["atexit ran"]  # and no "torn down"
+
+
+def test_end_process_leaves_a_process_with_a_running_thread_to_the_ordinary_exit() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", END_PROCESS, "thread"], capture_output=True, text=True
+    )
+    assert done.returncode == 3
+    assert done.stdout == "buffered"
+    assert done.stderr.splitlines() == ["atexit ran", "torn down"]

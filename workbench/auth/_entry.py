@@ -60,10 +60,12 @@ def connect(url: str | None = None, *, quiet: bool = False) -> Workbench:
 
     >>> wb = workbench.connect()          # doctest: +SKIP
     """
+    from workbench.services.runs.study import RunStudy  # not `wb.runs`: a worker needs no more
+
     with _opened(url) as database:
         handle = _connect(database)
         # "The next time the user connects", a run whose kernel died is marked interrupted.
-        handle.runs._mark_interrupted()
+        RunStudy(database, handle.user.id).mark_interrupted()
     # Of connect()'s paths only resuming a saved session gives the handle a session row.
     resumed = handle._session is not None
     notice = sign_in_notice(handle, local_email=local_email(_os_user()), resumed=resumed)

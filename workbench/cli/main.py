@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from workbench.cli.startup import start_up
+from workbench.cli.startup import end_process, start_up
 from workbench.errors import WorkbenchError
 
 Command = Callable[[argparse.Namespace], int]
@@ -34,12 +34,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return command(args)
+        code = command(args)
     except WorkbenchError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    if own_process and getattr(args, "end_process", False):
+        return end_process(code)  # no teardown (cli/startup.py): `workbench worker`
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:

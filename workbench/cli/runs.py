@@ -21,10 +21,9 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree
 
-from workbench.services.prompts.templates import MissingVariables
-
+# What `workbench run` needs is imported when it runs: the parser is built for every command,
+# `workbench worker` too, whose start-up is paid per process (issue 24).
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -138,6 +137,7 @@ def run_suite(args: argparse.Namespace) -> int:
 
 
 def _run_suite(args: argparse.Namespace) -> int:
+    from workbench.services.prompts.templates import MissingVariables
     from workbench.services.runs.simulated_setup import NoSimulator
 
     target = build_target(args.provider, args.model, args.base_url)
@@ -235,6 +235,8 @@ def write_junit(
 ) -> None:
     """One testcase per expectation attempt: FAILED a <failure>, ERROR an <error>; and one per
     failed gate (classname "gates"), named after its scenario and saying its rate."""
+    from xml.etree import ElementTree
+
     gates = gates or []
     suite = ElementTree.Element("testsuite", name=name, tests=str(len(frame) + len(gates)))
     failed = int((frame["status"] == "FAILED").sum()) + len(gates)

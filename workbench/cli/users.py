@@ -13,12 +13,14 @@ stdout, and nowhere else.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
-
-from workbench.db.engine import Database
 from workbench.errors import NotFound, ValidationError
+
+# SQLAlchemy and the engine are imported by the commands that use them: the parser is built for
+# every command, `workbench worker` too, whose start-up is paid per process (issue 24).
+if TYPE_CHECKING:
+    from workbench.db.engine import Database
 
 
 def add_db_secure_command(db_commands: argparse._SubParsersAction[Any]) -> None:
@@ -116,6 +118,8 @@ def users_revoke(args: argparse.Namespace) -> int:
 
 def find_user_id(database: Database, user: str) -> str:
     """The id of the user named by email (anything with an @) or by id."""
+    from sqlalchemy import text
+
     wanted = user.strip()
     if not wanted:
         raise ValidationError("Name the user by email or id.")

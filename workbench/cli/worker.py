@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.cli.startup import start_up
 
 if TYPE_CHECKING:
+    from workbench.db.engine import Database
     from workbench.services.runs.worker import RunWorker, WorkerSettings
 
 
@@ -35,19 +36,24 @@ def add_worker_command(commands: Any) -> None:
         help="HTTP client: direct aiohttp (new targets' default) or the official SDKs (about"
         " three times the CPU per call); default: the run's target's (docs/providers.md)",
     )
-    worker.set_defaults(command=run_worker)
+    # A worker process ends without the interpreter's teardown: several start beside each
+    # other, CPU-bound, for every run (cli/startup.py, issue 24).
+    worker.set_defaults(command=run_worker, end_process=True)
 
 
 def run_worker(args: argparse.Namespace) -> int:
     # The worker's imports and sign-in, without collections (cli/startup.py).
     with start_up(own_process=getattr(args, "own_process", False)):
-        worker, settings = _started(args)
-    played = asyncio.run(_serve(worker, args.run, settings))
+        database, worker, settings = _started(args)
+    try:
+        played = asyncio.run(_serve(worker, args.run, settings))
+    finally:
+        database.engine.dispose()  # closed here, not left to a teardown the process may skip
     print(f"worker: played {played} attempts of run {args.run}", flush=True)
     return 0
 
 
-def _started(args: argparse.Namespace) -> tuple[RunWorker, WorkerSettings]:
+def _started(args: argparse.Namespace) -> tuple[Database, RunWorker, WorkerSettings]:
     import workbench
     from workbench.errors import ValidationError
     from workbench.runs.ledger import HEARTBEAT_SECONDS, LEASE_SECONDS
@@ -67,7 +73,7 @@ def _started(args: argparse.Namespace) -> tuple[RunWorker, WorkerSettings]:
         )
     settings = WorkerSettings(args.concurrency, lease, beat, args.transport)
     wb = workbench.connect(quiet=True)
-    return RunWorker(wb.database, wb.user.id), settings  # it only ever sees its user's runs
+    return wb.database, RunWorker(wb.database, wb.user.id), settings  # only its user's runs
 
 
 async def _serve(worker: RunWorker, run_id: str, settings: WorkerSettings) -> int:

@@ -17,7 +17,6 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from workbench.db import embedded
 from workbench.db.base import WORKBENCH_SCHEMA
 from workbench.db.revision import HEAD_REVISION
 from workbench.db.url import display, host_of, parse_database_url
@@ -97,6 +96,8 @@ def resolve_url(url: str | None = None) -> tuple[URL, str, bool]:
     raw = os.environ.get("DATABASE_URL", "").strip()
     if raw:
         return parse_database_url(raw), "DATABASE_URL", False
+    from workbench.db import embedded  # only without a URL: a worker's process never needs it
+
     return embedded.ensure_server(), "the embedded server", True
 
 

@@ -21,9 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from workbench.crypto.master_secret import master_secret
 from workbench.crypto.secret import Secret
-from workbench.crypto.vault import KeyVault
 from workbench.db.columns import new_uuid
 from workbench.db.models import UserApiKey
 from workbench.db.security.deletes import delete_rows
@@ -35,6 +33,9 @@ from workbench.timeutil import utcnow
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from workbench.crypto.vault import KeyVault
+    from workbench.db.engine import Database
 
 # Provider name (what `"user_api_key".provider` holds, as the web app writes it) → label.
 PROVIDERS: dict[str, str] = {
@@ -98,7 +99,7 @@ class ApiKeyService(UserScopedService):
         if key_name is None:
             key_name = PROVIDERS.get(provider, "default")
         plaintext, name = _checked(provider=provider, api_key=api_key, key_name=key_name)
-        vault = KeyVault(master_secret(self._database))
+        vault = _vault(self._database)
         with self._transaction() as session:
             # The installation's write format: `legacy` beside an unchanged web app (key_format).
             encrypted = vault.encrypt(
@@ -222,8 +223,18 @@ class KeyReveal(UserScopedService):
                 f"Your API key for provider {quoted(provider)} is deactivated. Reactivate it with "
                 f"wb.api_keys.reactivate(provider={quoted(provider)}), or set a new one."
             )
-        vault = KeyVault(master_secret(self._database))
+        vault = _vault(self._database)
         return vault.decrypt(encrypted, user_id=self._user_id, provider=provider)
+
+
+def _vault(database: Database) -> KeyVault:
+    """The vault under this database's master secret. `cryptography` is imported only here: a
+    worker whose keys come from the environment never needs it, and its start-up is paid per
+    process (issue 24)."""
+    from workbench.crypto.master_secret import master_secret
+    from workbench.crypto.vault import KeyVault
+
+    return KeyVault(master_secret(database))
 
 
 def _not_found(provider: str) -> NotFound:

@@ -10,14 +10,32 @@
 
 What is played and stored is `workbench.runs`' (play.py, lifecycle.py, ledger.py): this package
 looks up what is the user's and hands it down as typed requests.
+
+The names below are imported on first use, as `workbench`'s are: a `workbench worker` imports
+this package for `RunWorker` alone, and starting it is paid per process (issue 24).
 """
 
 from __future__ import annotations
 
-from workbench.services.runs.handle import RunHandle, RunResults, StoredRun
-from workbench.services.runs.service import RunService
-from workbench.services.runs.study import RunStudy
-from workbench.services.runs.worker import RunWorker, WorkerSettings
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.services.runs.handle import RunHandle, RunResults, StoredRun
+    from workbench.services.runs.service import RunService
+    from workbench.services.runs.study import RunStudy
+    from workbench.services.runs.worker import RunWorker, WorkerSettings
+
+# Public name → the module that defines it, imported by __getattr__.
+_LAZY = {
+    "RunHandle": "workbench.services.runs.handle",
+    "RunResults": "workbench.services.runs.handle",
+    "StoredRun": "workbench.services.runs.handle",
+    "RunService": "workbench.services.runs.service",
+    "RunStudy": "workbench.services.runs.study",
+    "RunWorker": "workbench.services.runs.worker",
+    "WorkerSettings": "workbench.services.runs.worker",
+}
 
 __all__ = [
     "RunHandle",
@@ -28,3 +46,16 @@ __all__ = [
     "StoredRun",
     "WorkerSettings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -372,10 +372,6 @@ class RunService(UserScopedService):
         return self._study.clear_cache(older_than=older_than)
 
     # -- internals ------------------------------------------------------------------------------
-    def _mark_interrupted(self) -> None:
-        """Runs of yours whose kernel died are marked interrupted (connect() calls this)."""
-        self._study.mark_interrupted()
-
     def _plan(
         self,
         suite: str,

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, TextClause, select, text
 from sqlalchemy.orm import Session
@@ -32,10 +33,12 @@ from workbench.services.limits import (
     MAX_RUN_ATTEMPTS,
     whole_number_problem,
 )
-from workbench.services.prompts.names import ids_named, the_one_named
-from workbench.services.prompts.service import PromptService
-from workbench.services.prompts.templates import MissingVariables
 from workbench.services.suggest import POOL, did_you_mean
+
+# The prompts service is imported where a start uses it: a worker (services/runs/worker.py)
+# needs only the keys and the stored settings here, and its start-up is paid per process.
+if TYPE_CHECKING:
+    from workbench.services.prompts.service import PromptService
 
 THIS_KERNEL = f"kernel:{socket.gethostname()}:{os.getpid()}:"
 
@@ -172,6 +175,8 @@ def find_suite(session: Session, user_id: str, suite: str) -> ScenarioSuite:
 def find_prompt(session: Session, user_id: str, prompt: str) -> Prompt:
     """The user's prompt with this id, else the one prompt with this name (names may repeat:
     the rule of `prompts/names.py`)."""
+    from workbench.services.prompts.names import ids_named, the_one_named
+
     if not isinstance(prompt, str) or not prompt:
         raise ValidationError("prompt must be a prompt's id or name")
     mine = Prompt.user_id == user_id
@@ -326,6 +331,8 @@ def run_keys(
 
 
 def rendered(prompts: PromptService, prompt: Prompt, variables: Mapping[str, object] | None) -> str:
+    from workbench.services.prompts.templates import MissingVariables
+
     if variables is not None and not isinstance(variables, Mapping):
         raise ValidationError("variables must be a dict of placeholder values")
     try:

@@ -19,9 +19,6 @@ from workbench.db.enums import ScenarioTurnType
 from workbench.errors import ValidationError, quoted
 from workbench.runs.lifecycle import ScenarioSnapshot
 from workbench.runs.providers.targets import Target
-from workbench.services.scenarios.extensions import latest_documents, turn_identities
-from workbench.services.scenarios.simulated import SIMULATED, block_document, read_simulated
-from workbench.services.scenarios.simulated_store import fits
 
 PASS_SIMULATOR = "pass simulator=workbench.openai(...) (or a judge=, which plays it by default)"
 
@@ -31,6 +28,11 @@ def with_simulation(
 ) -> list[ScenarioSnapshot]:
     """The snapshots with their simulated blocks and judge turns; `ValidationError` listing
     every block that no longer fits its turn."""
+    # Here, not at the top: a worker (`stored_simulator`) plays snapshots and needs none of it.
+    from workbench.services.scenarios.extensions import latest_documents, turn_identities
+    from workbench.services.scenarios.simulated import SIMULATED, block_document, read_simulated
+    from workbench.services.scenarios.simulated_store import fits
+
     ids = [s.scenario_id for s in snapshots]
     documents = latest_documents(session, user_id, ids, SIMULATED)
     if not documents:
