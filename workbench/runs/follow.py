@@ -24,10 +24,13 @@ async def follow(
     user_id: str,
     on_progress: Callable[[str], None],
     every_s: float = 0.2,
+    complete: bool = False,
 ) -> str:
     """Report each newly finished attempt to `on_progress` until the run ends; its status.
 
     Polls every `every_s`, or less often when counting costs more (`POLL_COST_SHARE`).
+    `complete`: first write the attempts `start()` left unwritten (runs/later.py); a player
+    that starts before they are written writes them itself, or waits for these.
 
     A run nobody has played for `STALE_SECONDS` ends the follow as `interrupted` (a run queued
     for workers too): following never waits for players that may never come."""
@@ -43,6 +46,8 @@ async def follow(
         shown = now
 
     try:
+        if complete:
+            await db.call(lifecycle.complete_attempts, **ids)
         while True:
             started = time.perf_counter()
             report(await db.call(lifecycle.counts, **ids))

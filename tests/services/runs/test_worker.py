@@ -346,3 +346,37 @@ def test_a_worker_plays_mock_tools_and_stores_what_a_kernel_run_stores(
         '{"status": "shipped"}', '{"status": "lost"}', '{"refunded": true}']  # fmt: skip
     assert "there is no tool named" in str(stored["error"].iloc[3])
     assert stored.equals(kernel.tool_calls_frame()[calls])
+
+
+def test_a_run_queued_for_workers_is_written_whole_by_its_follower_and_played_once(
+    hub: Hub,  # noqa: F811
+    ada: Workbench,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`start(executor="workers")` writes the first attempts with the run and returns; the
+    kernel's follower writes the rest at once (issue 24), and a worker plays each once."""
+    from workbench.runs import later
+
+    monkeypatch.setattr(later, "FIRST_ATTEMPTS", 4)  # one scenario's 4 repeats with the run
+    ids = [ada.scenarios.create(ScenarioCreate(name=f"Streamed {i}", turns=(
+        user(f"q{i}"), expect(must_contain(f"q{i}"))))).id for i in range(3)]  # fmt: skip
+    ada.suites.create(name="Streamed", scenario_ids=ids)
+    with StandIn(max_lifetime_s=60) as server:
+        target = workbench.openai_compatible(base_url=server.openai_base_url, model="m")
+        run = ada.runs.start(suite="Streamed", prompt="Plain", target=target, repeats=4,
+                             executor="workers", progress=False)  # fmt: skip
+        with hub.admin() as admin:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # no worker yet: only the follower writes
+                row = admin.execute("SELECT count(*) FROM workbench.run_attempt"
+                                    " WHERE run_id = %s", (run.id,)).fetchone()  # fmt: skip
+                if row is not None and row[0] == 12:
+                    break
+                time.sleep(0.05)
+        assert row is not None and row[0] == 12  # every row, before any worker started
+        worker = spawn_worker(hub.a.role.database_url(), run.id)
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err
+        run.wait(30)
+    assert "played 12 attempts" in out
+    assert results_per_attempt(hub, run.id) == {"passed:1": 12}

@@ -162,21 +162,19 @@ class RunService(UserScopedService):
             check_simulator(simulator, judge, plan.scenarios)
             run_id = str(uuid.uuid4())
             total = len(plan.scenarios) * repeats
-            if executor != "kernel":
-                self._insert(run_id, lifecycle.WORKERS_OWNER, plan, target, judge, repeats,
-                             stop_on_failure, ttl, rounds, simulator, session=session)  # fmt: skip
-            else:
-                owner = new_owner()
-                # The first attempts are written with the run, the rest by its play beside the
-                # first claims (a large run's rows took seconds before the first request).
-                later = LaterAttempts.after(len(plan.scenarios), repeats)
-                self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
-                             rounds, simulator, attempts_to=later.start if later else None,
-                             session=session)  # fmt: skip
+            # The first attempts are written with the run, the rest after `start` returns (a
+            # large run's rows took seconds before the first request): by its play beside the
+            # first claims, or for workers and Dask by this kernel's follower at once, unless a
+            # player that starts first writes them (`lifecycle.complete_attempts`).
+            later = LaterAttempts.after(len(plan.scenarios), repeats)
+            owner = new_owner() if executor == "kernel" else lifecycle.WORKERS_OWNER
+            self._insert(run_id, owner, plan, target, judge, repeats, stop_on_failure, ttl,
+                         rounds, simulator, attempts_to=later.start if later else None,
+                         session=session)  # fmt: skip
         if executor != "kernel":
             if dask is not None:
                 self._submit_to_dask(dask, run_id, detach)
-            return self._follow(run_id, total, progress)
+            return self._follow(run_id, total, progress, complete=later is not None)
         request = PlayRequest(run_id, self._user_id, owner, target, judge, concurrency, ttl,
                               live_tools=given.functions, mcp_servers=given.servers,
                               simulator=simulator, later=later)  # fmt: skip
@@ -459,12 +457,12 @@ class RunService(UserScopedService):
 
         return self._handle(request.run_id, progress, main)
 
-    def _follow(self, run_id: str, total: int, show: bool) -> RunHandle:
+    def _follow(self, run_id: str, total: int, show: bool, *, complete: bool = False) -> RunHandle:
         progress = Progress(total, show=show)
 
         async def main() -> str:
             return await follow(self._database, run_id=run_id, user_id=self._user_id,
-                                on_progress=progress.advance)  # fmt: skip
+                                on_progress=progress.advance, complete=complete)  # fmt: skip
 
         return self._handle(run_id, progress, main)
 
