@@ -356,6 +356,16 @@ def counts(conn: Connection, *, run_id: str, user_id: str) -> dict[str, int]:
     return {str(status): int(n) for status, n in rows}
 
 
+def status(conn: Connection, *, run_id: str, user_id: str) -> str:
+    """The run's status as stored (one row by its key; `state` also marks dead owners' runs)."""
+    row = conn.execute(
+        "SELECT status FROM workbench.run WHERE id = %s AND user_id = %s", (run_id, user_id)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"No run {run_id!r}; see wb.runs.list().")
+    return str(row[0])
+
+
 def state(conn: Connection, *, run_id: str, user_id: str) -> tuple[str, str | None]:
     """The run's status and owner, runs whose owner died marked interrupted first."""
     mark_interrupted(conn, user_id=user_id)
