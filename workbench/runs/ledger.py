@@ -167,13 +167,21 @@ ON CONFLICT (attempt_id, turn_index) DO NOTHING
 # and run are checked in a form no index serves (`IS NOT DISTINCT FROM`; neither side is ever
 # NULL). On a fresh run's stale statistics, a join on the values read every unfinished attempt
 # of the run for each batch, or worse. No column set here is indexed: the update is HOT.
+# The arrays are made from one JSON document (`finished`, one row of four arrays, in the
+# batch's order): psycopg adapts a Python list element by element in Python, four times an
+# attempt, where `json.dumps` is C.
 FINISH = """
 UPDATE workbench.run_attempt AS a
-SET status = (%(statuses)s::text[])[array_position(%(ids)s::bigint[], a.id)],
-    error = (%(errors)s::text[])[array_position(%(ids)s::bigint[], a.id)],
-    latency_s = (%(latencies)s::float8[])[array_position(%(ids)s::bigint[], a.id)],
+SET status = f.statuses[array_position(f.ids, a.id)],
+    error = f.errors[array_position(f.ids, a.id)],
+    latency_s = f.latencies[array_position(f.ids, a.id)],
     finished_at = clock_timestamp() AT TIME ZONE 'UTC', lease_expires_at = NULL
-WHERE a.id = ANY(%(ids)s::bigint[])
+FROM (SELECT array_agg(v.a ORDER BY v.o) AS ids, array_agg(v.s ORDER BY v.o) AS statuses,
+             array_agg(v.e ORDER BY v.o) AS errors, array_agg(v.l ORDER BY v.o) AS latencies
+      FROM ROWS FROM (jsonb_to_recordset(%(finished)s::jsonb)
+                      AS (a bigint, s text, e text, l float8)) WITH ORDINALITY AS v(a, s, e, l, o)
+     ) AS f
+WHERE a.id = ANY(f.ids)
   AND (a.user_id, a.run_id) IS NOT DISTINCT FROM (%(user_id)s, %(run_id)s)
   AND a.status IN ('pending', 'claimed', 'cancelled')
   AND (a.lease_owner = %(owner)s OR a.lease_owner IS NULL
@@ -214,18 +222,14 @@ def write_results(
     talks = [{"a": f.attempt_id, **talk.row()} for f in finished for talk in f.result.conversations]
     if talks:  # simulated users (issue 21)
         params["conversations"], tables = _storable_json(talks), (*tables, "conversations")
-    params["ids"] = [f.attempt_id for f in finished]
-    params["statuses"] = [f.result.status for f in finished]
-    params["errors"] = [_storable_text(f.result.error) for f in finished]
-    params["latencies"] = [_storable_float(f.result.latency_s) for f in finished]
+    # The error is made storable with the rest of the document (`_storable_json`).
+    attempts = [{"a": f.attempt_id, "s": f.result.status, "e": f.result.error,
+                 "l": _storable_float(f.result.latency_s)} for f in finished]  # fmt: skip
+    params["finished"] = _storable_json(attempts)
     conn.execute(results_statement(tables), params)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _storable_text(value: str | None) -> str | None:
-    return None if value is None else storable.text(value)
 
 
 def _storable_float(value: float | None) -> float | None:
