@@ -132,12 +132,15 @@ FROM jsonb_to_recordset(%(turns)s::jsonb) AS v(a bigint, t int, n int, m text, r
 ON CONFLICT (attempt_id, turn_index) DO NOTHING
 """
 
+# The expectations, four or so an attempt, travel as arrays rather than objects: the same
+# values without their keys cost the dump (and the server's parse) about a third less. A JSON
+# null detail is stored as SQL NULL, as jsonb_to_recordset does (`nullif`).
 EXPECTATIONS = """
 INSERT INTO workbench.expectation_result (attempt_id, run_id, user_id, turn_index,
     expectation_index, type, status, detail)
-SELECT a, %(run_id)s, %(user_id)s, t, x, y, s, d
-FROM jsonb_to_recordset(%(expectations)s::jsonb) AS v(a bigint, t int, x int, y text, s text,
-    d jsonb)
+SELECT (r->>0)::bigint, %(run_id)s, %(user_id)s, (r->>1)::int, (r->>2)::int, r->>3, r->>4,
+    nullif(r->5, 'null')
+FROM jsonb_array_elements(%(expectations)s::jsonb) AS v(r)
 ON CONFLICT (attempt_id, turn_index, expectation_index) DO NOTHING
 """
 
@@ -243,7 +246,10 @@ def _storable_json(rows: Any) -> str:
     a NUL character or a lone surrogate (which jsonb and text cannot hold), a NaN. The check is
     on the dumped text, so the usual batch costs a substring search and a flag test."""
     try:
-        text = json.dumps(rows, default=str, ensure_ascii=False, allow_nan=False)
+        # No cycle check: rows are made here, and their values are JSON a provider sent or
+        # details a check built (a dict per container less to keep: ~15% of the dump).
+        text = json.dumps(rows, default=str, ensure_ascii=False, allow_nan=False,
+                          check_circular=False)  # fmt: skip
     except ValueError:  # NaN, an infinity, or an integer too long to print
         return json.dumps(storable.json_value(rows), ensure_ascii=False)
     if "\\u0000" in text or (not text.isascii() and _SURROGATE.search(text)):
@@ -266,16 +272,10 @@ def _turn_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
     return rows
 
 
-def _expectation_rows(finished: Sequence[Finished]) -> list[dict[str, Any]]:
+def _expectation_rows(finished: Sequence[Finished]) -> list[list[Any]]:
+    """[attempt, turn, index, type, status, detail] (the order EXPECTATIONS reads them in)."""
     return [
-        {
-            "a": item.attempt_id,
-            "t": row.turn_index,
-            "x": row.expectation_index,
-            "y": row.type,
-            "s": row.status,
-            "d": row.detail,
-        }
+        [item.attempt_id, row.turn_index, row.expectation_index, row.type, row.status, row.detail]
         for item in finished
         for row in item.result.expectations
     ]
