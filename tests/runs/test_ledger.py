@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -227,9 +228,9 @@ def test_finishing_a_batch_is_one_statement_and_touches_only_its_attempts(
     assert len(seen) == 1
     # The update reads the batch's range of the run, never the rest (the test's tables have
     # no statistics: the plan is the one a fresh run gets).
-    params = {"ids": [f.attempt_id for f in finished], "owner": "a", "statuses": ["passed"] * 2,
-              "errors": [None, None], "latencies": [None, None], **ids(setup)}  # fmt: skip
-    params["first"], params["last"] = min(params["ids"]), max(params["ids"])
+    done = [{"a": f.attempt_id, "s": "passed", "e": None, "l": None} for f in finished]
+    params = {"finished": json.dumps(done), "owner": "a", **ids(setup)}
+    params["first"], params["last"] = min(d["a"] for d in done), max(d["a"] for d in done)
 
     def explained(conn: Any, **params: Any) -> Any:
         return conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + FINISH, params).fetchone()[0]

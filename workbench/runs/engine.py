@@ -231,8 +231,9 @@ class Player:
             calls += made
             reply = completion.text
             turns.append(TurnRow(step.turn_index, sent, completion, None))
-            outcomes = await self._check(step, tuple(messages), reply)
-            outcomes += tool_outcomes(step, made)
+            outcomes = await self._check(step, messages, reply)
+            if step.tool_checks:
+                outcomes += tool_outcomes(step, made)
             messages.append(Message("assistant", reply))
             checked += outcomes
             status = worse(status, outcomes)
@@ -271,13 +272,15 @@ class Player:
         )
 
     async def _check(
-        self, step: StepPlan, conversation: tuple[Message, ...], reply: str
+        self, step: StepPlan, messages: Sequence[Message], reply: str
     ) -> list[ExpectationRow]:
         rows = []
+        conversation: tuple[Message, ...] | None = None  # made for a judge only
         for plan in step.expectations:
             if plan.check is not None:
                 outcome = plan.check(reply)
             else:
+                conversation = conversation or tuple(messages)
                 outcome = await self.judge(
                     conversation, reply, plan.assertion or "", plan.threshold
                 )

@@ -24,6 +24,7 @@ from typing import Any
 from workbench.crypto.secret import Secret
 from workbench.errors import ConfigError, ValidationError
 from workbench.runs import storable
+from workbench.runs.deadlines import Deadlines
 from workbench.runs.limits import Limits, shared_limits
 from workbench.runs.pricing import cost_usd
 from workbench.runs.providers.base import (
@@ -117,7 +118,15 @@ def _key_for(target: Target, api_key: str | None) -> str:
 class GenerateClient:
     """Retries, limits, timeout and cost around one provider. Holds no key itself."""
 
-    __slots__ = ("_limit_key", "_limits", "_policy", "_provider", "requests", "target")
+    __slots__ = (
+        "_deadlines",
+        "_limit_key",
+        "_limits",
+        "_policy",
+        "_provider",
+        "requests",
+        "target",
+    )
 
     def __init__(
         self, target: Target, provider: Provider, limit_key: tuple[Any, ...], policy: RetryPolicy
@@ -127,6 +136,7 @@ class GenerateClient:
         self._limit_key = limit_key
         self._limits: Limits | None = None
         self._policy = policy
+        self._deadlines = Deadlines(target.timeout_s)  # one timer for all: see deadlines.py
         self.requests = 0  # HTTP requests made, retries included
 
     def __repr__(self) -> str:
@@ -186,7 +196,7 @@ class GenerateClient:
         self.requests += 1
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.target.timeout_s):
+            async with self._deadlines.watch():  # asyncio.timeout(target.timeout_s), cheaper
                 if tools:
                     raw = await self._provider.call(
                         messages, json_schema=json_schema, temperature=temperature, tools=tools

@@ -140,7 +140,7 @@ async def play_block(
         block.calls += _renumbered(made, turn)
         total = block.completion
         block.completion = completion if total is None else added(total, completion)
-        rows = await player._check(step, tuple(messages), completion.text)
+        rows = await player._check(step, messages, completion.text)
         messages.append(Message("assistant", completion.text))
         block.transcript.append({"role": "assistant", "text": clip(completion.text, KEPT_TEXT)})
         for index, row in enumerate(rows):

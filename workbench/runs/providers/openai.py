@@ -64,11 +64,12 @@ def parse_chat(data: Any, target: Target) -> RawReply:
         text = message.get("content")
         # Tool calls are read from the message itself, whatever `finish_reason` says (some
         # servers answer "stop" with tool calls: promptfoo #5172).
+        asked = message.get("tool_calls")  # most replies call no tool: no generator for them
         calls = tuple(
             ToolCallRequest(str(c["id"]), str(c["function"]["name"]),
                             str(c["function"].get("arguments") or "{}"))
-            for c in message.get("tool_calls") or ()
-        )  # fmt: skip
+            for c in asked
+        ) if asked else ()  # fmt: skip
         if calls:
             model = str(data.get("model") or target.model)
             tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
