@@ -193,17 +193,22 @@ ON CONFLICT (attempt_id, turn_index) DO NOTHING
 # The arrays are made from one JSON document (`finished`, one row of four arrays, in the
 # batch's order): psycopg adapts a Python list element by element in Python, four times an
 # attempt, where `json.dumps` is C.
+# The batch's arrays, made once (MATERIALIZED): as a subquery the planner may put them on the
+# inner side of a nested loop over the batch's rows and build them again for every row.
+FINISHED = """
+SELECT array_agg(v.a ORDER BY v.o) AS ids, array_agg(v.s ORDER BY v.o) AS statuses,
+       array_agg(v.e ORDER BY v.o) AS errors, array_agg(v.l ORDER BY v.o) AS latencies
+FROM ROWS FROM (jsonb_to_recordset(%(finished)s::jsonb)
+                AS (a bigint, s text, e text, l float8)) WITH ORDINALITY AS v(a, s, e, l, o)
+"""
+
 FINISH = """
 UPDATE workbench.run_attempt AS a
 SET status = f.statuses[array_position(f.ids, a.id)],
     error = f.errors[array_position(f.ids, a.id)],
     latency_s = f.latencies[array_position(f.ids, a.id)],
     finished_at = clock_timestamp() AT TIME ZONE 'UTC', lease_expires_at = NULL
-FROM (SELECT array_agg(v.a ORDER BY v.o) AS ids, array_agg(v.s ORDER BY v.o) AS statuses,
-             array_agg(v.e ORDER BY v.o) AS errors, array_agg(v.l ORDER BY v.o) AS latencies
-      FROM ROWS FROM (jsonb_to_recordset(%(finished)s::jsonb)
-                      AS (a bigint, s text, e text, l float8)) WITH ORDINALITY AS v(a, s, e, l, o)
-     ) AS f
+FROM finished AS f
 WHERE a.user_id = %(user_id)s AND a.run_id = %(run_id)s
   AND a.id BETWEEN %(first)s AND %(last)s AND a.id = ANY(f.ids)
   AND a.status IN ('pending', 'claimed', 'cancelled')
@@ -221,8 +226,9 @@ def results_statement(tables: tuple[str, ...]) -> str:
     completion whether or not anything reads them), then the attempts' final status."""
     statement = _RESULTS.get(tables)
     if statement is None:
-        ctes = ",\n".join(f"{name} AS ({_PARTS[name].strip()})" for name in tables)
-        statement = _RESULTS[tables] = f"WITH {ctes}\n{FINISH.strip()}"
+        parts = [f"{name} AS ({_PARTS[name].strip()})" for name in tables]
+        parts.append(f"finished AS MATERIALIZED ({FINISHED.strip()})")
+        statement = _RESULTS[tables] = "WITH " + ",\n".join(parts) + f"\n{FINISH.strip()}"
     return statement
 
 
