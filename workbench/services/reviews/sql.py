@@ -8,11 +8,22 @@ from __future__ import annotations
 from workbench.runs.analysis.numbering import shown
 
 # %(u)s user, %(r)s run: every result of the run in play order, with what the filters need.
+# The run's attempts are read between its first and last id: when one run is much of the
+# table, the planner would otherwise scan it whole, other users' rows too (the index by run is
+# no longer deduplicated since migration 0011 put `id` in it instead of `status`). The two ids
+# are looked up by row comparisons only `(user_id, run_id, id)` serves (with `user_id = ...` the
+# primary key could serve the order, walking other runs' attempts to the first of this one).
+# The range only narrows the join: its conditions on the user and run still decide the rows.
 CANDIDATES = """
 SELECT e.id, e.type, e.status,
        bool_or(e.status = 'PASSED') OVER same AND bool_or(e.status = 'FAILED') OVER same
 FROM workbench.expectation_result e
 JOIN workbench.run_attempt a ON a.id = e.attempt_id AND a.user_id = %(u)s AND a.run_id = %(r)s
+     AND a.id BETWEEN (SELECT id FROM workbench.run_attempt WHERE (user_id, run_id, id)
+                       > (%(u)s, %(r)s, -1) ORDER BY user_id, run_id, id LIMIT 1)
+                  AND (SELECT id FROM workbench.run_attempt WHERE (user_id, run_id, id)
+                       < (%(u)s, %(r)s, 9223372036854775807)
+                       ORDER BY user_id DESC, run_id DESC, id DESC LIMIT 1)
 WHERE e.user_id = %(u)s AND e.run_id = %(r)s
 WINDOW same AS (PARTITION BY a.position, e.turn_index, e.expectation_index)
 ORDER BY a.position, a.repeat, e.turn_index, e.expectation_index
