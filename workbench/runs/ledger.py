@@ -53,8 +53,8 @@ class Claimed:
 # ... LIMIT n FOR UPDATE SKIP LOCKED)` the planner may rescan the subquery for every row it
 # updates (it did under row-level security), and each rescan skips the rows this statement has
 # just updated, so one claim took every pending attempt instead of n. Its rows are updated
-# through the (user_id, run_id, id) index between the batch's first and last id, as FINISH's
-# are (a join, or `id = ANY` alone, could read the whole run on stale statistics).
+# by their primary key between the batch's first and last id, as FINISH's are (a join, or
+# `id = ANY` alone, could read the whole run on stale statistics).
 #
 # `id > after` starts the scan past what this claimer already took: claims go in id order, so
 # nearly every attempt below it is taken or finished, and scanning them again made each claim
@@ -71,7 +71,7 @@ UPDATE workbench.run_attempt AS a
 SET status = 'claimed', lease_owner = %(owner)s, tries = a.tries + 1,
     lease_expires_at = (clock_timestamp() AT TIME ZONE 'UTC') + make_interval(secs => %(lease)s),
     started_at = coalesce(a.started_at, clock_timestamp() AT TIME ZONE 'UTC')
-WHERE a.user_id = %(user_id)s AND a.run_id = %(run_id)s
+WHERE (a.user_id, a.run_id) IS NOT DISTINCT FROM (%(user_id)s, %(run_id)s)
   AND a.id BETWEEN (SELECT min(id) FROM picked) AND (SELECT max(id) FROM picked)
   AND a.id = ANY(ARRAY(SELECT id FROM picked))
 RETURNING a.id, a.position, a.repeat
@@ -183,13 +183,14 @@ ON CONFLICT (attempt_id, turn_index) DO NOTHING
 # An attempt is finished only while it has no final status (whoever finished it first wins),
 # and only by its lease holder or when nobody holds a live lease on it. Each row's values are
 # looked up in the arrays by its id's place: there is no join for the planner to get wrong.
-# The rows are found in the (user_id, run_id, id) index between the batch's first and last id:
-# a batch comes from the attempts in flight, a narrow range, and every plan the planner may
-# pick reads at most that range. Without the range, on a fresh run's stale statistics, it
-# scanned the whole run by (user_id, run_id), or under row-level security every attempt of the
-# user by the policy's `user_id = ...`, for each batch (issue 24). `id = ANY` alone does not
-# stop that: estimated at a row or two, the run looks cheaper to read whole than 200 ids are
-# to look up. No column set here is indexed: the update is HOT.
+# The rows are found by their primary key, between the batch's first and last id and among its
+# ids: both conditions on the key make that path the cheapest by any statistics (a batch comes
+# from the attempts in flight, a narrow range), and the user and run are checked in a form no
+# index serves (`IS NOT DISTINCT FROM`; neither side is ever NULL), so no index by run or user
+# competes. On a fresh run's stale statistics, with `id = ANY` alone, the planner read the
+# whole run by an index on run_id, or under row-level security (whose policy adds an indexable
+# `user_id = ...`) every attempt of the user, for each batch (issue 24). No column set here is
+# indexed: the update is HOT.
 # The arrays are made from one JSON document (`finished`, one row of four arrays, in the
 # batch's order): psycopg adapts a Python list element by element in Python, four times an
 # attempt, where `json.dumps` is C.
@@ -209,7 +210,7 @@ SET status = f.statuses[array_position(f.ids, a.id)],
     latency_s = f.latencies[array_position(f.ids, a.id)],
     finished_at = clock_timestamp() AT TIME ZONE 'UTC', lease_expires_at = NULL
 FROM finished AS f
-WHERE a.user_id = %(user_id)s AND a.run_id = %(run_id)s
+WHERE (a.user_id, a.run_id) IS NOT DISTINCT FROM (%(user_id)s, %(run_id)s)
   AND a.id BETWEEN %(first)s AND %(last)s AND a.id = ANY(f.ids)
   AND a.status IN ('pending', 'claimed', 'cancelled')
   AND (a.lease_owner = %(owner)s OR a.lease_owner IS NULL
