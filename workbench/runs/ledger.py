@@ -53,8 +53,8 @@ class Claimed:
 # ... LIMIT n FOR UPDATE SKIP LOCKED)` the planner may rescan the subquery for every row it
 # updates (it did under row-level security), and each rescan skips the rows this statement has
 # just updated, so one claim took every pending attempt instead of n. Its rows are updated
-# by their primary key between the batch's first and last id, as FINISH's are (a join, or
-# `id = ANY` alone, could read the whole run on stale statistics).
+# between the batch's first and last id, as FINISH's are (a join, or `id = ANY` alone, could
+# read the whole run on stale statistics).
 #
 # `id > after` starts the scan past what this claimer already took: claims go in id order, so
 # nearly every attempt below it is taken or finished, and scanning them again made each claim
@@ -183,14 +183,15 @@ ON CONFLICT (attempt_id, turn_index) DO NOTHING
 # An attempt is finished only while it has no final status (whoever finished it first wins),
 # and only by its lease holder or when nobody holds a live lease on it. Each row's values are
 # looked up in the arrays by its id's place: there is no join for the planner to get wrong.
-# The rows are found by their primary key, between the batch's first and last id and among its
-# ids: both conditions on the key make that path the cheapest by any statistics (a batch comes
-# from the attempts in flight, a narrow range), and the user and run are checked in a form no
-# index serves (`IS NOT DISTINCT FROM`; neither side is ever NULL), so no index by run or user
-# competes. On a fresh run's stale statistics, with `id = ANY` alone, the planner read the
-# whole run by an index on run_id, or under row-level security (whose policy adds an indexable
-# `user_id = ...`) every attempt of the user, for each batch (issue 24). No column set here is
-# indexed: the update is HOT.
+# The rows are found between the batch's first and last id (a batch comes from the attempts in
+# flight, a narrow range), and the user and run are checked in a form no index serves (`IS NOT
+# DISTINCT FROM`; neither side is ever NULL), so no index by run competes: the row fetches stay
+# within the range. On a fresh run's stale statistics, with `id = ANY` alone, the planner read
+# the whole run by the (run_id, position, repeat) index, or under row-level security (whose
+# policy adds an indexable `user_id = ...`) every attempt of the user, for each batch (issue
+# 24). Under row-level security it may still walk the user's entries of (user_id, run_id, id),
+# checking the range in the index without fetching rows. No column set here is indexed: the
+# update is HOT.
 # The arrays are made from one JSON document (`finished`, one row of four arrays, in the
 # batch's order): psycopg adapts a Python list element by element in Python, four times an
 # attempt, where `json.dumps` is C.
