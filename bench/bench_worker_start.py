@@ -114,42 +114,28 @@ def print_slowest_imports(stderr: str, count: int = 15) -> None:
 
 def main(importtime: bool, baseline: Path | None) -> int:
     sys.path.insert(0, str(BENCH_DIR))
-    from _scratch import scratch_database
-    from bench_runs import make_suite, make_user
+    from bench_runs import make_suite
+    from bench_workers import role_bench
 
-    from workbench.db.security import provision_role, secure
-    from workbench.testing.roles import drop_mapped_roles
-    from workbench.testing.standin import StandIn
-
-    os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
-    with (
-        scratch_database("bench_worker_start") as (database, _),
-        StandIn.spawn(latency_s=0.0, max_lifetime_s=600) as server,
-    ):
-        with database.engine.begin() as connection:
-            secure(connection)
-        wb = make_user(database)
-        try:
-            database_url = provision_role(database, wb.user.id).database_url()
-            suite = make_suite(wb, "start", ATTEMPTS, 1)
-            worker = worker_process(wb, database_url, server.openai_base_url, suite)
-            floor = floor_process(server.openai_base_url)
-            before = baseline and worker_process(
-                wb, database_url, server.openai_base_url, suite, baseline
-            )
-            worker(), floor()  # unmeasured: bytecode, the page cache, the stand-in's first call
-            workers, floors, befores = [], [], []
+    with role_bench("bench_worker_start", latency_s=0.0, lifetime_s=600) as bench:
+        _, wb, database_url, server = bench
+        suite = make_suite(wb, "start", ATTEMPTS, 1)
+        worker = worker_process(wb, database_url, server.openai_base_url, suite)
+        floor = floor_process(server.openai_base_url)
+        before = baseline and worker_process(
+            wb, database_url, server.openai_base_url, suite, baseline
+        )
+        worker(), floor()  # unmeasured: bytecode, the page cache, the stand-in's first call
+        workers, floors, befores = [], [], []
+        if before:
+            before()
+        for _ in range(ROUNDS):
+            workers.append(worker())
+            floors.append(floor())
             if before:
-                before()
-            for _ in range(ROUNDS):
-                workers.append(worker())
-                floors.append(floor())
-                if before:
-                    befores.append(before())
-            if importtime:
-                worker(importtime=True)
-        finally:
-            drop_mapped_roles(database)
+                befores.append(before())
+        if importtime:
+            worker(importtime=True)
     return report(workers, floors, befores)
 
 

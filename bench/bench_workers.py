@@ -34,11 +34,14 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workbench.db.engine import Database
     from workbench.handle import Workbench
+    from workbench.testing.standin import StandIn
 
 SYSTEM = "You are a support agent."  # bench_runs.make_user's prompt, repeated for the floor
 SCENARIOS, REPEATS, WORKERS, CONCURRENCY = 2000, 10, 2, 200
@@ -234,7 +237,13 @@ def suite_of(wb: Workbench, name: str, count: int) -> tuple[str, int]:
     return make_suite(wb, name, count, 1), count
 
 
-def main(transport: str) -> int:
+@contextmanager
+def role_bench(
+    prefix: str, *, latency_s: float, lifetime_s: float
+) -> Iterator[tuple[Database, Workbench, str, StandIn]]:
+    """A secured scratch database, the bench user with a role of its own, and a stand-in at
+    `latency_s`: the database, the user's handle, the role's DATABASE_URL (what a worker signs
+    in with, as on a hub), and the stand-in. The role is dropped at the end."""
     from _scratch import scratch_database
     from bench_runs import make_user
 
@@ -243,34 +252,37 @@ def main(transport: str) -> int:
     from workbench.testing.standin import StandIn
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench")
-    attempts = SCENARIOS * REPEATS
     with (
-        scratch_database("bench_workers") as (database, _),
-        StandIn.spawn(latency_s=0.05, max_lifetime_s=1800) as server,
+        scratch_database(prefix) as (database, _),
+        StandIn.spawn(latency_s=latency_s, max_lifetime_s=lifetime_s) as server,
     ):
         with database.engine.begin() as connection:
             secure(connection)
         wb = make_user(database)
         try:
-            database_url = provision_role(database, wb.user.id).database_url()
-            url = server.openai_base_url
-            warm, suite = suite_of(wb, "warm", WARM_SCENARIOS), suite_of(wb, "bench", SCENARIOS)
-            # Warm: the stand-in's first connections, the page cache, the planner's statistics.
-            # (The warm run is one claim's worth: one worker may play all of it.)
-            played_run(wb, database_url, url, warm, WARM_REPEATS, transport)
-            floor(url, WARM_SCENARIOS * WARM_REPEATS)
-            served_before = sum(server.stats()["counts"].values())
-            pid = server.pid
-            floors = [metered(pid, floor, url, attempts)]
-            got, run_cpu = metered(
-                pid, played_run, wb, database_url, url, suite, REPEATS, transport
-            )
-            assert min(got["played"]) > 0, f"one worker played everything: {got['played']}"
-            floors.append(metered(pid, floor, url, attempts))
-            served = sum(server.stats()["counts"].values()) - served_before
-            assert served == 3 * attempts, f"the stand-in served {served}, expected {3 * attempts}"
+            yield database, wb, provision_role(database, wb.user.id).database_url(), server
         finally:
             drop_mapped_roles(database)
+
+
+def main(transport: str) -> int:
+    attempts = SCENARIOS * REPEATS
+    with role_bench("bench_workers", latency_s=0.05, lifetime_s=1800) as bench:
+        _, wb, database_url, server = bench
+        url = server.openai_base_url
+        warm, suite = suite_of(wb, "warm", WARM_SCENARIOS), suite_of(wb, "bench", SCENARIOS)
+        # Warm: the stand-in's first connections, the page cache, the planner's statistics.
+        # (The warm run is one claim's worth: one worker may play all of it.)
+        played_run(wb, database_url, url, warm, WARM_REPEATS, transport)
+        floor(url, WARM_SCENARIOS * WARM_REPEATS)
+        served_before = sum(server.stats()["counts"].values())
+        pid = server.pid
+        floors = [metered(pid, floor, url, attempts)]
+        got, run_cpu = metered(pid, played_run, wb, database_url, url, suite, REPEATS, transport)
+        assert min(got["played"]) > 0, f"one worker played everything: {got['played']}"
+        floors.append(metered(pid, floor, url, attempts))
+        served = sum(server.stats()["counts"].values()) - served_before
+        assert served == 3 * attempts, f"the stand-in served {served}, expected {3 * attempts}"
     return report(attempts, transport, got, run_cpu, floors)
 
 
