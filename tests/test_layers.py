@@ -26,7 +26,7 @@ PACKAGE = Path(workbench.__file__).parent
 
 # Bottom to top. A layer may import its own modules and any layer below it.
 LAYERS: list[tuple[str, ...]] = [
-    ("workbench.errors", "workbench.timeutil", "workbench.paths"),
+    ("workbench.errors", "workbench.timeutil", "workbench.paths", "workbench.lazy"),
     ("workbench.db", "workbench.crypto"),
     ("workbench.tables",),
     ("workbench.runs",),

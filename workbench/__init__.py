@@ -46,6 +46,7 @@ from workbench.errors import (
     ValidationError,
     WorkbenchError,
 )
+from workbench.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from workbench import frames, plots
@@ -179,17 +180,15 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
+_lazy_name = lazy_attributes(__name__, _LAZY)
 
+
+def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
+        import importlib
+
         return importlib.import_module(f"workbench.{name}")  # which sets the attribute
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+    return _lazy_name(name)
 
 
 def __dir__() -> list[str]:
