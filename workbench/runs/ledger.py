@@ -56,16 +56,20 @@ class Claimed:
 # between the batch's first and last id, as FINISH's are (a join, or `id = ANY` alone, could
 # read the whole run on stale statistics).
 #
-# `id > after` starts the scan past what this claimer already took: claims go in id order, so
+# The run's attempts after `after` are bounded by row comparisons only (user_id, run_id, id)
+# serves, in its order: with `run_id = ...` the planner could read the whole run by the
+# (run_id, position, repeat) index and sort it (it did on analyzed statistics). `after`
+# starts the scan past what this claimer already took: claims go in id order, so
 # nearly every attempt below it is taken or finished, and scanning them again made each claim
 # cost more than the last (a run's claims were quadratic in its size; issue 24).
 CLAIM = """
 WITH picked AS MATERIALIZED (
     SELECT id FROM workbench.run_attempt
-    WHERE user_id = %(user_id)s AND run_id = %(run_id)s AND id > %(after)s
+    WHERE (user_id, run_id, id) > (%(user_id)s, %(run_id)s, %(after)s)
+      AND (user_id, run_id, id) < (%(user_id)s, %(run_id)s, 9223372036854775807)
       AND (status = 'pending'
            OR (status = 'claimed' AND lease_expires_at < clock_timestamp() AT TIME ZONE 'UTC'))
-    ORDER BY id LIMIT %(limit)s
+    ORDER BY user_id, run_id, id LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED)
 UPDATE workbench.run_attempt AS a
 SET status = 'claimed', lease_owner = %(owner)s, tries = a.tries + 1,
