@@ -253,13 +253,23 @@ def stamp(conn: Connection, *, run_id: str, user_id: str) -> None:
     )
 
 
-TOTALS = """
+# An attempt `start()` left for later (`later.py`) that nobody wrote yet, because the run was
+# cancelled or its kernel died first, has no row. Every run has its scenarios x repeats, so
+# those are counted from the run (`PLANNED`), as unplayed: the totals and the progress of such
+# a run are the run's, not those of the rows written so far.
+PLANNED = """
+(SELECT count(*) FROM workbench.run_scenario WHERE user_id = %(u)s AND run_id = %(r)s)
+    * (SELECT repeats FROM workbench.run WHERE id = %(r)s AND user_id = %(u)s)
+""".strip()
+
+TOTALS = f"""
 SELECT json_build_object(
-  'attempts', count(*),
+  'attempts', greatest(count(*), {PLANNED}),
   'passed', count(*) FILTER (WHERE status = 'passed'),
   'failed', count(*) FILTER (WHERE status = 'failed'),
   'errors', count(*) FILTER (WHERE status = 'error'),
-  'unplayed', count(*) FILTER (WHERE status IN ('pending', 'claimed', 'cancelled')),
+  'unplayed', count(*) FILTER (WHERE status IN ('pending', 'claimed', 'cancelled'))
+      + greatest(0, {PLANNED} - count(*)),
   'cost_usd', (SELECT sum(cost_usd) FROM workbench.turn_result
                WHERE user_id = %(u)s AND run_id = %(r)s))::jsonb || coalesce((
   -- Runs with simulated users (issue 21) also give the judge's and the simulator's cost.
@@ -270,7 +280,7 @@ SELECT json_build_object(
                        WHERE user_id = %(u)s AND run_id = %(r)s
                          AND type IN ('SEMANTIC_ASSERT', 'CONVERSATION')))
   FROM workbench.conversation_result WHERE user_id = %(u)s AND run_id = %(r)s
-  HAVING count(*) > 0), '{}'::jsonb)
+  HAVING count(*) > 0), '{{}}'::jsonb)
 FROM workbench.run_attempt WHERE user_id = %(u)s AND run_id = %(r)s
 """
 
@@ -346,14 +356,25 @@ def snapshots(
     return [(int(p), str(s), turns, tools) for p, s, turns, tools in rows]
 
 
+# The attempts per status, and those not written yet (`PLANNED` less the rows) as pending, in
+# one count of the run's rows (a follower makes one every few tenths of a second).
+COUNTS = f"""
+WITH tally AS (
+  SELECT status, count(*) AS n FROM workbench.run_attempt
+  WHERE run_id = %(r)s AND user_id = %(u)s GROUP BY status)
+SELECT status, n FROM tally
+UNION ALL
+SELECT 'pending', greatest(0, {PLANNED} - (SELECT coalesce(sum(n), 0) FROM tally))
+"""
+
+
 def counts(conn: Connection, *, run_id: str, user_id: str) -> dict[str, int]:
-    """Attempts per status."""
-    rows = conn.execute(
-        "SELECT status, count(*) FROM workbench.run_attempt WHERE run_id = %s AND user_id = %s"
-        " GROUP BY status",
-        (run_id, user_id),
-    ).fetchall()
-    return {str(status): int(n) for status, n in rows}
+    """Attempts per status; those `start()` left unwritten count as pending."""
+    tally: dict[str, int] = {}
+    for status, n in conn.execute(COUNTS, {"r": run_id, "u": user_id}).fetchall():
+        if n:
+            tally[str(status)] = tally.get(str(status), 0) + int(n)
+    return tally
 
 
 def status(conn: Connection, *, run_id: str, user_id: str) -> str:

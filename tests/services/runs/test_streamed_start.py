@@ -104,3 +104,30 @@ def test_a_worker_on_such_a_run_writes_the_missing_attempts_and_plays_them(wb: W
     assert sorted((p, k) for p, k, _ in rows) == [(p, k) for p in range(4) for k in range(3)]
     assert {status for _, _, status in rows} == {"passed"}
     assert wb.runs.get(run_id).status == "finished"
+
+
+def test_attempts_never_written_count_as_unplayed_in_the_progress_and_the_totals(
+    wb: Workbench,
+) -> None:
+    """A run cancelled, or whose kernel died, before the attempts start() left were written:
+    its progress and totals are the run's 12 attempts, not the 3 rows written so far."""
+    run_id = started_then_died(wb, workbench.offline(), 4)
+    assert "0/12 attempts" in repr(wb.runs.attach(run_id, progress=False))
+    with wb.database.transaction() as session:
+        connection = session_driver(session)
+        assert lifecycle.counts(connection, run_id=run_id, user_id=wb.user.id) == {"pending": 12}
+        lifecycle.finish(connection, run_id=run_id, user_id=wb.user.id,
+                         owner="a-kernel-that-died", status="finished")  # fmt: skip
+    run = wb.runs.get(run_id)
+    assert run.status == "interrupted"  # not "finished": 12 attempts are left to play
+    assert (run.totals["attempts"], run.totals["unplayed"]) == (12, 12)
+
+
+def test_a_run_with_every_attempt_written_counts_its_rows(wb: Workbench) -> None:
+    run = wb.runs.start(suite=questions(wb, 3), prompt="Support", target=workbench.offline(),
+                        repeats=2, progress=False).wait(60)  # fmt: skip
+    with wb.database.transaction() as session:
+        counted = lifecycle.counts(session_driver(session), run_id=run.id, user_id=wb.user.id)
+    assert counted == {"passed": 6}
+    stored = wb.runs.get(run.id)
+    assert (stored.totals["attempts"], stored.totals["unplayed"]) == (6, 0)
