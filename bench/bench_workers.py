@@ -139,16 +139,19 @@ PROFILE_DIR = os.environ.get("WORKBENCH_BENCH_PROFILE")
 PROFILED: set[str] = set()
 # The event loop's thread, timed by its CPU (`thread_time`): what the worker spends, not waits.
 PROFILED_WORKER = """
-import cProfile, runpy, time
+import atexit, cProfile, runpy, time
 profile = cProfile.Profile(time.thread_time)
+
+def dump():
+    profile.disable()
+    profile.dump_stats({out!r})
+
+atexit.register(dump)  # a worker ends by os._exit after the atexit callbacks (end_process)
 profile.enable()
 try:
     runpy.run_module("workbench.cli", run_name="__main__", alter_sys=True)
 except SystemExit:
     pass
-finally:
-    profile.disable()
-    profile.dump_stats({out!r})
 """
 """A directory: each worker of the measured run writes its cProfile there (slower, so the
 ratio is not the one to quote; the split of the workers' CPU is what it is for)."""
@@ -201,15 +204,16 @@ def played_run(
     assert [w.returncode for w in workers] == [0] * WORKERS, outputs
     played = [int(re.search(r"played (\d+)", out).group(1)) for out, _ in outputs]  # type: ignore[union-attr]
     run.wait(timeout=60)
-    last_stored = check_stored(wb.database, run.id, suite[1] * repeats)
+    first_started, last_stored = check_stored(wb.database, run.id, suite[1] * repeats)
     assert run.status == "finished", run.status
     assert sum(played) == suite[1] * repeats, played
     return {"run_s": last_stored - wall, "exited_s": exited_s, "queued_s": queued_s,
-            "played": played}  # fmt: skip
+            "first_s": first_started - wall, "played": played}  # fmt: skip
 
 
-def check_stored(database: Database, run_id: str, attempts: int) -> float:
-    """Every attempt passed or failed with exactly one turn result; when the last was stored."""
+def check_stored(database: Database, run_id: str, attempts: int) -> tuple[float, float]:
+    """Every attempt passed or failed with exactly one turn result; when the first was claimed
+    and the last stored (seconds since the epoch)."""
     from sqlalchemy import text
 
     with database.engine.connect() as connection:
@@ -220,14 +224,14 @@ def check_stored(database: Database, run_id: str, attempts: int) -> float:
                  " GROUP BY a.status, n"),
             {"r": run_id},
         ).all()  # fmt: skip
-        last = connection.execute(
-            text("SELECT extract(epoch FROM max(finished_at)) FROM workbench.run_attempt"
-                 " WHERE run_id = :r"),
+        first, last = connection.execute(
+            text("SELECT extract(epoch FROM min(started_at)), extract(epoch FROM max(finished_at))"
+                 " FROM workbench.run_attempt WHERE run_id = :r"),
             {"r": run_id},
-        ).scalar_one()  # fmt: skip
+        ).one()  # fmt: skip
     stored = sum(n for status, turns, n in tally if status in ("passed", "failed") and turns == 1)
     assert stored == attempts, f"attempts by (status, turn results, count): {tally}"
-    return float(last)
+    return float(first), float(last)
 
 
 # -- a secured scratch database and the bench user's role -----------------------------------------
@@ -306,10 +310,19 @@ def report(
           f"({attempts / got['run_s']:.0f} attempts/s; start() {got['queued_s']:.2f} s, workers "
           f"exited at {got['exited_s']:.2f} s, played {got['played']})")  # fmt: skip
     print(f"  CPU: {shown(run_cpu, 'workers')}")
+    steady = attempts / (got["run_s"] - got["first_s"])
+    print(f"  the first attempt was claimed {got['first_s']:.2f} s after start() was called (the "
+          f"workers' start-up), then {steady:.0f} attempts/s")  # fmt: skip
     print(f"floor, bare aiohttp over {WORKERS} processes x {CONCURRENCY}: {floor_s:.2f} s "
           f"({attempts / floor_s:.0f} requests/s; before {floors[0][0]:.2f} s, after "
           f"{floors[1][0]:.2f} s)")  # fmt: skip
     print(f"  CPU: {shown(floor_cpu, 'floor processes')}")
+    # On 2 busy cores the wall-time ratio follows the CPU-seconds' ratio: what PostgreSQL alone
+    # takes (the floor stores nothing) bounds how close the run can come.
+    run_total, floor_total = sum(run_cpu.values()), sum(floor_cpu.values())
+    print(f"CPU-seconds: the run {run_total:.1f}, the floor {floor_total:.1f} "
+          f"({run_total / floor_total:.2f}x); PostgreSQL and the rest alone "
+          f"{run_cpu.get('rest', 0.0) / floor_total:.2f}x of the floor's")  # fmt: skip
     print(f"ratio {ratio:.2f} (target {RATIO})")
     if ratio > RATIO:
         print(f"MISSED: run {got['run_s']:.2f} s is {ratio:.2f}x the floor {floor_s:.2f} s "
