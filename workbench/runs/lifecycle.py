@@ -178,17 +178,25 @@ def add_attempts(
     conn.execute(ATTEMPTS, {"id": run_id, "user_id": user_id, "start": start, "stop": stop})
 
 
+# Every run has its scenarios x repeats (`PLANNED`). An attempt `start()` left for later
+# (`later.py`) that nobody wrote yet, because the run was cancelled or its kernel died first,
+# has no row: `complete_attempts` writes those, and until then the totals and the progress
+# count them as unplayed (they are the run's, not those of the rows written so far).
+PLANNED = """
+(SELECT count(*) FROM workbench.run_scenario WHERE user_id = %(u)s AND run_id = %(r)s)
+    * (SELECT repeats FROM workbench.run WHERE id = %(r)s AND user_id = %(u)s)
+""".strip()
+
+
 def complete_attempts(conn: Connection, *, run_id: str, user_id: str) -> None:
     """Every attempt of the run has its row: those `create` left for later (`later.py`) and a
     kernel that died never wrote are written now (resume, workers)."""
     row = conn.execute(
         "SELECT (SELECT count(*) FROM workbench.run_attempt WHERE user_id = %(u)s"
-        " AND run_id = %(r)s) < (SELECT count(*) FROM workbench.run_scenario"
-        " WHERE user_id = %(u)s AND run_id = %(r)s) * repeats"
-        " FROM workbench.run WHERE id = %(r)s AND user_id = %(u)s",
+        f" AND run_id = %(r)s) < {PLANNED}",
         {"u": user_id, "r": run_id},
     ).fetchone()
-    if row is not None and row[0]:
+    if row is not None and row[0]:  # NULL (not less) when the run is not the user's
         add_attempts(conn, run_id=run_id, user_id=user_id)
 
 
@@ -252,15 +260,6 @@ def stamp(conn: Connection, *, run_id: str, user_id: str) -> None:
         (run_id, user_id),
     )
 
-
-# An attempt `start()` left for later (`later.py`) that nobody wrote yet, because the run was
-# cancelled or its kernel died first, has no row. Every run has its scenarios x repeats, so
-# those are counted from the run (`PLANNED`), as unplayed: the totals and the progress of such
-# a run are the run's, not those of the rows written so far.
-PLANNED = """
-(SELECT count(*) FROM workbench.run_scenario WHERE user_id = %(u)s AND run_id = %(r)s)
-    * (SELECT repeats FROM workbench.run WHERE id = %(r)s AND user_id = %(u)s)
-""".strip()
 
 TOTALS = f"""
 SELECT json_build_object(
